@@ -1,0 +1,81 @@
+// The event bus: subsystems publish typed events; log, alerts, stats and VRRP tracking subscribe.
+
+/** Every event tandem publishes, by name, with its payload. */
+export interface EventMap {
+  "tandem.started": { role: string; pid: number };
+  "tandem.stopping": { role: string; reason: string };
+  "config.reloaded": { file: string };
+  "config.reload_failed": { file: string; errors: string[] };
+  "listener.failed": { proxy: string; address: string; reason: string };
+  "listener.bound": { proxy: string; address: string };
+  "server.up": { proxy: string; server: string; reason: string };
+  "server.down": { proxy: string; server: string; reason: string; check?: string };
+  "server.state": { proxy: string; server: string; state: string; previous: string; reason: string };
+  "proxy.no_server": { proxy: string };
+  "proxy.health": { proxy: string; healthy: boolean; reason: string };
+  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
+  "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
+  "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
+  "job.failed": { job: string; reason: string };
+  "job.ok": { job: string };
+  "notify.delivered": { notifier: string; id: string };
+  "notify.dropped": { notifier: string; id: string; reason: string };
+}
+
+export type EventName = keyof EventMap;
+
+/** An event as delivered to "*" subscribers. */
+export interface AnyEvent {
+  name: EventName;
+  data: EventMap[EventName];
+  /** Wall-clock milliseconds. */
+  at: number;
+}
+
+type Handler<K extends EventName> = (data: EventMap[K], at: number) => void;
+
+/** A synchronous, typed publish/subscribe bus. A throwing subscriber never breaks the publisher. */
+export class EventBus {
+  #handlers = new Map<string, Set<(data: unknown, at: number) => void>>();
+  #any = new Set<(event: AnyEvent) => void>();
+  #onError: (err: unknown, name: string) => void;
+  #wallNow: () => number;
+
+  constructor(options: { onError?: (err: unknown, name: string) => void; wallNow?: () => number } = {}) {
+    this.#onError = options.onError ?? (() => {});
+    this.#wallNow = options.wallNow ?? Date.now;
+  }
+
+  /** Subscribes to one event; returns the unsubscribe function. */
+  on<K extends EventName>(name: K, handler: Handler<K>): () => void {
+    let set = this.#handlers.get(name);
+    if (!set) this.#handlers.set(name, (set = new Set()));
+    const h = handler as (data: unknown, at: number) => void;
+    set.add(h);
+    return () => set.delete(h);
+  }
+
+  /** Subscribes to every event. */
+  onAny(handler: (event: AnyEvent) => void): () => void {
+    this.#any.add(handler);
+    return () => this.#any.delete(handler);
+  }
+
+  emit<K extends EventName>(name: K, data: EventMap[K]): void {
+    const at = this.#wallNow();
+    for (const h of this.#handlers.get(name) ?? []) {
+      try {
+        h(data, at);
+      } catch (err) {
+        this.#onError(err, name);
+      }
+    }
+    for (const h of this.#any) {
+      try {
+        h({ name, data, at });
+      } catch (err) {
+        this.#onError(err, name);
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The contract every subsystem (proxy, vrrp, alerts, notify, admin) fulfils, so main only wires.
+
+import type { Clock } from "./clock.ts";
+import type { EventBus } from "./events.ts";
+import type { Logger } from "./log.ts";
+import type { TandemConfig } from "../config/types.ts";
+
+/** Read-only views that subsystems offer each other (filled in by whoever owns the data). */
+export interface Services {
+  /** Proxy: current server states, for alerts' server_state checks, VRRP tracking and stats. */
+  proxy?: {
+    status(): unknown;
+    serverState(proxy: string, server: string): "up" | "down" | "maint" | "drain" | undefined;
+    /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
+    healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+  };
+  vrrp?: { status(): unknown; demote(): Promise<void> };
+  notify?: { status(): unknown; send(notifier: string, message: OutgoingMessage): Promise<string> };
+  alerts?: { status(): unknown };
+}
+
+/** A message handed to the notifier (spooled before any delivery attempt). */
+export interface OutgoingMessage {
+  subject: string;
+  text: string;
+  /** Event or rule that produced it. */
+  source: string;
+}
+
+export interface SubsystemContext {
+  config: TandemConfig;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  services: Services;
+}
+
+export interface Subsystem {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Applies a new, already validated config. Keeps what did not change. */
+  reload(config: TandemConfig): Promise<void>;
+  /** Stops within the grace period; reason is logged and sent in events. */
+  stop(reason: string): Promise<void>;
+}
