@@ -1,0 +1,136 @@
+// Stick table: client key (source IP) → server name, bounded by an LRU and expired by a Clock.
+
+import type { Clock } from "../core/clock.ts";
+
+/** One entry, as exported for reload carry-over and the stats page. */
+export interface StickEntry {
+  key: string;
+  server: string;
+  /** Monotonic ms at which the entry expires unless touched again. */
+  expiresAt: number;
+}
+
+interface Node {
+  key: string;
+  server: string;
+  expiresAt: number;
+  prev: Node | undefined;
+  next: Node | undefined;
+}
+
+/**
+ * A Map from key to a node of a doubly linked list ordered by last touch (head = least recently
+ * used): lookup, store and eviction are O(1). (A bare Map's insertion order is not enough: V8
+ * leaves deleted slots in place, so "the first key" can cost a scan.) Expiry is checked on lookup
+ * and, a few entries at a time from the LRU end, on store — no timer per entry. As in haproxy,
+ * a match or a store refreshes the expiry.
+ */
+export class StickTable {
+  readonly size: number;
+  readonly expire: number;
+  #clock: Clock;
+  #index = new Map<string, Node>();
+  #head: Node | undefined;
+  #tail: Node | undefined;
+
+  /** size: maximum number of entries (≥1); expire: ms of inactivity before an entry is dropped. */
+  constructor(options: { size: number; expire: number; clock: Clock }) {
+    if (!(options.size >= 1)) throw new RangeError(`stick table size ${options.size} must be at least 1`);
+    this.size = Math.floor(options.size);
+    this.expire = options.expire;
+    this.#clock = options.clock;
+  }
+
+  get length(): number {
+    return this.#index.size;
+  }
+
+  /** The server name stuck to this key, refreshing the entry; undefined if none or expired. */
+  lookup(key: string): string | undefined {
+    const n = this.#index.get(key);
+    if (!n) return undefined;
+    const now = this.#clock.now();
+    if (n.expiresAt <= now) {
+      this.#remove(n);
+      return undefined;
+    }
+    n.expiresAt = now + this.expire;
+    this.#unlink(n);
+    this.#append(n);
+    return n.server;
+  }
+
+  /** Sticks key to server (creating or updating the entry), evicting the LRU entry when full. */
+  store(key: string, server: string): void {
+    this.#put(key, server, this.#clock.now() + this.expire);
+  }
+
+  /** Drops one key. */
+  delete(key: string): boolean {
+    const n = this.#index.get(key);
+    if (n) this.#remove(n);
+    return n !== undefined;
+  }
+
+  /** Drops every entry pointing at a server (used when a server is removed by reload). */
+  deleteServer(server: string): number {
+    let count = 0;
+    for (let n = this.#head; n; ) {
+      const next = n.next;
+      if (n.server === server) {
+        this.#remove(n);
+        count++;
+      }
+      n = next;
+    }
+    return count;
+  }
+
+  /** Live entries, least recently used first. */
+  entries(): StickEntry[] {
+    const now = this.#clock.now();
+    const out: StickEntry[] = [];
+    for (let n = this.#head; n; n = n.next) {
+      if (n.expiresAt > now) out.push({ key: n.key, server: n.server, expiresAt: n.expiresAt });
+    }
+    return out;
+  }
+
+  /** Re-inserts exported entries (reload), keeping their remaining lifetime and LRU order. */
+  import(entries: readonly StickEntry[]): void {
+    for (const e of entries) this.#put(e.key, e.server, e.expiresAt);
+  }
+
+  #put(key: string, server: string, expiresAt: number): void {
+    const old = this.#index.get(key);
+    if (old) this.#remove(old);
+    // Entries share one lifetime and are ordered by last touch, so expired ones sit at the head.
+    const now = this.#clock.now();
+    for (let i = 0; i < 4 && this.#head && this.#head.expiresAt <= now; i++) this.#remove(this.#head);
+    if (this.#index.size >= this.size && this.#head) this.#remove(this.#head);
+    const n: Node = { key, server, expiresAt, prev: undefined, next: undefined };
+    this.#index.set(key, n);
+    this.#append(n);
+  }
+
+  #append(n: Node): void {
+    n.prev = this.#tail;
+    n.next = undefined;
+    if (this.#tail) this.#tail.next = n;
+    else this.#head = n;
+    this.#tail = n;
+  }
+
+  #unlink(n: Node): void {
+    if (n.prev) n.prev.next = n.next;
+    else this.#head = n.next;
+    if (n.next) n.next.prev = n.prev;
+    else this.#tail = n.prev;
+    n.prev = n.next = undefined;
+  }
+
+  #remove(n: Node): void {
+    this.#unlink(n);
+    this.#index.delete(n.key);
+  }
+}

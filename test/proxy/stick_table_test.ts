@@ -1,0 +1,82 @@
+// Stick table: LRU bound, expiry on a fake clock, refresh on touch, reload import.
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { FakeClock } from "../../src/core/clock.ts";
+import { StickTable } from "../../src/proxy/stick_table.ts";
+
+describe("StickTable", () => {
+  it("stores, looks up and updates", () => {
+    const t = new StickTable({ size: 10, expire: 1000, clock: new FakeClock() });
+    assert.equal(t.lookup("10.0.0.1"), undefined);
+    t.store("10.0.0.1", "CAS0");
+    assert.equal(t.lookup("10.0.0.1"), "CAS0");
+    t.store("10.0.0.1", "CAS1");
+    assert.equal(t.lookup("10.0.0.1"), "CAS1");
+    assert.equal(t.length, 1);
+  });
+
+  it("evicts the least recently used entry at size", () => {
+    const t = new StickTable({ size: 3, expire: 60_000, clock: new FakeClock() });
+    t.store("a", "s1");
+    t.store("b", "s1");
+    t.store("c", "s1");
+    t.lookup("a"); // a is now the most recent
+    t.store("d", "s2");
+    assert.equal(t.length, 3);
+    assert.equal(t.lookup("b"), undefined);
+    assert.equal(t.lookup("a"), "s1");
+    assert.equal(t.lookup("d"), "s2");
+  });
+
+  it("expires idle entries; a lookup refreshes the expiry", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 100, expire: 1000, clock });
+    t.store("a", "s1");
+    t.store("b", "s1");
+    clock.advance(600);
+    assert.equal(t.lookup("a"), "s1");
+    clock.advance(600);
+    assert.equal(t.lookup("b"), undefined);
+    assert.equal(t.lookup("a"), "s1");
+    clock.advance(1000);
+    assert.equal(t.lookup("a"), undefined);
+  });
+
+  it("purges expired entries on insert so memory stays bounded by live entries", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 1000, expire: 10, clock });
+    for (let i = 0; i < 100; i++) t.store(`k${i}`, "s");
+    clock.advance(20);
+    for (let i = 0; i < 30; i++) t.store(`n${i}`, "s");
+    assert.ok(t.length <= 100, `length ${t.length}`);
+    assert.equal(t.entries().length, 30);
+  });
+
+  it("stays O(1): 200k inserts into a 10k table are quick", () => {
+    const t = new StickTable({ size: 10_000, expire: 60_000, clock: new FakeClock() });
+    const start = performance.now();
+    for (let i = 0; i < 200_000; i++) {
+      t.store(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, "s");
+      t.lookup(`10.0.0.${i & 255}`);
+    }
+    assert.equal(t.length, 10_000);
+    assert.ok(performance.now() - start < 1500);
+  });
+
+  it("exports and imports entries, dropping a removed server", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 10, expire: 1000, clock });
+    t.store("a", "s1");
+    t.store("b", "s2");
+    t.store("c", "s1");
+    const u = new StickTable({ size: 10, expire: 1000, clock });
+    u.import(t.entries());
+    assert.equal(u.deleteServer("s1"), 2);
+    assert.deepEqual(u.entries().map((e) => e.key), ["b"]);
+  });
+
+  it("rejects a size below 1", () => {
+    assert.throws(() => new StickTable({ size: 0, expire: 1, clock: new FakeClock() }), /at least 1/);
+  });
+});
