@@ -34,9 +34,9 @@ let cached: RawSocketModule | undefined;
 export function loadRawSocket(): RawSocketModule {
   if (cached) return cached;
   if ("Deno" in globalThis) throw new Error("raw sockets need the Node runtime (raw-socket is a nan addon Deno cannot load)");
-  const require = createRequire(import.meta.url);
-  // In the built binary, scripts/build.ts redirects raw-socket's require of raw.node to the
-  // embedded asset loader (src/runtime/sea_addon.ts); here it is the ordinary package.
-  cached = require("raw-socket") as RawSocketModule;
+  // The built binary's entry (scripts/sea_entry.cjs) provides the bundled package, whose addon is
+  // the embedded asset (src/runtime/sea_addon.ts); in development it is the ordinary package.
+  const bundled = (globalThis as { __tandemBundledRawSocket?: () => RawSocketModule }).__tandemBundledRawSocket;
+  cached = bundled ? bundled() : (createRequire(import.meta.url)("raw-socket") as RawSocketModule);
   return cached;
 }

@@ -1,0 +1,163 @@
+// `tandem --config F --role R`: load, start the subsystems, handle SIGTERM/SIGINT (stop) and SIGHUP (reload).
+
+import { writeFileSync, rmSync } from "node:fs";
+import type { TandemConfig } from "../config/types.ts";
+import { loadConfigFile } from "../config/loader.ts";
+import { formatDiagnostic } from "../config/diagnostics.ts";
+import type { Located } from "../config/diagnostics.ts";
+import { EventBus } from "../core/events.ts";
+import { systemClock } from "../core/clock.ts";
+import type { Logger } from "../core/log.ts";
+import { describeError, EXIT, TandemError } from "../core/errors.ts";
+import type { Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { logEvents } from "../core/event_log.ts";
+
+export type SubsystemFactory = (ctx: SubsystemContext) => Subsystem | undefined;
+
+function logDiagnostics(log: Logger, file: string, items: Located[]): void {
+  for (const d of items) {
+    const text = formatDiagnostic(file, d);
+    if (d.severity === "error") log.error(text);
+    else log.warn(text);
+  }
+}
+
+/** A running tandem: the subsystems, the signal handlers, reload and stop. */
+export class Daemon {
+  readonly bus: EventBus;
+  readonly services: Services = {};
+  #config: TandemConfig;
+  #log: Logger;
+  #subsystems: Subsystem[] = [];
+  #stopping?: Promise<void>;
+  #reloading = Promise.resolve();
+
+  constructor(config: TandemConfig, log: Logger, factories: SubsystemFactory[]) {
+    this.#config = config;
+    this.#log = log;
+    this.bus = new EventBus({ onError: (err, name) => log.error(`event subscriber failed on "${name}": ${describeError(err)}`) });
+    logEvents(this.bus, log.child("event"));
+    const ctx: SubsystemContext = { config, bus: this.bus, clock: systemClock, log, services: this.services };
+    for (const make of factories) {
+      const s = make(ctx);
+      if (s) this.#subsystems.push(s);
+    }
+  }
+
+  get config(): TandemConfig {
+    return this.#config;
+  }
+
+  /** Starts every subsystem in order; a failure stops those already started and rethrows. */
+  async start(): Promise<void> {
+    const started: Subsystem[] = [];
+    for (const s of this.#subsystems) {
+      try {
+        await s.start();
+        started.push(s);
+      } catch (err) {
+        for (const t of started.reverse()) await t.stop("start failed").catch(() => {});
+        throw new TandemError("E_START", `Cannot start ${s.name}: ${describeError(err)}`, { cause: err });
+      }
+    }
+    if (this.#config.global.pidfile) {
+      try {
+        writeFileSync(this.#config.global.pidfile, `${process.pid}\n`);
+      } catch (err) {
+        this.#log.error(`Cannot write pidfile "${this.#config.global.pidfile}": ${describeError(err)}`);
+      }
+    }
+    this.bus.emit("tandem.started", { role: this.#config.role, pid: process.pid });
+  }
+
+  /** Re-reads the file; applies it only when valid. Resolves true when applied. */
+  reload(): Promise<boolean> {
+    const run = this.#reloading.then(async () => {
+      const { file, role } = this.#config;
+      let result;
+      try {
+        result = loadConfigFile(file, role);
+      } catch (err) {
+        this.#log.error(`reload failed, keeping the running configuration: ${describeError(err)}`);
+        this.bus.emit("config.reload_failed", { file, errors: [describeError(err)] });
+        return false;
+      }
+      if (!result.config) {
+        const errors = result.diagnostics.filter((d) => d.severity === "error");
+        this.#log.error(`reload failed, keeping the running configuration: ${errors.length} error(s) in ${file}`);
+        logDiagnostics(this.#log, file, errors);
+        this.bus.emit("config.reload_failed", { file, errors: errors.map((d) => formatDiagnostic(file, d)) });
+        return false;
+      }
+      logDiagnostics(this.#log, file, result.diagnostics);
+      for (const s of this.#subsystems) {
+        try {
+          await s.reload(result.config);
+        } catch (err) {
+          this.#log.error(`${s.name}: reload failed: ${describeError(err)}`);
+        }
+      }
+      this.#config = result.config;
+      this.bus.emit("config.reloaded", { file });
+      return true;
+    });
+    this.#reloading = run.then(() => undefined);
+    return run;
+  }
+
+  /** Stops every subsystem in reverse order, bounded by the grace period. Idempotent. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.bus.emit("tandem.stopping", { role: this.#config.role, reason });
+      const grace = this.#config.global.gracePeriod;
+      const all = (async () => {
+        for (const s of [...this.#subsystems].reverse()) {
+          await s.stop(reason).catch((err) => this.#log.error(`${s.name}: stop failed: ${describeError(err)}`));
+        }
+      })();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.#log.warn(`grace period of ${grace}ms is over: stopping now`);
+          resolve();
+        }, grace);
+      });
+      await Promise.race([all, timeout]);
+      clearTimeout(timer);
+      if (this.#config.global.pidfile) rmSync(this.#config.global.pidfile, { force: true });
+    })();
+    return this.#stopping;
+  }
+}
+
+/** Runs until SIGTERM/SIGINT; returns the exit code. */
+export async function runDaemon(config: TandemConfig, warnings: Located[], log: Logger, factories: SubsystemFactory[]): Promise<number> {
+  logDiagnostics(log, config.file, warnings);
+  const daemon = new Daemon(config, log, factories);
+  try {
+    await daemon.start();
+  } catch (err) {
+    log.error(describeError(err));
+    return EXIT.runtime;
+  }
+  log.info(`tandem started`, { role: config.role, pid: process.pid, config: config.file });
+  return await new Promise<number>((resolve) => {
+    let signals = 0;
+    const onStop = (sig: string) => {
+      signals++;
+      if (signals > 1) {
+        log.warn(`second ${sig}: exiting at once`);
+        resolve(EXIT.runtime);
+        return;
+      }
+      log.info(`${sig} received: stopping`);
+      daemon.stop(sig).then(() => resolve(EXIT.ok));
+    };
+    process.on("SIGTERM", () => onStop("SIGTERM"));
+    process.on("SIGINT", () => onStop("SIGINT"));
+    process.on("SIGHUP", () => {
+      log.info("SIGHUP received: reloading");
+      void daemon.reload();
+    });
+  });
+}

@@ -1,0 +1,68 @@
+// The composition root: argv → config → wire the subsystems → start. No logic of its own.
+
+import pkg from "../package.json" with { type: "json" };
+import { parseCommandLine, USAGE } from "./cli/args.ts";
+import { runCheck } from "./cli/check.ts";
+import { runDaemon } from "./cli/daemon.ts";
+import type { SubsystemFactory } from "./cli/daemon.ts";
+import { definedRoles, resolveRole } from "./cli/role.ts";
+import { ConfigError, loadConfigFile } from "./config/loader.ts";
+import { formatDiagnostic } from "./config/diagnostics.ts";
+import { createLogger } from "./core/log.ts";
+import { describeError, EXIT, TandemError, UsageError } from "./core/errors.ts";
+
+/** The subsystems, in start order (stopped in reverse). */
+const SUBSYSTEMS: SubsystemFactory[] = [];
+
+const out = (s: string) => process.stdout.write(s + "\n");
+const err = (s: string) => process.stderr.write(s + "\n");
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCommandLine(argv);
+  switch (args.command) {
+    case "help":
+      out(USAGE);
+      return EXIT.ok;
+    case "version":
+      out(`tandem ${pkg.version}`);
+      return EXIT.ok;
+    case "check":
+      return runCheck(args.config!, args.role, out, err);
+    case "run": {
+      const log = createLogger("tandem", { level: args.logLevel, format: args.logFormat });
+      const first = loadConfigFile(args.config!, "master");
+      const role = resolveRole(args.role, first.input ? definedRoles(first.input) : ["master", "backup"]);
+      const result = role === "master" ? first : loadConfigFile(args.config!, role);
+      if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
+      return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);
+    }
+    default:
+      throw new UsageError(`"${args.command}" is not available in this build yet`);
+  }
+}
+
+/** Maps what main threw to a message and an exit code. */
+function fail(e: unknown): number {
+  if (e instanceof UsageError) {
+    err(`tandem: ${e.message}`);
+    err("Try 'tandem --help'.");
+    return EXIT.usage;
+  }
+  if (e instanceof ConfigError) {
+    for (const d of e.diagnostics) err(formatDiagnostic(e.file, d));
+    err(e.message);
+    return EXIT.config;
+  }
+  if (e instanceof TandemError && e.code === "E_READ") {
+    err(`tandem: ${e.message}`);
+    return EXIT.config;
+  }
+  err(`tandem: ${describeError(e)}`);
+  return EXIT.runtime;
+}
+
+// No top-level await: the binary's bundle is CommonJS. Exit explicitly once done, after stdio drains.
+main(process.argv.slice(2)).catch(fail).then((code) => {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 20).unref();
+});
