@@ -1,0 +1,126 @@
+// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed.
+
+import { networkInterfaces } from "node:os";
+import { TandemError } from "../core/errors.ts";
+import { loadLibc, type Libc } from "../runtime/libc.ts";
+
+/** One virtual address on one device. */
+export interface VipSpec {
+  address: string;
+  prefix: number;
+  dev: string;
+  /** Interface label (alias) such as "eth0:1". */
+  label?: string;
+}
+
+/** Adds and removes addresses; the VRRP instance only talks to this. */
+export interface AddressManager {
+  /** Adds the address; an address already present is not an error. Throws TandemError E_VIP. */
+  add(vip: VipSpec): void;
+  /** Removes the address; an absent address is not an error. Throws TandemError E_VIP. */
+  remove(vip: VipSpec): void;
+}
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0x80000;
+const NETLINK_ROUTE = 0;
+const RTM_NEWADDR = 20;
+const RTM_DELADDR = 21;
+const NLMSG_ERROR = 2;
+const NLM_F_REQUEST = 0x1;
+const NLM_F_ACK = 0x4;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_LABEL = 3;
+const IFA_BROADCAST = 4;
+const SOL_SOCKET = 1;
+const SO_RCVTIMEO = 20;
+const EEXIST = 17;
+const EADDRNOTAVAIL = 99;
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+function ipv4(ip: string): number[] {
+  return ip.split(".").map(Number);
+}
+
+function rtattr(type: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(align4(4 + data.length));
+  const v = new DataView(out.buffer);
+  v.setUint16(0, 4 + data.length, true);
+  v.setUint16(2, type, true);
+  out.set(data, 4);
+  return out;
+}
+
+/** Builds the RTM_NEWADDR / RTM_DELADDR request for one IPv4 address (exported for tests). */
+export function addressMessage(kind: "add" | "remove", vip: VipSpec, ifindex: number, seq: number): Uint8Array {
+  const addr = Uint8Array.from(ipv4(vip.address));
+  const attrs = [rtattr(IFA_LOCAL, addr), rtattr(IFA_ADDRESS, addr)];
+  if (kind === "add" && vip.prefix < 31) {
+    const n = addr.reduce((a, b) => a * 256 + b, 0) >>> 0;
+    const bcast = (n | (vip.prefix === 0 ? 0xffffffff : (1 << (32 - vip.prefix)) - 1)) >>> 0;
+    attrs.push(rtattr(IFA_BROADCAST, Uint8Array.from([bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255])));
+  }
+  if (vip.label) attrs.push(rtattr(IFA_LABEL, new TextEncoder().encode(vip.label + "\0")));
+  const len = 16 + 8 + attrs.reduce((a, b) => a + b.length, 0);
+  const out = new Uint8Array(len);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, len, true);
+  v.setUint16(4, kind === "add" ? RTM_NEWADDR : RTM_DELADDR, true);
+  v.setUint16(6, NLM_F_REQUEST | NLM_F_ACK | (kind === "add" ? NLM_F_CREATE | NLM_F_EXCL : 0), true);
+  v.setUint32(8, seq, true);
+  // struct ifaddrmsg: family, prefixlen, flags, scope (universe), index.
+  out[16] = 2;
+  out[17] = vip.prefix;
+  v.setUint32(20, ifindex, true);
+  let at = 24;
+  for (const a of attrs) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
+}
+
+/** Address management through rtnetlink; each call is one synchronous request and its ack. */
+export function netlinkAddressManager(libc: Libc = loadLibc()): AddressManager {
+  let seq = 1;
+  const request = (kind: "add" | "remove", vip: VipSpec): void => {
+    const what = `Cannot ${kind} ${vip.address}/${vip.prefix} ${kind === "add" ? "on" : "from"} "${vip.dev}"`;
+    const ifindex = libc.ifNameToIndex(vip.dev);
+    if (ifindex === 0) throw new TandemError("E_VIP", `${what}: no such interface`);
+    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) throw new TandemError("E_VIP", `${what}: netlink socket failed (errno ${libc.errno()})`);
+    try {
+      const tv = new Uint8Array(16);
+      new DataView(tv.buffer).setBigInt64(0, 2n, true); // 2 s receive timeout: the kernel answers at once
+      libc.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv);
+      const msg = addressMessage(kind, vip, ifindex, seq++);
+      if (libc.send(fd, msg) < 0) throw new TandemError("E_VIP", `${what}: netlink send failed (errno ${libc.errno()})`);
+      const buf = new Uint8Array(8192);
+      const n = libc.recv(fd, buf);
+      if (n < 0) throw new TandemError("E_VIP", `${what}: no netlink answer (errno ${libc.errno()})`);
+      const v = new DataView(buf.buffer, 0, n);
+      if (n < 20 || v.getUint16(4, true) !== NLMSG_ERROR) throw new TandemError("E_VIP", `${what}: unexpected netlink answer`);
+      const errno = -v.getInt32(16, true);
+      if (errno === 0 || (kind === "add" && errno === EEXIST) || (kind === "remove" && errno === EADDRNOTAVAIL)) return;
+      throw new TandemError("E_VIP", `${what}: kernel refused (errno ${errno})`);
+    } finally {
+      libc.close(fd);
+    }
+  };
+  return { add: (vip) => request("add", vip), remove: (vip) => request("remove", vip) };
+}
+
+/** True when `address` is configured on `dev` now (as seen by os.networkInterfaces). */
+export function hasAddress(dev: string, address: string): boolean {
+  return (networkInterfaces()[dev] ?? []).some((a) => a.family === "IPv4" && a.address === address);
+}
+
+/** The first IPv4 address on dev that is not in `exclude` (the VIPs): the primary address. */
+export function primaryAddress(dev: string, exclude: string[] = []): string | undefined {
+  return (networkInterfaces()[dev] ?? []).find((a) => a.family === "IPv4" && !exclude.includes(a.address))?.address;
+}
