@@ -1,0 +1,90 @@
+// Event rule names as the config writes them (vrrp_state_change…) mapped to bus events, lines and filters.
+
+import type { EventMap, EventName } from "../core/events.ts";
+
+/** `on:` names accepted in the config, and the bus event each one listens to. */
+export const ALERT_EVENTS = {
+  vrrp_state_change: "vrrp.state",
+  server_down: "server.down",
+  server_up: "server.up",
+  proxy_no_server: "proxy.no_server",
+  listener_failed: "listener.failed",
+  config_reloaded: "config.reloaded",
+  config_reload_failed: "config.reload_failed",
+  job_failed: "job.failed",
+  tandem_started: "tandem.started",
+  tandem_stopping: "tandem.stopping",
+} as const satisfies Record<string, EventName>;
+
+export type AlertEventName = keyof typeof ALERT_EVENTS;
+
+/** True when `name` is a known `on:` value. */
+export function isAlertEvent(name: string): name is AlertEventName {
+  return Object.hasOwn(ALERT_EVENTS, name);
+}
+
+/** What an event contributes to a message: one line, and template variables. */
+export interface EventView {
+  line: string;
+  vars: { state?: string; vip?: string; proxy?: string; server?: string; output?: string };
+}
+
+/** Describes a bus event for a message. */
+export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): EventView {
+  const d = data as Record<string, unknown>;
+  switch (name) {
+    case "vrrp.state": {
+      const v = data as EventMap["vrrp.state"];
+      const vips = v.vips.join(", ");
+      return {
+        line: `VRRP ${v.instance}: ${v.from.toUpperCase()} → ${v.to.toUpperCase()} (priority ${v.priority}${vips ? `, VIPs ${vips}` : ""}): ${v.reason}`,
+        vars: { state: v.to.toUpperCase(), vip: vips },
+      };
+    }
+    case "server.down":
+    case "server.up": {
+      const v = data as EventMap["server.down"];
+      const state = name === "server.down" ? "DOWN" : "UP";
+      return { line: `server ${v.proxy}/${v.server} is ${state}: ${v.reason}${v.check ? ` (${v.check})` : ""}`, vars: { state, proxy: v.proxy, server: v.server } };
+    }
+    case "proxy.no_server": {
+      const v = data as EventMap["proxy.no_server"];
+      return { line: `proxy ${v.proxy} has no server left`, vars: { state: "NO SERVER", proxy: v.proxy } };
+    }
+    case "listener.failed": {
+      const v = data as EventMap["listener.failed"];
+      return { line: `listener ${v.proxy} ${v.address} failed: ${v.reason}`, vars: { state: "FAILED", proxy: v.proxy } };
+    }
+    case "config.reloaded":
+      return { line: `configuration reloaded from ${String(d.file)}`, vars: { state: "RELOADED" } };
+    case "config.reload_failed": {
+      const v = data as EventMap["config.reload_failed"];
+      return { line: `configuration reload from ${v.file} failed:\n  ${v.errors.join("\n  ")}`, vars: { state: "RELOAD FAILED", output: v.errors.join("\n") } };
+    }
+    case "job.failed": {
+      const v = data as EventMap["job.failed"];
+      return { line: `job ${v.job} failed: ${v.reason}`, vars: { state: "FAILED", output: v.reason } };
+    }
+    case "tandem.started": {
+      const v = data as EventMap["tandem.started"];
+      return { line: `tandem started as ${v.role} (pid ${v.pid})`, vars: { state: "STARTED" } };
+    }
+    case "tandem.stopping": {
+      const v = data as EventMap["tandem.stopping"];
+      return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
+    }
+    default:
+      return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };
+  }
+}
+
+/** A rule's filter: every given field must match (states: any of them, case-insensitive). */
+export function matchesFilter(filter: { proxy?: string; server?: string; states?: string[] }, view: EventView): boolean {
+  if (filter.proxy !== undefined && view.vars.proxy !== filter.proxy) return false;
+  if (filter.server !== undefined && view.vars.server !== filter.server) return false;
+  if (filter.states && filter.states.length > 0) {
+    const state = (view.vars.state ?? "").toLowerCase();
+    if (!filter.states.some((s) => s.toLowerCase() === state)) return false;
+  }
+  return true;
+}
