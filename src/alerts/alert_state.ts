@@ -26,6 +26,8 @@ export interface AlertState {
   rate: RateState;
   /** Messages held back by the rate limit since the last one sent. */
   suppressed: number;
+  /** The kind currently held back (a message still wanted is counted once, not at every step). */
+  held?: AlertAction["kind"];
 }
 
 /** A message to send. */
@@ -60,10 +62,12 @@ function wanted(s: AlertState, now: number, policy: AlertPolicy): AlertAction["k
  * - every message goes through the rate limit; held-back ones are counted and reported with the next.
  */
 export function stepAlert(state: AlertState, input: AlertInput, now: number, policy: AlertPolicy): { state: AlertState; actions: AlertAction[] } {
-  let s: AlertState = { ...state };
+  const s: AlertState = { ...state };
+  let changed = false;
   if ("ok" in input) {
     const status: CheckStatus = input.ok ? "ok" : "failing";
     if (status !== s.status) {
+      changed = true;
       if (s.status !== "unknown") s.changes = [...s.changes, now];
       s.status = status;
       s.since = now;
@@ -86,11 +90,13 @@ export function stepAlert(state: AlertState, input: AlertInput, now: number, pol
     const r = rateAllow(s.rate, now, policy.rateLimit);
     s.rate = r.state;
     if (!r.allowed) {
-      s.suppressed++;
+      if (changed || s.held !== kind) s.suppressed++;
+      s.held = kind;
       continue;
     }
     actions.push({ kind, suppressed: s.suppressed });
     s.suppressed = 0;
+    s.held = undefined;
     s.lastSentAt = now;
     if (kind === "fail" || kind === "repeat") s.notified = "failing";
     if (kind === "resolved") s.notified = "ok";
