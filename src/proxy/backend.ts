@@ -1,0 +1,495 @@
+// A backend at run time: servers, balancing, stickiness, queues, connect/retry/redispatch.
+// This is the API both session handlers use: tcp now, http (src/proxy/http/) later.
+
+import { connect } from "node:net";
+import type { Socket } from "node:net";
+import type { BackendConfig, HealthCheckConfig, ServerConfig } from "../config/types.ts";
+import type { Clock } from "../core/clock.ts";
+import type { EventBus } from "../core/events.ts";
+import type { Logger } from "../core/log.ts";
+import { createBalancer } from "./balance/index.ts";
+import type { Balancer } from "./balance/index.ts";
+import { ProxyError } from "./errors.ts";
+import { HealthChecker } from "./health_check.ts";
+import { initialHealth } from "./health_state.ts";
+import type { HealthAction, HealthState } from "./health_state.ts";
+import { encodeProxyHeader } from "./proxy_protocol.ts";
+import { Server } from "./server.ts";
+import type { ServerState, SlotWaiter } from "./server.ts";
+import { StickTable } from "./stick_table.ts";
+import type { Waiter } from "./wait_queue.ts";
+import { WaitQueue } from "./wait_queue.ts";
+
+/** Who is asking: the client's real endpoints (after accept_proxy) and the frontend name. */
+export interface ClientInfo {
+  srcAddress: string;
+  srcPort: number;
+  /** The address and port the client connected to (port-less servers use dstPort). */
+  dstAddress: string;
+  dstPort: number;
+  frontend: string;
+}
+
+/** A held connection slot on a server; release() exactly once when the server connection ends. */
+export interface Slot {
+  server: Server;
+  /** ms spent in a queue. */
+  queued: number;
+  release(): void;
+}
+
+/** A connected server socket plus its slot. */
+export interface BackendConnection extends Slot {
+  socket: Socket;
+  /** Connection attempts made (1 = first try worked). */
+  attempts: number;
+  /** ms spent connecting (last attempt). */
+  connectTime: number;
+}
+
+export interface AcquireOptions {
+  /** Aborts queueing/connecting (client went away with abort_on_close). */
+  signal?: AbortSignal;
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
+
+const sameCheck = (a?: HealthCheckConfig, b?: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b);
+const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port;
+
+/** Run-time backend. Create with the config, start() to run health checks, update() on reload. */
+export class Backend {
+  config: BackendConfig;
+  readonly servers = new Map<string, Server>();
+  stick: StickTable | undefined;
+  /** Connections holding a slot in this backend. */
+  active = 0;
+  #clock: Clock;
+  #bus: EventBus;
+  #log: Logger;
+  #active!: Balancer<Server>;
+  #backup!: Balancer<Server>;
+  #queue = new WaitQueue<SlotWaiter>();
+  #hadServer = true;
+  #started = false;
+
+  constructor(config: BackendConfig, deps: { clock: Clock; bus: EventBus; log: Logger }) {
+    this.config = config;
+    this.#clock = deps.clock;
+    this.#bus = deps.bus;
+    this.#log = deps.log;
+    this.#makeBalancers();
+    if (config.stick) this.stick = new StickTable({ size: config.stick.size, expire: config.stick.expire, clock: this.#clock });
+    for (const sc of config.servers) this.servers.set(sc.name, this.#makeServer(sc));
+    this.#refresh();
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Starts health checks. */
+  start(): void {
+    this.#started = true;
+    for (const s of this.servers.values()) s.checker?.start();
+  }
+
+  /** Stops health checks and fails every queued waiter. Established connections are left alone. */
+  stop(): void {
+    this.#started = false;
+    for (const s of this.servers.values()) {
+      s.checker?.stop();
+      for (const w of s.queue.drain()) w.value.fail(new ProxyError("E_NO_SERVER", `Backend "${this.name}" is stopping`));
+    }
+    for (const w of this.#queue.drain()) w.value.fail(new ProxyError("E_NO_SERVER", `Backend "${this.name}" is stopping`));
+  }
+
+  /**
+   * Applies a reloaded config. Servers that still exist at the same address keep their object:
+   * health, admin overrides, live connections and queue; their checker keeps running when the
+   * check is unchanged. Removed servers stop checking; their connections run to their end.
+   * Stick entries of removed servers are dropped, the others are kept.
+   */
+  update(config: BackendConfig): void {
+    const old = this.config;
+    this.config = config;
+    if (old.balance.algorithm !== config.balance.algorithm || old.balance.hash !== config.balance.hash) this.#makeBalancers();
+    const next = new Map<string, Server>();
+    for (const sc of config.servers) {
+      const prev = this.servers.get(sc.name);
+      if (prev && sameTarget(prev.config, sc)) {
+        const checkChanged = !sameCheck(prev.config.check, sc.check);
+        prev.config = sc;
+        if (checkChanged) {
+          prev.checker?.stop();
+          prev.checker = undefined;
+          const h = prev.health;
+          prev.health = sc.check ? initialHealth(sc.check, h.up ? "up" : "down") : { up: true, health: 1 };
+          this.#attachChecker(prev);
+          if (this.#started) prev.checker?.start();
+        }
+        next.set(sc.name, prev);
+      } else {
+        prev?.checker?.stop();
+        const s = this.#makeServer(sc);
+        next.set(sc.name, s);
+        if (this.#started) s.checker?.start();
+      }
+    }
+    for (const [name, s] of this.servers) {
+      if (next.get(name) === s) continue;
+      s.checker?.stop();
+      this.#redistribute(s);
+      if (!next.has(name)) this.stick?.deleteServer(name);
+    }
+    this.servers.clear();
+    for (const [k, v] of next) this.servers.set(k, v);
+    const st = config.stick;
+    if (!st) this.stick = undefined;
+    else if (!this.stick || this.stick.size !== st.size || this.stick.expire !== st.expire) {
+      const table = new StickTable({ size: st.size, expire: st.expire, clock: this.#clock });
+      if (this.stick) table.import(this.stick.entries());
+      this.stick = table;
+    }
+    this.#refresh();
+  }
+
+  /** Admin: maintenance on/off or a new weight (0..256); carried over reloads. */
+  setServer(name: string, change: { maint?: boolean; weight?: number }): void {
+    const s = this.servers.get(name);
+    if (!s) throw new ProxyError("E_CONFIG", `No server "${name}" in backend "${this.name}"`);
+    const before = s.state;
+    if (change.maint !== undefined) s.adminMaint = change.maint;
+    if (change.weight !== undefined) {
+      if (!(change.weight >= 0 && change.weight <= 256)) throw new ProxyError("E_CONFIG", `Weight ${change.weight} is out of range (must be 0..256)`);
+      s.adminWeight = change.weight;
+    }
+    this.#announce(s, before, change.maint !== undefined ? (change.maint ? "set to maintenance" : "maintenance cleared") : `weight set to ${change.weight}`);
+    this.#refresh();
+  }
+
+  /** State of one server, or undefined if the backend has none by that name. */
+  serverState(name: string): ServerState | undefined {
+    return this.servers.get(name)?.state;
+  }
+
+  /** Servers that can take new balanced traffic (active ones, or backups when no active is up). */
+  usableCount(): number {
+    let n = 0;
+    for (const s of this.servers.values()) if (s.usable) n++;
+    return n;
+  }
+
+  /**
+   * Chooses a server for the client, without taking a slot: the stuck server first (a "drain"
+   * server still gets its sticky clients; a down one only with `persist`), else the balancer over
+   * usable active servers, else over usable backups. Full and excluded servers are skipped;
+   * `full: true` means candidates exist but all are full (the caller queues).
+   */
+  select(client: ClientInfo, exclude?: ReadonlySet<Server>): { server?: Server; sticky: boolean; full: boolean } {
+    if (this.stick && this.config.stick?.on === "src") {
+      const name = this.stick.lookup(client.srcAddress);
+      const s = name !== undefined ? this.servers.get(name) : undefined;
+      if (s && !s.maint && !exclude?.has(s) && (s.up || this.config.persist)) return { server: s, sticky: true, full: false };
+    }
+    const skip = (s: Server) => s.full || (exclude?.has(s) ?? false);
+    const useBackups = !this.#hasUsableActive();
+    const lb = useBackups ? this.#backup : this.#active;
+    const server = lb.pick(client.srcAddress, skip);
+    if (server) return { server, sticky: false, full: false };
+    // Nothing picked: either every candidate is full (queue) or there is none left.
+    const candidates = [...this.servers.values()].filter((s) => s.usable && s.config.backup === useBackups);
+    const full = candidates.some((s) => s.full && !exclude?.has(s));
+    return { sticky: false, full };
+  }
+
+  /**
+   * Takes a connection slot: on the selected server at once, or after waiting in its queue (when a
+   * stuck server is full) or in the backend queue (all full, or backend maxconn reached), for at
+   * most `timeout queue`. `prefer` pins a server (a retry on the same server).
+   * Throws ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
+   */
+  reserve(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: AbortSignal } = {}): Promise<Slot> {
+    if (options.signal?.aborted) return Promise.reject(new ProxyError("E_ABORTED", "Client aborted"));
+    let server = options.prefer && !options.prefer.maint && this.servers.get(options.prefer.name) === options.prefer ? options.prefer : undefined;
+    let full = false;
+    let sticky = server !== undefined;
+    if (!server) {
+      let pick = this.select(client, options.exclude);
+      // Every candidate already tried: redispatch may go back to one rather than fail.
+      if (!pick.server && !pick.full && options.exclude?.size) pick = this.select(client);
+      server = pick.server;
+      full = pick.full;
+      sticky = pick.sticky;
+    }
+    if (!server && !full) {
+      this.#noServer();
+      return Promise.reject(new ProxyError("E_NO_SERVER", `No server available in backend "${this.name}"`));
+    }
+    const backendFull = this.config.maxconn !== undefined && this.config.maxconn > 0 && this.active >= this.config.maxconn;
+    if (server && !server.full && !backendFull) return Promise.resolve(this.#take(server, 0));
+    const queue = server && sticky && !backendFull ? server.queue : this.#queue;
+    return this.#enqueue(queue, options.signal);
+  }
+
+  /**
+   * Opens a TCP connection to the server (port-less: the client's destination port) within
+   * `timeout connect`, then writes the PROXY header if the server wants one.
+   * Throws ProxyError E_CONNECT, E_CONNECT_TIMEOUT or E_ABORTED.
+   */
+  connect(server: Server, client: ClientInfo, signal?: AbortSignal): Promise<Socket> {
+    const port = server.config.port ?? client.dstPort;
+    const timeout = this.config.timeouts.connect;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: server.config.address, port, allowHalfOpen: true, noDelay: true });
+      const done = (err?: Error) => {
+        timer.cancel();
+        signal?.removeEventListener("abort", onAbort);
+        socket.off("error", onError);
+        socket.off("connect", onConnect);
+        if (err) {
+          socket.destroy();
+          reject(err);
+        } else resolve(socket);
+      };
+      const onError = (err: NodeJS.ErrnoException) =>
+        done(new ProxyError("E_CONNECT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: ${ERRNO_TEXT[err.code ?? ""] ?? err.message}`, { cause: err, server: server.name }));
+      const onAbort = () => done(new ProxyError("E_ABORTED", "Client aborted while connecting", { server: server.name }));
+      const onConnect = () => {
+        if (server.config.sendProxy) {
+          socket.write(encodeProxyHeader(server.config.sendProxy, { srcAddress: client.srcAddress, srcPort: client.srcPort, dstAddress: client.dstAddress, dstPort: client.dstPort }));
+        }
+        done();
+      };
+      const timer = this.#clock.setTimeout(
+        () => done(new ProxyError("E_CONNECT_TIMEOUT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: timeout after ${timeout}ms`, { server: server.name })),
+        timeout,
+      );
+      socket.on("error", onError);
+      socket.once("connect", onConnect);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Slot + connection with haproxy's retry rules: up to `retries` more attempts on the same
+   * server, the last one redispatched to another server when `redispatch` is on. On success the
+   * stick entry is stored/updated. Throws the last ProxyError.
+   */
+  async acquire(client: ClientInfo, options: AcquireOptions = {}): Promise<BackendConnection> {
+    const exclude = new Set<Server>();
+    let prefer: Server | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const slot = await this.reserve(client, { exclude, prefer, signal: options.signal });
+      const started = this.#clock.now();
+      try {
+        const socket = await this.connect(slot.server, client, options.signal);
+        this.stickStore(client, slot.server);
+        slot.server.sockets.add(socket);
+        const release = slot.release;
+        let released = false;
+        return {
+          ...slot,
+          socket,
+          attempts: attempt,
+          connectTime: this.#clock.now() - started,
+          release: () => {
+            if (released) return;
+            released = true;
+            slot.server.sockets.delete(socket);
+            release();
+          },
+        };
+      } catch (err) {
+        slot.release();
+        const code = (err as ProxyError).code;
+        if (code === "E_ABORTED" || attempt > this.config.retries) throw err;
+        this.#log.debug("connect failed, retrying", { backend: this.name, server: slot.server.name, attempt, reason: (err as Error).message });
+        if (this.config.redispatch && attempt === this.config.retries) {
+          exclude.add(slot.server);
+          prefer = undefined;
+        } else prefer = slot.server;
+      }
+    }
+  }
+
+  /** Records that the client now sticks to server (stick on src). */
+  stickStore(client: ClientInfo, server: Server): void {
+    if (this.stick && this.config.stick?.on === "src") this.stick.store(client.srcAddress, server.name);
+  }
+
+  /** A snapshot for stats and the admin socket. */
+  status(): object {
+    return {
+      name: this.name,
+      active: this.active,
+      queued: this.#queue.length,
+      stickEntries: this.stick?.length ?? 0,
+      servers: [...this.servers.values()].map((s) => ({
+        name: s.name,
+        address: s.label,
+        state: s.state,
+        weight: s.weight,
+        backup: s.config.backup,
+        active: s.active,
+        total: s.total,
+        queued: s.queue.length,
+        check: s.health.last ? `${s.health.last.status} ${s.health.last.detail}` : undefined,
+      })),
+    };
+  }
+
+  #makeBalancers(): void {
+    const o = { hash: this.config.balance.hash };
+    this.#active = createBalancer<Server>(this.config.balance.algorithm, o);
+    this.#backup = createBalancer<Server>(this.config.balance.algorithm, o);
+  }
+
+  #makeServer(sc: ServerConfig): Server {
+    const s = new Server(sc, sc.check ? initialHealth(sc.check, sc.initState) : { up: true, health: 1 });
+    this.#attachChecker(s);
+    return s;
+  }
+
+  #attachChecker(s: Server): void {
+    const check = s.config.check;
+    if (!check) return;
+    const port = check.port ?? s.config.port;
+    if (port === undefined) {
+      throw new ProxyError("E_CONFIG", `Server "${s.name}" in backend "${this.name}" has no port: set check.port so it can be checked`);
+    }
+    s.checker = new HealthChecker({
+      target: { host: check.address ?? s.config.address, port },
+      check,
+      clock: this.#clock,
+      initial: s.health,
+      onTransition: (action, state) => this.#onHealth(s, action, state),
+    });
+  }
+
+  #onHealth(s: Server, action: HealthAction, state: HealthState): void {
+    if (this.servers.get(s.name) !== s) return; // removed by a reload
+    const before = s.state;
+    s.health = state;
+    if (action.type === "went_down") {
+      this.#log.warn(`Server ${this.name}/${s.name} is DOWN: ${action.reason}`, { backend: this.name, server: s.name, active: s.active });
+      this.#bus.emit("server.down", { proxy: this.name, server: s.name, reason: action.reason, check: action.status });
+      this.#redistribute(s);
+      if (this.config.onMarkedDown === "shutdown_sessions") for (const sock of s.sockets) sock.destroy();
+    } else {
+      this.#log.info(`Server ${this.name}/${s.name} is UP: ${action.reason}`, { backend: this.name, server: s.name });
+      this.#bus.emit("server.up", { proxy: this.name, server: s.name, reason: action.reason });
+    }
+    this.#announce(s, before, action.reason);
+    this.#refresh();
+  }
+
+  #announce(s: Server, before: ServerState, reason: string): void {
+    const state = s.state;
+    if (state !== before) this.#bus.emit("server.state", { proxy: this.name, server: s.name, state, previous: before, reason });
+  }
+
+  #hasUsableActive(): boolean {
+    for (const s of this.servers.values()) if (s.usable && !s.config.backup) return true;
+    return false;
+  }
+
+  /** Rebuilds balancer candidate sets and serves queues that a state change may unblock. */
+  #refresh(): void {
+    const all = [...this.servers.values()].filter((s) => s.usable);
+    this.#active.update(all.filter((s) => !s.config.backup));
+    this.#backup.update(all.filter((s) => s.config.backup));
+    const has = all.length > 0;
+    if (!has && this.#hadServer) this.#noServer();
+    this.#hadServer = has;
+    for (const s of this.servers.values()) this.#dequeue(s);
+    if (!has) for (const w of this.#queue.drain()) w.value.fail(new ProxyError("E_NO_SERVER", `No server available in backend "${this.name}"`));
+  }
+
+  #noServer(): void {
+    if (!this.#hadServer) return;
+    this.#hadServer = false;
+    this.#log.error(`Backend "${this.name}" has no server available`, { backend: this.name });
+    this.#bus.emit("proxy.no_server", { proxy: this.name });
+  }
+
+  /** A server that went down or away hands its queue to the backend queue (haproxy pendconn_redistribute). */
+  #redistribute(s: Server): void {
+    for (const w of s.queue.drain()) {
+      const moved = this.#queue.push(w.value, w.enqueuedAt);
+      void moved;
+    }
+  }
+
+  #take(server: Server, queued: number): Slot {
+    server.active++;
+    server.total++;
+    this.active++;
+    let released = false;
+    return {
+      server,
+      queued,
+      release: () => {
+        if (released) return;
+        released = true;
+        server.active--;
+        this.active--;
+        this.#dequeue(server);
+      },
+    };
+  }
+
+  #enqueue(queue: WaitQueue<SlotWaiter>, signal?: AbortSignal): Promise<Slot> {
+    const now = this.#clock.now();
+    return new Promise((resolve, reject) => {
+      let waiter: Waiter<SlotWaiter> | undefined;
+      const cleanup = () => {
+        timer.cancel();
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        cleanup();
+        if (waiter) queue.cancel(waiter);
+        reject(new ProxyError("E_ABORTED", "Client aborted while queued"));
+      };
+      const timer = this.#clock.setTimeout(() => {
+        cleanup();
+        if (waiter) queue.cancel(waiter);
+        reject(new ProxyError("E_QUEUE_TIMEOUT", `Waited ${this.config.timeouts.queue}ms in the queue of backend "${this.name}" without a free server`));
+      }, this.config.timeouts.queue);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      waiter = queue.push(
+        {
+          grant: (server) => {
+            cleanup();
+            resolve(this.#take(server, this.#clock.now() - now));
+          },
+          fail: (err) => {
+            cleanup();
+            reject(err);
+          },
+        },
+        now,
+      );
+    });
+  }
+
+  /** Gives a server's free slots to the oldest waiter of its own queue or the backend queue. */
+  #dequeue(server: Server): void {
+    if (this.servers.get(server.name) !== server) return;
+    while (!server.full && !server.maint && (server.up || this.config.persist)) {
+      if (this.config.maxconn !== undefined && this.config.maxconn > 0 && this.active >= this.config.maxconn) return;
+      const own = server.queue.peek();
+      // Backend-queue waiters only go to servers the balancer would use now.
+      const shared = server.usable && (!server.config.backup || !this.#hasUsableActive()) ? this.#queue.peek() : undefined;
+      const w = own && (!shared || own.enqueuedAt <= shared.enqueuedAt) ? server.queue.shift() : shared ? this.#queue.shift() : undefined;
+      if (!w) return;
+      w.value.grant(server);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// A frontend at run time: admission under global/frontend maxconn, accept_proxy, session hand-off.
+
+import type { Socket } from "node:net";
+import type { FrontendConfig, ListenAddress } from "../config/types.ts";
+import type { Clock } from "../core/clock.ts";
+import type { EventBus } from "../core/events.ts";
+import type { Logger } from "../core/log.ts";
+import type { Backend, ClientInfo } from "./backend.ts";
+import { parseProxyHeader } from "./proxy_protocol.ts";
+import type { SessionHandler } from "./session.ts";
+import { WaitQueue } from "./wait_queue.ts";
+
+/** The process-wide connection budget (global.maxconn), shared by every frontend. */
+export class GlobalLimit {
+  max: number;
+  active = 0;
+  readonly frontends = new Set<Frontend>();
+  constructor(max: number) {
+    this.max = max;
+  }
+  get full(): boolean {
+    return this.max > 0 && this.active >= this.max;
+  }
+  /** A slot came free somewhere: let the frontends admit held connections. */
+  wake(): void {
+    for (const f of this.frontends) f.admit();
+  }
+}
+
+const unmap = (ip: string | undefined): string => (ip?.startsWith("::ffff:") ? ip.slice(7) : (ip ?? ""));
+
+/**
+ * Node cannot stop accept()ing without closing the listener, so "stop accepting" over maxconn is
+ * done in user space: an accepted connection over the limit stays paused (no byte read) in a
+ * FIFO and starts when a slot frees — queued, never dropped. (haproxy stops polling the listener
+ * and lets the kernel backlog hold them; the client sees the same: a connection that waits.)
+ */
+export class Frontend {
+  config: FrontendConfig;
+  /** Backends of the config current at accept time (replaced on reload). */
+  backends: ReadonlyMap<string, Backend>;
+  handler: SessionHandler;
+  active = 0;
+  total = 0;
+  readonly #held = new WaitQueue<{ socket: Socket; bind: ListenAddress }>();
+  readonly sockets = new Set<Socket>();
+  #limit: GlobalLimit;
+  #clock: Clock;
+  #bus: EventBus;
+  #log: Logger;
+  #drained: (() => void)[] = [];
+
+  constructor(config: FrontendConfig, deps: { backends: ReadonlyMap<string, Backend>; handler: SessionHandler; limit: GlobalLimit; clock: Clock; bus: EventBus; log: Logger }) {
+    this.config = config;
+    this.backends = deps.backends;
+    this.handler = deps.handler;
+    this.#limit = deps.limit;
+    this.#clock = deps.clock;
+    this.#bus = deps.bus;
+    this.#log = deps.log;
+    deps.limit.frontends.add(this);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get held(): number {
+    return this.#held.length;
+  }
+
+  get #full(): boolean {
+    const max = this.config.maxconn;
+    return this.#limit.full || (max !== undefined && max > 0 && this.active >= max);
+  }
+
+  /** Takes an accepted (paused) socket from a listener. */
+  accept(socket: Socket, bind: ListenAddress): void {
+    socket.on("error", () => {});
+    if (this.#full || this.#held.length > 0) {
+      const w = this.#held.push({ socket, bind }, this.#clock.now());
+      socket.once("close", () => this.#held.cancel(w));
+      return;
+    }
+    this.#start(socket, bind);
+  }
+
+  /** Starts held connections while there is room. */
+  admit(): void {
+    while (!this.#full) {
+      const w = this.#held.shift();
+      if (!w) return;
+      if (!w.value.socket.destroyed) this.#start(w.value.socket, w.value.bind);
+    }
+  }
+
+  /** Resolves when no session of this frontend is running any more. */
+  drained(): Promise<void> {
+    if (this.active === 0 && this.#held.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
+  }
+
+  /** Closes every client connection (end of the grace period on stop). */
+  killAll(): void {
+    for (const w of this.#held.drain()) w.value.socket.destroy();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Leaves the global admission set (frontend removed and drained). */
+  detach(): void {
+    this.#limit.frontends.delete(this);
+  }
+
+  #start(socket: Socket, bind: ListenAddress): void {
+    this.active++;
+    this.total++;
+    this.#limit.active++;
+    this.sockets.add(socket);
+    void this.#run(socket, bind).finally(() => {
+      this.sockets.delete(socket);
+      this.active--;
+      this.#limit.active--;
+      this.#limit.wake();
+      if (this.active === 0 && this.#held.length === 0) for (const r of this.#drained.splice(0)) r();
+    });
+  }
+
+  async #run(socket: Socket, bind: ListenAddress): Promise<void> {
+    try {
+      let client: ClientInfo | undefined = {
+        srcAddress: unmap(socket.remoteAddress),
+        srcPort: socket.remotePort ?? 0,
+        dstAddress: unmap(socket.localAddress),
+        dstPort: socket.localPort ?? 0,
+        frontend: this.name,
+      };
+      if (bind.acceptProxy) client = await this.#readProxyHeader(socket, client);
+      if (!client) return;
+      await this.handler({ socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log });
+    } catch (err) {
+      this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
+      socket.destroy();
+    }
+  }
+
+  /** Reads the PROXY header (v1/v2) within `timeout client`; a bad one closes the connection. */
+  #readProxyHeader(socket: Socket, local: ClientInfo): Promise<ClientInfo | undefined> {
+    return new Promise((resolve) => {
+      let buf = Buffer.alloc(0);
+      const timer = this.#clock.setTimeout(() => fail("timeout waiting for the PROXY header"), this.config.timeouts.client || 10_000);
+      const cleanup = () => {
+        timer.cancel();
+        socket.off("data", onData);
+        socket.off("close", onClose);
+      };
+      const fail = (why: string) => {
+        cleanup();
+        this.#log.warn(`Connection from ${local.srcAddress}:${local.srcPort} to "${this.name}" closed: ${why}`, { frontend: this.name });
+        socket.destroy();
+        resolve(undefined);
+      };
+      const onClose = () => fail("closed before the PROXY header");
+      const onData = (chunk: Buffer) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        let out;
+        try {
+          out = parseProxyHeader(buf);
+        } catch (err) {
+          return fail((err as Error).message);
+        }
+        if (!out.done) return;
+        cleanup();
+        socket.pause();
+        const rest = buf.subarray(out.consumed);
+        if (rest.length) socket.unshift(rest);
+        const a = out.addresses;
+        resolve(a ? { ...local, srcAddress: unmap(a.srcAddress), srcPort: a.srcPort, dstAddress: unmap(a.dstAddress), dstPort: a.dstPort } : local);
+      };
+      socket.on("data", onData);
+      socket.once("close", onClose);
+      socket.resume();
+    });
+  }
+}

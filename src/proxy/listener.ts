@@ -1,0 +1,120 @@
+// One listening socket (host:port) and how it binds, including VIPs this host does not hold yet.
+
+import { createServer, isIP } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
+import type { Clock, TimerHandle } from "../core/clock.ts";
+import type { Logger } from "../core/log.ts";
+import { ProxyError } from "./errors.ts";
+import { enableNonlocalBind } from "./nonlocal_bind.ts";
+
+const BIND_ERRNO: Record<string, string> = {
+  EADDRINUSE: "address already in use",
+  EADDRNOTAVAIL: "address not available",
+  EACCES: "permission denied",
+};
+
+/** "host:port" with brackets for IPv6, the listener's identity across reloads. */
+export function listenerKey(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * A bound (or waiting-to-bind) TCP listener. Accepted sockets are paused (pauseOnConnect) and
+ * handed to onConnection; who receives them can change on reload without rebinding.
+ */
+export class Listener {
+  readonly host: string;
+  readonly port: number;
+  readonly key: string;
+  /** The proxy that owns it (for messages); updated on reload. */
+  proxy: string;
+  onConnection: (socket: Socket) => void;
+  bound = false;
+  /** Why it is not bound, while waiting for the address to appear. */
+  waiting: string | undefined;
+  #server: NetServer;
+  #clock: Clock;
+  #log: Logger;
+  #retry: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void }) {
+    this.host = options.host;
+    this.port = options.port;
+    this.key = listenerKey(options.host, options.port);
+    this.proxy = options.proxy;
+    this.onConnection = options.onConnection;
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.onConnection(socket));
+    this.#server.on("error", (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`));
+  }
+
+  /**
+   * Binds. On EADDRNOTAVAIL it turns on ip_nonlocal_bind (when root) and tries again; if that is
+   * not possible it keeps retrying every second until the address arrives and returns with
+   * `waiting` set (onWaiting is told). Any other failure throws ProxyError E_BIND.
+   */
+  async bind(onWaiting?: (reason: string) => void, onBound?: () => void): Promise<void> {
+    try {
+      await this.#listen();
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EADDRNOTAVAIL") throw this.#bindError(err);
+    }
+    const family = isIP(this.host) === 6 ? 6 : 4;
+    if (enableNonlocalBind(family, this.#log)) {
+      try {
+        await this.#listen();
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRNOTAVAIL") throw this.#bindError(err);
+      }
+    }
+    // Bind when the VIP arrives.
+    this.waiting = "address not available (yet)";
+    this.#log.warn(`Cannot bind "${this.proxy}" on ${this.key}: address not available; retrying every second until it is`);
+    onWaiting?.(this.waiting);
+    const retry = () => {
+      this.#retry = this.#clock.setTimeout(() => {
+        if (this.#closed) return;
+        this.#listen().then(
+          () => {
+            this.waiting = undefined;
+            this.#log.info(`Bound "${this.proxy}" on ${this.key}`);
+            onBound?.();
+          },
+          () => retry(),
+        );
+      }, 1000);
+    };
+    retry();
+  }
+
+  /** Stops accepting; established connections are not touched. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#retry?.cancel();
+    if (!this.bound) return Promise.resolve();
+    this.bound = false;
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.#server.once("error", onError);
+      this.#server.listen({ host: this.host, port: this.port, backlog: 1024 }, () => {
+        this.#server.off("error", onError);
+        this.bound = true;
+        resolve();
+      });
+    });
+  }
+
+  #bindError(err: unknown): ProxyError {
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    return new ProxyError("E_BIND", `Cannot bind "${this.proxy}" on ${this.key}: ${BIND_ERRNO[code] ?? (err as Error).message}`, { cause: err });
+  }
+}

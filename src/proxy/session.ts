@@ -1,0 +1,31 @@
+// The contract between a frontend and a mode-specific session handler (tcp now, http later).
+
+import type { Socket } from "node:net";
+import type { FrontendConfig, Mode } from "../config/types.ts";
+import type { Clock } from "../core/clock.ts";
+import type { EventBus } from "../core/events.ts";
+import type { Logger } from "../core/log.ts";
+import type { Backend, ClientInfo } from "./backend.ts";
+
+/** Everything a session handler gets for one accepted client connection. */
+export interface SessionContext {
+  /** The client socket, flowing-mode not yet started, PROXY header already consumed. */
+  socket: Socket;
+  client: ClientInfo;
+  frontend: FrontendConfig;
+  /** The backends of the config that was current when the connection was accepted. */
+  backends: ReadonlyMap<string, Backend>;
+  clock: Clock;
+  bus: EventBus;
+  log: Logger;
+}
+
+/**
+ * Handles one client connection from accept to close; the promise settles when the session is
+ * over (the frontend's connection slot is held until then). Must never reject on bad input or a
+ * dead server: close the connection and log instead.
+ */
+export type SessionHandler = (ctx: SessionContext) => Promise<void>;
+
+/** Session handlers by frontend mode. */
+export type SessionHandlers = Partial<Record<Mode, SessionHandler>>;

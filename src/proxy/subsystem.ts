@@ -1,0 +1,280 @@
+// The proxy subsystem: builds backends, frontends and listeners from the config; hitless reload.
+
+import type { Socket } from "node:net";
+import type { ListenAddress, Mode, TandemConfig } from "../config/types.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { Backend } from "./backend.ts";
+import { ProxyError } from "./errors.ts";
+import { Frontend, GlobalLimit } from "./frontend.ts";
+import { Listener, listenerKey } from "./listener.ts";
+import type { SessionHandler, SessionHandlers } from "./session.ts";
+import { tcpSession } from "./tcp_session.ts";
+
+/** Session handlers by mode; http mode registers here (src/proxy/http/). */
+export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
+
+export interface ProxySubsystemOptions {
+  /** Overrides/extends DEFAULT_HANDLERS (tests, http mode). */
+  handlers?: SessionHandlers;
+}
+
+/** Where each listener points: frontend and the bind options of the line that declared it. */
+interface Route {
+  frontend: Frontend;
+  bind: ListenAddress;
+}
+
+/** Checks what the engine needs beyond the schema; returns messages (empty = fine). */
+export function validateProxyConfig(config: TandemConfig, handlers: SessionHandlers): string[] {
+  const errors: string[] = [];
+  const backends = new Set(config.backends.map((b) => b.name));
+  const seen = new Map<string, string>();
+  for (const f of config.frontends) {
+    if (!handlers[f.mode]) errors.push(`Frontend "${f.name}": mode ${f.mode} is not available in this build`);
+    if (f.defaultBackend !== undefined && !backends.has(f.defaultBackend)) errors.push(`Frontend "${f.name}": default backend "${f.defaultBackend}" does not exist`);
+    for (const b of f.binds) {
+      for (const port of b.ports) {
+        const key = listenerKey(b.host, port);
+        const other = seen.get(key);
+        if (other !== undefined) errors.push(`Frontend "${f.name}": ${key} is already bound by "${other}"`);
+        seen.set(key, f.name);
+      }
+    }
+  }
+  for (const b of config.backends) {
+    for (const s of b.servers) {
+      if (s.check && s.check.port === undefined && s.port === undefined) {
+        errors.push(`Server "${s.name}" in backend "${b.name}" has no port: set check.port so it can be checked`);
+      }
+    }
+  }
+  return errors;
+}
+
+/**
+ * Creates the proxy subsystem and fills ctx.services.proxy.
+ * start() binds every listener (a bind failure throws ProxyError E_BIND naming proxy and address;
+ * an address not held yet is bound non-locally or waited for, see nonlocal_bind.ts).
+ * reload() keeps unchanged listeners bound, binds new ones first (a failure leaves the old config
+ * running and throws), closes removed ones (their connections run on), and carries server state
+ * and stick entries over. stop() closes listeners and waits up to global.gracePeriod.
+ */
+export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsystemOptions = {}): Subsystem {
+  const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
+  const log = ctx.log;
+  let config = ctx.config;
+  const limit = new GlobalLimit(config.global.maxconn);
+  let backends = new Map<string, Backend>();
+  let frontends = new Map<string, Frontend>();
+  const listeners = new Map<string, Listener>();
+  const routes = new Map<string, Route>();
+  /** Frontends replaced or removed by a reload, still running sessions. */
+  const retired = new Set<Frontend>();
+  const lastHealth = new Map<string, boolean>();
+
+  const onConnection = (key: string) => (socket: Socket) => {
+    const r = routes.get(key);
+    if (!r) return socket.destroy();
+    r.frontend.accept(socket, r.bind);
+  };
+
+  const handlerFor = (mode: Mode): SessionHandler => {
+    const h = handlers[mode];
+    if (!h) throw new ProxyError("E_CONFIG", `Mode ${mode} is not available in this build`);
+    return h;
+  };
+
+  const check = (cfg: TandemConfig) => {
+    const errors = validateProxyConfig(cfg, handlers);
+    if (errors.length) throw new ProxyError("E_CONFIG", `Invalid proxy config: ${errors.join("; ")}`);
+  };
+
+  const desiredRoutes = (fronts: Map<string, Frontend>) => {
+    const out = new Map<string, { route: Route; host: string; port: number }>();
+    for (const f of fronts.values()) {
+      for (const bind of f.config.binds) for (const port of bind.ports) out.set(listenerKey(bind.host, port), { route: { frontend: f, bind }, host: bind.host, port });
+    }
+    return out;
+  };
+
+  const bindNew = async (wanted: Map<string, { route: Route; host: string; port: number }>): Promise<Listener[]> => {
+    const created: Listener[] = [];
+    try {
+      for (const [key, w] of wanted) {
+        if (listeners.has(key)) continue;
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key) });
+        created.push(l);
+        await l.bind(
+          (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),
+          () => {
+            ctx.bus.emit("listener.bound", { proxy: l.proxy, address: key });
+            publishHealth();
+          },
+        );
+        if (l.bound) ctx.bus.emit("listener.bound", { proxy: l.proxy, address: key });
+      }
+    } catch (err) {
+      await Promise.all(created.map((l) => l.close()));
+      throw err;
+    }
+    return created;
+  };
+
+  const buildFrontends = (cfg: TandemConfig, bks: Map<string, Backend>) => {
+    const out = new Map<string, Frontend>();
+    for (const fc of cfg.frontends) {
+      out.set(fc.name, new Frontend(fc, { backends: bks, handler: handlerFor(fc.mode), limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
+    }
+    return out;
+  };
+
+  const retire = (f: Frontend) => {
+    retired.add(f);
+    void f.drained().then(() => {
+      retired.delete(f);
+      f.detach();
+    });
+  };
+
+  const healthy = (proxies?: string[], minServers = 1): { healthy: boolean; reason: string } => {
+    const names = proxies ?? [...new Set([...frontends.keys(), ...backends.keys()])];
+    for (const name of names) {
+      const f = frontends.get(name);
+      const b = backends.get(name);
+      if (!f && !b) return { healthy: false, reason: `no proxy named "${name}"` };
+      if (f) {
+        for (const bind of f.config.binds) {
+          for (const port of bind.ports) {
+            const l = listeners.get(listenerKey(bind.host, port));
+            if (!l?.bound) return { healthy: false, reason: `"${name}" is not listening on ${listenerKey(bind.host, port)}` };
+          }
+        }
+      }
+      if (b && b.usableCount() < minServers) return { healthy: false, reason: `"${name}" has ${b.usableCount()} server(s) up, needs ${minServers}` };
+    }
+    return { healthy: true, reason: "all listeners bound, servers up" };
+  };
+
+  const publishHealth = () => {
+    for (const name of new Set([...frontends.keys(), ...backends.keys()])) {
+      const h = healthy([name]);
+      if (lastHealth.get(name) !== h.healthy) {
+        lastHealth.set(name, h.healthy);
+        ctx.bus.emit("proxy.health", { proxy: name, healthy: h.healthy, reason: h.reason });
+      }
+    }
+  };
+  const unsubscribe = [ctx.bus.on("server.state", publishHealth), ctx.bus.on("proxy.no_server", publishHealth)];
+
+  const status = () => ({
+    connections: limit.active,
+    maxconn: limit.max,
+    frontends: [...frontends.values()].map((f) => ({
+      name: f.name,
+      mode: f.config.mode,
+      active: f.active,
+      total: f.total,
+      held: f.held,
+      listeners: f.config.binds.flatMap((b) => b.ports.map((p) => {
+        const l = listeners.get(listenerKey(b.host, p));
+        return { address: listenerKey(b.host, p), bound: l?.bound ?? false, waiting: l?.waiting };
+      })),
+    })),
+    backends: [...backends.values()].map((b) => b.status()),
+  });
+
+  ctx.services.proxy = {
+    status,
+    serverState: (proxy, server) => backends.get(proxy)?.serverState(server),
+    healthy,
+  };
+
+  return {
+    name: "proxy",
+
+    async start() {
+      check(config);
+      backends = new Map(config.backends.map((bc) => [bc.name, new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) })]));
+      frontends = buildFrontends(config, backends);
+      const wanted = desiredRoutes(frontends);
+      for (const [key, w] of wanted) routes.set(key, w.route);
+      const created = await bindNew(wanted);
+      for (const l of created) listeners.set(l.key, l);
+      for (const b of backends.values()) b.start();
+      log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s)`);
+      publishHealth();
+    },
+
+    async reload(next) {
+      check(next);
+      // 1. Backends: update those that stay (state carries over), build new ones.
+      const nextBackends = new Map<string, Backend>();
+      const fresh: Backend[] = [];
+      for (const bc of next.backends) {
+        const old = backends.get(bc.name);
+        if (!old) {
+          const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
+          fresh.push(b);
+          nextBackends.set(bc.name, b);
+        } else nextBackends.set(bc.name, old);
+      }
+      // 2. Frontends are cheap: always new objects, so sessions keep the config they started with.
+      const nextFrontends = buildFrontends(next, nextBackends);
+      const wanted = desiredRoutes(nextFrontends);
+      let created: Listener[];
+      try {
+        created = await bindNew(wanted);
+      } catch (err) {
+        for (const f of nextFrontends.values()) f.detach();
+        throw err;
+      }
+      // 3. Commit: nothing below can fail.
+      for (const bc of next.backends) backends.get(bc.name)?.update(bc);
+      for (const [name, b] of backends) if (!nextBackends.has(name)) b.stop();
+      for (const b of fresh) b.start();
+      for (const l of created) listeners.set(l.key, l);
+      routes.clear();
+      for (const [key, w] of wanted) {
+        routes.set(key, w.route);
+        const l = listeners.get(key);
+        if (l) l.proxy = w.route.frontend.name;
+      }
+      const closing: Promise<void>[] = [];
+      for (const [key, l] of listeners) {
+        if (wanted.has(key)) continue;
+        listeners.delete(key);
+        closing.push(l.close());
+      }
+      await Promise.all(closing);
+      for (const f of frontends.values()) retire(f);
+      frontends = nextFrontends;
+      backends = nextBackends;
+      config = next;
+      limit.max = next.global.maxconn;
+      limit.wake();
+      log.info(`Proxy reloaded: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s), ${closing.length} closed, ${created.length} new`);
+      publishHealth();
+    },
+
+    async stop(reason) {
+      log.info(`Proxy stopping: ${reason}`);
+      for (const u of unsubscribe) u();
+      await Promise.all([...listeners.values()].map((l) => l.close()));
+      listeners.clear();
+      for (const b of backends.values()) b.stop();
+      const all = [...frontends.values(), ...retired];
+      const grace = config.global.gracePeriod;
+      let timer: { cancel(): void } | undefined;
+      const expired = new Promise<boolean>((resolve) => {
+        timer = ctx.clock.setTimeout(() => resolve(true), grace);
+      });
+      const finished = await Promise.race([Promise.all(all.map((f) => f.drained())).then(() => false), expired]);
+      timer?.cancel();
+      if (finished) {
+        log.warn(`Grace period of ${grace}ms over: closing ${all.reduce((n, f) => n + f.active, 0)} connection(s)`);
+        for (const f of all) f.killAll();
+      }
+    },
+  };
+}
+

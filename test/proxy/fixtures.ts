@@ -1,0 +1,250 @@
+// Test helpers: minimal TandemConfig builders, real loopback backends and clients.
+
+import { connect, createServer } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
+import type { BackendConfig, FrontendConfig, HealthCheckConfig, ServerConfig, TandemConfig } from "../../src/config/types.ts";
+import { parseBind } from "../../src/core/address.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import type { Clock } from "../../src/core/clock.ts";
+import { EventBus } from "../../src/core/events.ts";
+import type { AnyEvent } from "../../src/core/events.ts";
+import { nullLogger } from "../../src/core/log.ts";
+import type { Subsystem, SubsystemContext } from "../../src/core/subsystem.ts";
+import { createProxySubsystem } from "../../src/proxy/subsystem.ts";
+
+const TIMEOUTS = { connect: 500, client: 5000, server: 5000, queue: 2000, httpRequest: 5000, httpKeepAlive: 5000 };
+
+export function tcpCheck(over: Partial<HealthCheckConfig> = {}): HealthCheckConfig {
+  return {
+    type: "tcp",
+    method: "GET",
+    path: "/",
+    expectStatus: { min: 200, max: 399 },
+    interval: 50,
+    fastinterval: 25,
+    downinterval: 50,
+    timeout: 200,
+    rise: 2,
+    fall: 2,
+    ...over,
+  };
+}
+
+export function server(name: string, port: number | undefined, over: Partial<ServerConfig> = {}): ServerConfig {
+  return { name, address: "127.0.0.1", port, weight: 1, backup: false, disabled: false, initState: "up", ...over };
+}
+
+export function backend(name: string, servers: ServerConfig[], over: Partial<BackendConfig> = {}): BackendConfig {
+  return {
+    name,
+    mode: "tcp",
+    balance: { algorithm: "roundrobin", hash: "map" },
+    servers,
+    persist: false,
+    redispatch: false,
+    abortOnClose: false,
+    retries: 3,
+    retryOn: [],
+    timeouts: { ...TIMEOUTS },
+    httpReuse: "safe",
+    httpResponse: [],
+    ...over,
+  };
+}
+
+export function frontend(name: string, binds: string[], over: Partial<FrontendConfig> = {}): FrontendConfig {
+  return {
+    name,
+    mode: "tcp",
+    binds: binds.map((b) => ({ ...parseBind(b), acceptProxy: false })),
+    timeouts: { ...TIMEOUTS },
+    acls: {},
+    useBackend: [],
+    defaultBackend: name,
+    httpRequest: [],
+    httpResponse: [],
+    forwardfor: false,
+    via: false,
+    accessLog: { enabled: false, format: "text" },
+    errorfiles: {},
+    limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100 },
+    ...over,
+  };
+}
+
+export function config(frontends: FrontendConfig[], backends: BackendConfig[], maxconn = 1000): TandemConfig {
+  return {
+    file: "test.yaml",
+    role: "master",
+    global: { maxconn, workers: 1, stateDir: "/nonexistent", hostname: "test", gracePeriod: 1000 },
+    frontends,
+    backends,
+    notifiers: [],
+    alerts: [],
+  };
+}
+
+/** A started proxy subsystem with its bus and a log of every event. */
+export interface Harness {
+  proxy: Subsystem;
+  ctx: SubsystemContext;
+  events: AnyEvent[];
+  stop(): Promise<void>;
+}
+
+export async function startProxy(cfg: TandemConfig, clock: Clock = systemClock): Promise<Harness> {
+  const bus = new EventBus();
+  const events: AnyEvent[] = [];
+  bus.onAny((e) => events.push(e));
+  const ctx: SubsystemContext = { config: cfg, bus, clock, log: nullLogger, services: {} };
+  const proxy = createProxySubsystem(ctx);
+  await proxy.start();
+  return { proxy, ctx, events, stop: () => proxy.stop("test over") };
+}
+
+/** A TCP server that sends `name\n` on connect, then echoes; tracks its sockets. */
+export interface NamedServer {
+  name: string;
+  port: number;
+  server: NetServer;
+  sockets: Set<Socket>;
+  accepted: number;
+  close(): Promise<void>;
+}
+
+export async function namedServer(name: string, port = 0, host = "127.0.0.1", onSocket?: (s: Socket) => void): Promise<NamedServer> {
+  const sockets = new Set<Socket>();
+  const out: NamedServer = {
+    name,
+    port: 0,
+    server: undefined as unknown as NetServer,
+    sockets,
+    accepted: 0,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        out.server.close(() => resolve());
+      }),
+  };
+  out.server = createServer({ allowHalfOpen: true }, (s) => {
+    out.accepted++;
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    if (onSocket) return onSocket(s);
+    s.write(`${name}\n`);
+    s.pipe(s);
+  });
+  await new Promise<void>((resolve, reject) => {
+    out.server.once("error", reject);
+    out.server.listen(port, host, () => resolve());
+  });
+  out.port = (out.server.address() as { port: number }).port;
+  return out;
+}
+
+/** Connects and resolves with the first line the server sends (its name); keeps nothing open. */
+export function whoAnswers(port: number, host = "127.0.0.1", localAddress?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ port, host, localAddress });
+    let buf = "";
+    s.on("data", (d) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        s.destroy();
+        resolve(buf.slice(0, nl));
+      }
+    });
+    s.on("error", reject);
+    s.on("close", () => reject(new Error(`closed before a line (got "${buf}")`)));
+  });
+}
+
+/** An open client connection with a line reader. */
+export interface Client {
+  socket: Socket;
+  line(): Promise<string>;
+  closed: Promise<void>;
+}
+
+export function openClient(port: number, host = "127.0.0.1", localAddress?: string): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host, localAddress, allowHalfOpen: true });
+    let buf = "";
+    const waiting: ((l: string) => void)[] = [];
+    const lines: string[] = [];
+    // Resolves on the peer's FIN too: with allowHalfOpen our side would stay open for writing.
+    const closed = new Promise<void>((r) => {
+      socket.on("close", () => r());
+      socket.on("end", () => r());
+    });
+    socket.on("data", (d) => {
+      buf += d;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const w = waiting.shift();
+        if (w) w(l);
+        else lines.push(l);
+      }
+    });
+    socket.on("error", () => {});
+    socket.once("connect", () =>
+      resolve({
+        socket,
+        closed,
+        line: () => {
+          const l = lines.shift();
+          if (l !== undefined) return Promise.resolve(l);
+          return new Promise((r, j) => {
+            waiting.push(r);
+            socket.once("close", () => j(new Error("closed")));
+            socket.once("end", () => j(new Error("closed")));
+          });
+        },
+      }),
+    );
+    socket.once("error", reject);
+  });
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, host, () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** n consecutive free ports. */
+export async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const servers: NetServer[] = [];
+    let ok = true;
+    for (let p = base; p < base + n && ok; p++) {
+      const s = createServer();
+      ok = await new Promise<boolean>((r) => {
+        s.once("error", () => r(false));
+        s.listen(p, "0.0.0.0", () => r(true));
+      });
+      if (ok) servers.push(s);
+    }
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    if (ok) return base;
+  }
+  throw new Error("no free port range");
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until fn() is truthy or the time is up. */
+export async function waitFor(fn: () => boolean, ms = 2000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
