@@ -189,7 +189,7 @@ export class VrrpInstance {
     const v = validateReceived(bytes, this.#rx);
     this.#stats.count(v);
     if (!v.accept) {
-      if (v.reason !== "unknown_vrid" && v.reason !== "own_packet") this.#rateLog(v.reason, `Dropped VRRP packet: ${v.reason}`, { detail: v.detail, src: v.src });
+      if (v.reason !== "unknown_vrid" && v.reason !== "own_packet") this.#rateLog(v.reason, `Dropped VRRP packet: ${v.reason}`, v.src ? { detail: v.detail, src: v.src } : { detail: v.detail });
       return;
     }
     for (const w of v.warnings) this.#rateLog(w.code, `VRRP advert accepted with ${w.code.replace("_", " ")}`, { detail: w.detail, src: v.advert.src });

@@ -69,6 +69,7 @@ test("bad adverts change nothing; a valid one (positive control) does", { skip }
   const b = lab.spawnLb("lb2", labVrrp({ ...cfg, priority: 50 }));
   const a = lab.spawnLb("lb1", labVrrp({ ...cfg, priority: 100 }));
   assert.ok((await waitFor(() => lab.holds("lb1") && !lab.holds("lb2"), 8000)) >= 0, a.output());
+  await waitFor(() => a.events.some((e) => e.event === "vrrp.state" && e.to === "master"), 1000);
   const transitions = () => a.events.filter((e) => e.event === "vrrp.state").length;
   const before = transitions();
   const packets = crafted();
