@@ -141,17 +141,23 @@ export async function runDaemon(config: TandemConfig, warnings: Located[], log: 
     return EXIT.runtime;
   }
   log.info(`tandem started`, { role: config.role, pid: process.pid, config: config.file });
+  // Keeps the process alive even when no subsystem holds a handle (a config with nothing to serve).
+  const keepAlive = setInterval(() => {}, 1 << 30);
   return await new Promise<number>((resolve) => {
     let signals = 0;
     const onStop = (sig: string) => {
       signals++;
       if (signals > 1) {
         log.warn(`second ${sig}: exiting at once`);
+        clearInterval(keepAlive);
         resolve(EXIT.runtime);
         return;
       }
       log.info(`${sig} received: stopping`);
-      daemon.stop(sig).then(() => resolve(EXIT.ok));
+      daemon.stop(sig).then(() => {
+        clearInterval(keepAlive);
+        resolve(EXIT.ok);
+      });
     };
     process.on("SIGTERM", () => onStop("SIGTERM"));
     process.on("SIGINT", () => onStop("SIGINT"));

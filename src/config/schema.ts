@@ -241,15 +241,14 @@ const vrrpRoleKeys = {
 };
 
 const vrrp = obj({
+  ...vrrpRoleKeys,
   name: z.string().optional(),
-  router_id: z.string().optional(),
   interface: z.string(),
   virtual_router_id: int(1, 255),
   version: z.union([z.literal(2), z.literal(3)]).optional(),
   advert_interval: duration.optional(),
   authentication: obj({ type: z.literal("pass"), password: z.union([z.string(), z.number()]) }).optional(),
   virtual_ips: z.array(z.union([cidr, obj({ address: cidr, dev: z.string().optional(), label: z.string().optional() })])),
-  ...vrrpRoleKeys,
   track: obj({
     interfaces: z.array(z.union([z.string(), obj({ name: z.string(), weight: int(-253, 253).optional() })])).optional(),
     proxy: obj({ weight: int(-253, 253).optional(), min_servers: int(0, 10_000).optional(), proxies: z.array(z.string()).optional() }).optional(),

@@ -111,7 +111,7 @@ export function issuesToDiagnostics(issues: Issue[], schema: z.ZodType, data: un
         const firstKeys = branches.map((b) => b.find((i) => i.code === "invalid_value" && i.path.length === 1));
         if (firstKeys.every((i) => i && i.path[0] === firstKeys[0]!.path[0])) {
           const values = firstKeys.flatMap((i) => (i as z.core.$ZodIssueInvalidValue).values.map(String));
-          const key = firstKeys[0]!.path[0];
+          const key = firstKeys[0]!.path[0] as string | number;
           const got = valueAt(data, [...path, key]);
           out.push({
             severity: "error",

@@ -83,7 +83,7 @@ export function parseCidr(text: string): Cidr {
   const family = isIP(address);
   if (family === 0) throw new Error(`"${address}" is not an IP address`);
   const max = family === 4 ? 32 : 128;
-  if (prefixText === undefined) return { address, prefix: max, family };
+  if (prefixText === undefined) return { address, prefix: max, family: family as 4 | 6 };
   if (!/^\d+$/.test(prefixText) || Number(prefixText) > max) {
     throw new Error(`prefix "/${prefixText}" is out of range (must be 0..${max})`);
   }
