@@ -20,6 +20,13 @@ export const MIN_INTERVAL_MS = 10;
  * Throws TandemError E_SCHEDULE saying what is wrong.
  */
 export function parseSchedule(text: string, timezone?: string): Schedule {
+  if (timezone !== undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+    } catch {
+      throw new TandemError("E_SCHEDULE", `Invalid time zone "${timezone}": expected an IANA name such as "Asia/Shanghai" or "UTC"`);
+    }
+  }
   const trimmed = text.trim();
   const every = /^@every\s+(.+)$/i.exec(trimmed);
   if (every) {
@@ -27,13 +34,6 @@ export function parseSchedule(text: string, timezone?: string): Schedule {
     if (ms === undefined) throw new TandemError("E_SCHEDULE", `Invalid schedule "${text}": "${every[1]}" is not a duration (expected e.g. 30s, 5m, 1h)`);
     if (ms < MIN_INTERVAL_MS) throw new TandemError("E_SCHEDULE", `Invalid schedule "${text}": the interval must be at least ${MIN_INTERVAL_MS}ms`);
     return { kind: "interval", every: ms, text: trimmed };
-  }
-  if (timezone !== undefined) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    } catch {
-      throw new TandemError("E_SCHEDULE", `Invalid time zone "${timezone}": expected an IANA name such as "Asia/Shanghai" or "UTC"`);
-    }
   }
   try {
     const cron = new Cron(trimmed, { paused: true, mode: "5-or-6-parts", ...(timezone ? { timezone } : {}) });
