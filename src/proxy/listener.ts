@@ -92,13 +92,17 @@ export class Listener {
     retry();
   }
 
-  /** Stops accepting; established connections are not touched. */
+  /**
+   * Stops accepting at once; established connections are not touched. (net.Server's close
+   * callback waits for every accepted connection to end, so it is not awaited here.)
+   */
   close(): Promise<void> {
     this.#closed = true;
     this.#retry?.cancel();
     if (!this.bound) return Promise.resolve();
     this.bound = false;
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    this.#server.close();
+    return Promise.resolve();
   }
 
   #listen(): Promise<void> {
