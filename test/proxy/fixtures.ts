@@ -76,7 +76,7 @@ export function config(frontends: FrontendConfig[], backends: BackendConfig[], m
   return {
     file: "test.yaml",
     role: "master",
-    global: { maxconn, workers: 1, stateDir: "/nonexistent", hostname: "test", gracePeriod: 1000 },
+    global: { maxconn, workers: 1, stateDir: "/nonexistent", hostname: "test", gracePeriod: 200 },
     frontends,
     backends,
     notifiers: [],
@@ -247,4 +247,32 @@ export async function waitFor(fn: () => boolean, ms = 2000, what = "condition"):
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * A port whose connections hang in SYN-SENT: a listener (python3, which unlike node:net can
+ * listen without accepting) with its accept queue filled, so the kernel drops further SYNs.
+ * Loopback only. close() kills the helper.
+ */
+export async function blackholePort(): Promise<{ port: number; close(): Promise<void> }> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn("python3", ["-c", "import socket,time,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)"], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+    child.once("error", reject);
+  });
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = connect({ port, host: "127.0.0.1" });
+    s.on("error", () => {});
+    fillers.push(s);
+  }
+  await sleep(50);
+  return {
+    port,
+    close: async () => {
+      for (const s of fillers) s.destroy();
+      child.kill();
+    },
+  };
 }
