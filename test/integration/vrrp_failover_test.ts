@@ -131,3 +131,18 @@ test("proxy unhealthy on the master (weight 0) → Fault and failover; a script 
   assert.ok((await waitFor(() => lab.holds("lb1"), 3000)) >= 0);
   await stopAll(a2, p.b);
 });
+
+test("unicast peers: election and kill -9 failover without multicast; VIP label applied", { skip }, async () => {
+  const vip = [{ cidr: { address: VIP, prefix: 24, family: 4 as const }, label: "eth0:vip" }];
+  const m = labVrrp({ priority: 100, unicastSrc: "192.0.2.11", unicastPeers: ["192.0.2.12"], virtualIps: vip });
+  const bk = labVrrp({ priority: 50, unicastSrc: "192.0.2.12", unicastPeers: ["192.0.2.11"], virtualIps: vip });
+  const { a, b } = await startPair(m, bk);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(lab.holds("lb2"), false);
+  assert.match(lab.exec("lb1", ["ip", "-4", "-o", "addr", "show", "dev", "eth0"]), /eth0:vip/);
+  assert.ok(a.output().includes("unicast to 192.0.2.12"));
+  a.child.kill("SIGKILL");
+  const took = await waitFor(() => lab.holds("lb2"), MDI + 2000, 10);
+  assert.ok(took >= 0 && took <= MDI + 500, `takeover after ${took} ms`);
+  await stopAll(a, b);
+});
