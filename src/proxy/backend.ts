@@ -127,11 +127,10 @@ export class Backend {
         prev.config = sc;
         if (checkChanged) {
           prev.checker?.stop();
-          prev.checker = undefined;
           const h = prev.health;
           prev.health = sc.check ? initialHealth(sc.check, h.up ? "up" : "down") : { up: true, health: 1 };
           this.#attachChecker(prev);
-          if (this.#started) prev.checker?.start();
+          if (this.#started) (prev.checker as HealthChecker | undefined)?.start();
         }
         next.set(sc.name, prev);
       } else {
@@ -357,6 +356,7 @@ export class Backend {
   }
 
   #attachChecker(s: Server): void {
+    s.checker = undefined;
     const check = s.config.check;
     if (!check) return;
     const port = check.port ?? s.config.port;

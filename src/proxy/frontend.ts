@@ -146,7 +146,7 @@ export class Frontend {
   /** Reads the PROXY header (v1/v2) within `timeout client`; a bad one closes the connection. */
   #readProxyHeader(socket: Socket, local: ClientInfo): Promise<ClientInfo | undefined> {
     return new Promise((resolve) => {
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       const timer = this.#clock.setTimeout(() => fail("timeout waiting for the PROXY header"), this.config.timeouts.client || 10_000);
       const cleanup = () => {
         timer.cancel();

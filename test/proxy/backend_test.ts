@@ -156,4 +156,18 @@ describe("backend over loopback", () => {
     assert.ok(waited >= 90 && waited < 1000, `closed after ${waited}ms`);
     first.socket.destroy();
   });
+
+  it("on_marked_down: shutdown_sessions closes the sessions of a server marked down", async () => {
+    const [a, checkTarget] = await servers("A", "check-only");
+    const port = await freePort();
+    const h = await proxy(
+      [frontend("sd", [`127.0.0.1:${port}`])],
+      [backend("sd", [server("A", a.port, { check: tcpCheck({ port: checkTarget.port, fall: 1 }) })], { onMarkedDown: "shutdown_sessions" })],
+    );
+    const c = await openClient(port);
+    assert.equal(await c.line(), "A");
+    await checkTarget.close();
+    await waitFor(() => h.ctx.services.proxy!.serverState("sd", "A") === "down", 2000, "A down");
+    await c.closed;
+  });
 });
