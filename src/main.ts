@@ -3,6 +3,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { parseCommandLine, USAGE } from "./cli/args.ts";
 import { runCheck } from "./cli/check.ts";
+import { runAlertTest } from "./cli/alert_test.ts";
 import { runDaemon } from "./cli/daemon.ts";
 import type { SubsystemFactory } from "./cli/daemon.ts";
 import { definedRoles, resolveRole } from "./cli/role.ts";
@@ -10,9 +11,18 @@ import { ConfigError, loadConfigFile } from "./config/loader.ts";
 import { formatDiagnostic } from "./config/diagnostics.ts";
 import { createLogger } from "./core/log.ts";
 import { describeError, EXIT, TandemError, UsageError } from "./core/errors.ts";
+import { createNotifySubsystem } from "./notify/subsystem.ts";
+import { createProxySubsystem } from "./proxy/subsystem.ts";
+import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
+import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 
-/** The subsystems, in start order (stopped in reverse). */
-const SUBSYSTEMS: SubsystemFactory[] = [];
+/** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
+const SUBSYSTEMS: SubsystemFactory[] = [
+  (ctx) => createNotifySubsystem(ctx),
+  (ctx) => createProxySubsystem(ctx),
+  (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createAlertsSubsystem(ctx),
+];
 
 const out = (s: string) => process.stdout.write(s + "\n");
 const err = (s: string) => process.stderr.write(s + "\n");
@@ -36,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
       return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);
     }
+    case "alert":
+      return await runAlertTest(args.argv, out);
     default:
       throw new UsageError(`"${args.command}" is not available in this build yet`);
   }

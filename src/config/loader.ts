@@ -12,6 +12,7 @@ import { issuesToDiagnostics } from "./zod_issues.ts";
 import { normalize, ROLES } from "./normalize.ts";
 import type { Role, TandemConfig } from "./types.ts";
 import { TandemError } from "../core/errors.ts";
+import { validateAlerts } from "../alerts/validate.ts";
 
 export interface LoadResult {
   /** Present when there is no error (warnings allowed). */
@@ -113,6 +114,11 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
   if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
   const parsed = { data: input };
   const config = normalize(parsed.data, file, role, diag, names(data));
+  // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds beyond ours.
+  const known = new Set(diag.items.map((d) => d.path.join(".")));
+  for (const issue of validateAlerts(config)) {
+    if (!known.has(issue.path.join("."))) diag.items.push({ severity: issue.severity, path: issue.path, message: issue.message });
+  }
   // Role-specific problems of the other role are reported too: one file serves both hosts.
   for (const other of ROLES) {
     if (other === role) continue;

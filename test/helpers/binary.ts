@@ -17,6 +17,22 @@ export function runTandem(args: string[], options: { cwd?: string; binary?: stri
   return spawnSync(options.binary ?? tandemBinary(), args, { cwd: options.cwd, env: options.env ?? {}, encoding: "utf8", timeout: 20_000 });
 }
 
+/** Runs the binary to completion without blocking this process (for servers living in the test). */
+export function runTandemAsync(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(tandemBinary(), args, { cwd: options.cwd, env: options.env ?? {}, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 /** A running binary whose stderr is collected; waitFor resolves when a line matches. */
 export class TandemProcess {
   readonly child: ChildProcess;
