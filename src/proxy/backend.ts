@@ -265,10 +265,13 @@ export class Backend {
         }
         done();
       };
-      const timer = this.#clock.setTimeout(
-        () => done(new ProxyError("E_CONNECT_TIMEOUT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: timeout after ${timeout}ms`, { server: server.name })),
-        timeout,
-      );
+      // 0 = no connect timeout (the kernel's SYN retries still bound it).
+      const timer = timeout > 0
+        ? this.#clock.setTimeout(
+          () => done(new ProxyError("E_CONNECT_TIMEOUT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: timeout after ${timeout}ms`, { server: server.name })),
+          timeout,
+        )
+        : { cancel() {} };
       socket.on("error", onError);
       socket.once("connect", onConnect);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -446,6 +449,8 @@ export class Backend {
 
   #enqueue(queue: WaitQueue<SlotWaiter>, signal?: AbortSignal): Promise<Slot> {
     const now = this.#clock.now();
+    // haproxy: an unset `timeout queue` takes the value of `timeout connect`.
+    const limit = this.config.timeouts.queue || this.config.timeouts.connect || 5000;
     return new Promise((resolve, reject) => {
       let waiter: Waiter<SlotWaiter> | undefined;
       const cleanup = () => {
@@ -460,8 +465,8 @@ export class Backend {
       const timer = this.#clock.setTimeout(() => {
         cleanup();
         if (waiter) queue.cancel(waiter);
-        reject(new ProxyError("E_QUEUE_TIMEOUT", `Waited ${this.config.timeouts.queue}ms in the queue of backend "${this.name}" without a free server`));
-      }, this.config.timeouts.queue);
+        reject(new ProxyError("E_QUEUE_TIMEOUT", `Waited ${limit}ms in the queue of backend "${this.name}" without a free server`));
+      }, limit);
       signal?.addEventListener("abort", onAbort, { once: true });
       waiter = queue.push(
         {
