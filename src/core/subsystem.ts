@@ -13,10 +13,21 @@ export interface Services {
     serverState(proxy: string, server: string): "up" | "down" | "maint" | "drain" | undefined;
     /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
     healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+    /**
+     * Admin (runtime API, stats page): manual state and/or weight of one server, carried over
+     * reloads. "ready" clears maint and drain. Throws TandemError E_NO_SUCH_SERVER / E_RANGE.
+     */
+    setServer?(proxy: string, server: string, change: { state?: "ready" | "drain" | "maint"; weight?: number }): void;
+    /** Admin: the stick table of a backend (undefined: no such backend or no table). */
+    stickTable?(proxy: string): { key: string; server: string; expiresIn: number }[] | undefined;
+    /** Admin: empties a backend's stick table; returns the entries removed (undefined: no table). */
+    clearStickTable?(proxy: string): number | undefined;
   };
   vrrp?: { status(): unknown; demote(): Promise<void> };
   notify?: { status(): unknown; send(notifier: string, message: OutgoingMessage): Promise<string> };
   alerts?: { status(): unknown };
+  /** The daemon's reload (set by whoever runs the daemon): resolves true when the new config was applied. */
+  reload?: () => Promise<boolean>;
 }
 
 /** A message handed to the notifier (spooled before any delivery attempt). */
