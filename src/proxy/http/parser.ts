@@ -1,0 +1,388 @@
+// Incremental, strict HTTP/1.1 head parser for requests and responses (RFC 9110, RFC 9112).
+
+import { TandemError } from "../../core/errors.ts";
+import { HttpMessage } from "./message.ts";
+
+/**
+ * A message that must not be forwarded. `status` is what the peer gets: 400/414/431/501/505 for
+ * requests, 502 for responses. The message says what was wrong, for the log.
+ */
+export class HttpParseError extends TandemError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super("E_HTTP_PARSE", message);
+    this.name = "HttpParseError";
+    this.status = status;
+  }
+}
+
+/** Size limits of one head; `requestLine` also bounds a status line. */
+export interface HeadLimits {
+  requestLine: number;
+  headerBytes: number;
+  headerCount: number;
+}
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const COLON = 58;
+
+/** tchar, RFC 9110 §5.6.2. */
+export const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
+
+/** field-vchar / SP / HTAB / obs-text, RFC 9110 §5.5: anything but CTL (except HTAB) and DEL. */
+export const VALUE = new Uint8Array(256);
+VALUE[HTAB] = 1;
+for (let c = 32; c < 256; c++) VALUE[c] = c === 127 ? 0 : 1;
+
+/** Bytes allowed in a request-target: visible ASCII that RFC 3986 allows ("#" and `"<>\^`{|}` are not). */
+const TARGET = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;
+for (const c of '#"<>\\^`{|}') TARGET[c.charCodeAt(0)] = 0;
+
+/** Bytes of uri-host [":" port] (RFC 3986 §3.2.2: reg-name, IP-literal, pct-encoded). */
+const HOSTCHAR = new Uint8Array(256);
+for (const c of "-._~!$&'()*+,;=%:[]") HOSTCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) HOSTCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) HOSTCHAR[c] = HOSTCHAR[c + 32] = 1;
+
+/** Empty lines tolerated before a request line (RFC 9112 §2.2). */
+const MAX_LEADING_EMPTY = 4;
+
+/**
+ * Accumulates bytes until a whole head (up to the empty line) is there, then parses it.
+ * push() scans only the new bytes for line ends (memchr via indexOf), checks the limits on the way,
+ * and copies nothing while the head sits in one chunk. After a head is returned, `rest` holds the
+ * bytes that followed it (body or the next pipelined message), or undefined.
+ */
+export class HeadParser {
+  readonly kind: "request" | "response";
+  limits: HeadLimits;
+  /** Bytes after the last returned head. */
+  rest: Buffer | undefined;
+  #chunks: Buffer[] = [];
+  #total = 0;
+  /** Offset (in the accumulated bytes) where the head starts, after skipped empty lines. */
+  #start = 0;
+  #lineStart = 0;
+  #lines = 0;
+  #skipped = 0;
+  #lastByte = -1;
+
+  constructor(kind: "request" | "response", limits: HeadLimits) {
+    this.kind = kind;
+    this.limits = limits;
+  }
+
+  /** Bytes held for an incomplete head (0 = idle between messages). */
+  get buffered(): number {
+    return this.#total - this.#start;
+  }
+
+  /** Forgets any partial head. */
+  reset(): void {
+    this.#chunks.length = 0;
+    this.#total = this.#start = this.#lineStart = this.#lines = this.#skipped = 0;
+    this.#lastByte = -1;
+    this.rest = undefined;
+  }
+
+  /**
+   * Adds bytes; returns the parsed head when complete (then see `rest`), else undefined.
+   * Throws HttpParseError for anything malformed or over a limit.
+   */
+  push(chunk: Buffer): HttpMessage | undefined {
+    this.rest = undefined;
+    const base = this.#total;
+    this.#chunks.push(chunk);
+    this.#total += chunk.length;
+    let from = 0;
+    for (;;) {
+      const i = chunk.indexOf(LF, from);
+      if (i < 0) break;
+      const p = base + i;
+      const len = p - this.#lineStart;
+      const prev = i > 0 ? chunk[i - 1] : this.#lastByte;
+      const empty = len === 0 || (len === 1 && prev === CR);
+      if (this.#lines === 0) {
+        if (empty) {
+          if (this.kind === "response" || ++this.#skipped > MAX_LEADING_EMPTY) throw this.#error("empty line before the start line");
+          this.#start = this.#lineStart = p + 1;
+          from = i + 1;
+          continue;
+        }
+        if (len > this.limits.requestLine) throw this.#lineTooLong();
+      } else if (empty) {
+        const end = p + 1;
+        const head = this.#take(end);
+        this.rest = end - base < chunk.length ? chunk.subarray(end - base) : undefined;
+        this.#resetKeepRest();
+        return this.kind === "request" ? parseRequest(head) : parseResponse(head);
+      }
+      if (++this.#lines > this.limits.headerCount + 1) throw this.#error(`more than ${this.limits.headerCount} header fields`, 431);
+      this.#lineStart = p + 1;
+      from = i + 1;
+    }
+    if (chunk.length) this.#lastByte = chunk[chunk.length - 1];
+    const pending = this.#total - this.#start;
+    if (this.#lines === 0 && pending > this.limits.requestLine) throw this.#lineTooLong();
+    if (pending > this.limits.headerBytes) throw this.#error(`header block larger than ${this.limits.headerBytes} bytes`, 431);
+    return undefined;
+  }
+
+  /** Clears state after a complete head, keeping `rest`. */
+  #resetKeepRest(): void {
+    const rest = this.rest;
+    this.reset();
+    this.rest = rest;
+  }
+
+  /** The bytes [start, end) of the accumulated stream, as one Buffer (a view when possible). */
+  #take(end: number): Buffer {
+    const size = end - this.#start;
+    if (size > this.limits.headerBytes) throw this.#error(`header block larger than ${this.limits.headerBytes} bytes`, 431);
+    let off = 0;
+    let first = 0;
+    while (off + this.#chunks[first].length <= this.#start) off += this.#chunks[first++].length;
+    const c = this.#chunks[first];
+    if (end - off <= c.length) return c.subarray(this.#start - off, end - off);
+    const out = Buffer.allocUnsafe(size);
+    let w = 0;
+    for (let k = first, o = off; w < size; o += this.#chunks[k].length, k++) {
+      const ch = this.#chunks[k];
+      const s = Math.max(0, this.#start - o);
+      const e = Math.min(ch.length, end - o);
+      w += ch.copy(out, w, s, e);
+    }
+    return out;
+  }
+
+  #lineTooLong(): HttpParseError {
+    return this.kind === "request"
+      ? new HttpParseError(414, `request line longer than ${this.limits.requestLine} bytes`)
+      : new HttpParseError(502, `status line longer than ${this.limits.requestLine} bytes`);
+  }
+
+  #error(message: string, status = 400): HttpParseError {
+    return new HttpParseError(this.kind === "request" ? status : 502, message);
+  }
+}
+
+/**
+ * End of the line starting at pos (index of its CRLF or bare LF, RFC 9112 §2.2) and start of the
+ * next one. A CR anywhere else is caught by the byte tables of whoever reads the line.
+ */
+function lineEnd(b: Buffer, pos: number): { end: number; next: number } {
+  const lf = b.indexOf(LF, pos);
+  const end = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
+  return { end, next: lf + 1 };
+}
+
+/** Parses "HTTP/1.x" at pos; returns the minor version. */
+function version(b: Buffer, pos: number, end: number, status: number): number {
+  if (end - pos !== 8 || b.toString("latin1", pos, pos + 5) !== "HTTP/" || b[pos + 6] !== 46) throw new HttpParseError(status, "malformed HTTP version");
+  const major = b[pos + 5] - 48;
+  const minor = b[pos + 7] - 48;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) throw new HttpParseError(status, "malformed HTTP version");
+  if (major !== 1) throw new HttpParseError(status === 400 ? 505 : 502, `HTTP/${major}.${minor} is not supported`);
+  return minor === 0 ? 0 : 1;
+}
+
+/** Parses the header lines from pos up to the empty line into m; returns nothing, throws on error. */
+function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
+  for (;;) {
+    const { end, next } = lineEnd(b, pos);
+    if (end === pos) return;
+    const c0 = b[pos];
+    if (c0 === SP || c0 === HTAB) throw new HttpParseError(status, "obs-fold (a header line starting with whitespace)");
+    let i = pos;
+    while (i < end && TCHAR[b[i]] === 1) i++;
+    if (i === end) throw new HttpParseError(status, `header line without ":"`);
+    const c = b[i];
+    if (c !== COLON) {
+      throw new HttpParseError(status, c === SP || c === HTAB ? "whitespace before the colon of a header name" : `invalid byte 0x${c.toString(16).padStart(2, "0")} in a header name`);
+    }
+    if (i === pos) throw new HttpParseError(status, "empty header name");
+    const name = b.toString("latin1", pos, i);
+    let vs = i + 1;
+    while (vs < end && (b[vs] === SP || b[vs] === HTAB)) vs++;
+    let ve = end;
+    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    for (let k = vs; k < ve; k++) {
+      if (VALUE[b[k]] !== 1) throw new HttpParseError(status, `invalid byte 0x${b[k].toString(16).padStart(2, "0")} in the value of "${name}"`);
+    }
+    m.names.push(name);
+    m.lower.push(name.toLowerCase());
+    m.values.push(b.toString("latin1", vs, ve));
+    pos = next;
+  }
+}
+
+/** Splits a comma list, trimming OWS, dropping empty elements (RFC 9110 §5.6.1). */
+function list(v: string): string[] {
+  const out: string[] = [];
+  for (const part of v.split(",")) {
+    const t = part.trim();
+    if (t !== "") out.push(t);
+  }
+  return out;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/** Derives framing and connection facts from the fields (RFC 9112 §6, RFC 9110 §7.6.1, §8.6). */
+function semantics(m: HttpMessage, status: number): void {
+  let cl = -1;
+  let te: string[] | undefined;
+  const l = m.lower;
+  for (let i = 0; i < l.length; i++) {
+    const n = l[i];
+    const v = m.values[i];
+    if (n === "content-length") {
+      // RFC 9110 §8.6: a list of identical values may be taken as one; anything else is an error.
+      for (const part of v.split(",")) {
+        const t = part.trim();
+        if (!DIGITS.test(t)) throw new HttpParseError(status, `malformed Content-Length "${v}"`);
+        const n2 = Number(t);
+        if (cl >= 0 && n2 !== cl) throw new HttpParseError(status, "differing Content-Length values");
+        cl = n2;
+      }
+    } else if (n === "transfer-encoding") {
+      te ??= [];
+      for (const c of list(v)) {
+        for (let k = 0; k < c.length; k++) if (TCHAR[c.charCodeAt(k)] !== 1 && c.charCodeAt(k) !== 59 && c.charCodeAt(k) !== 61 && c.charCodeAt(k) !== 32) throw new HttpParseError(status, `malformed Transfer-Encoding "${v}"`);
+        te.push(c.toLowerCase());
+      }
+    } else if (n === "connection") {
+      for (const o of list(v)) {
+        const t = o.toLowerCase();
+        if (t === "close") m.connClose = true;
+        else if (t === "keep-alive") m.connKeepAlive = true;
+        else if (t === "upgrade") m.connUpgrade = true;
+        else (m.connOther ??= []).push(t);
+      }
+    } else if (n === "upgrade") m.upgrade = v;
+    else if (n === "expect") m.expect = v.toLowerCase();
+  }
+  if (te !== undefined) {
+    if (cl >= 0) throw new HttpParseError(status, "both Content-Length and Transfer-Encoding");
+    if (m.minor === 0) throw new HttpParseError(status, "Transfer-Encoding in an HTTP/1.0 message"); // RFC 9112 §6.1
+    if (te.length === 0) throw new HttpParseError(status, "empty Transfer-Encoding");
+    for (let k = 0; k < te.length; k++) {
+      const isChunked = te[k] === "chunked";
+      if (isChunked !== (k === te.length - 1)) throw new HttpParseError(status, `Transfer-Encoding "${te.join(", ")}" does not end with one chunked`);
+    }
+    m.chunked = true;
+  }
+  m.contentLength = cl;
+}
+
+/** Checks a Host value (uri-host [":" port]); returns the lower-cased host without port. */
+function hostOf(v: string): string {
+  if (v === "") throw new HttpParseError(400, "empty Host");
+  for (let k = 0; k < v.length; k++) if (HOSTCHAR[v.charCodeAt(k)] !== 1) throw new HttpParseError(400, `invalid Host "${v}"`);
+  let h = v;
+  if (h.startsWith("[")) {
+    const e = h.indexOf("]");
+    if (e < 0 || (e + 1 < h.length && !/^:\d*$/.test(h.slice(e + 1)))) throw new HttpParseError(400, `invalid Host "${v}"`);
+    return h.slice(0, e + 1).toLowerCase();
+  }
+  const c = h.indexOf(":");
+  if (c >= 0) {
+    if (!/^\d*$/.test(h.slice(c + 1))) throw new HttpParseError(400, `invalid Host "${v}"`);
+    h = h.slice(0, c);
+  }
+  if (h === "") throw new HttpParseError(400, `invalid Host "${v}"`);
+  return h.toLowerCase();
+}
+
+/** Host with the scheme's default port removed, for comparing authorities. */
+function normAuthority(a: string, scheme: string): string {
+  const t = a.toLowerCase();
+  const dflt = scheme === "https" ? ":443" : ":80";
+  return t.endsWith(dflt) ? t.slice(0, -dflt.length) : t.endsWith(":") ? t.slice(0, -1) : t;
+}
+
+/** Parses a complete request head (ending with the empty line). RFC 9112 §3. */
+export function parseRequest(b: Buffer): HttpMessage {
+  const m = new HttpMessage();
+  const { end, next } = lineEnd(b, 0);
+  let i = 0;
+  while (i < end && TCHAR[b[i]] === 1) i++;
+  if (i === 0 || b[i] !== SP) throw new HttpParseError(400, "invalid method");
+  m.method = b.toString("latin1", 0, i);
+  const ts = ++i;
+  while (i < end && TARGET[b[i]] === 1) i++;
+  if (i === ts || b[i] !== SP) throw new HttpParseError(400, i < end && b[i] !== SP ? `invalid byte 0x${b[i].toString(16).padStart(2, "0")} in the request target` : "invalid request target");
+  const target = b.toString("latin1", ts, i);
+  m.minor = version(b, i + 1, end, 400);
+  fields(b, next, m, 400);
+  semantics(m, 400);
+
+  const hosts = m.getAll("host");
+  if (hosts.length > 1) throw new HttpParseError(400, "more than one Host");
+  if (hosts.length === 1) m.host = hostOf(hosts[0]);
+  else if (m.minor === 1) throw new HttpParseError(400, "missing Host in an HTTP/1.1 request"); // RFC 9112 §3.2
+
+  const c0 = target.charCodeAt(0);
+  if (c0 === 47 /* / */) {
+    const q = target.indexOf("?");
+    m.path = q < 0 ? target : target.slice(0, q);
+    m.search = q < 0 ? "" : target.slice(q);
+  } else if (m.method === "CONNECT") {
+    hostOf(target);
+    m.path = target; // authority-form, RFC 9112 §3.2.3
+  } else if (target === "*") {
+    if (m.method !== "OPTIONS") throw new HttpParseError(400, `asterisk-form target with ${m.method}`);
+    m.path = "*";
+  } else {
+    // absolute-form, RFC 9112 §3.2.2: the target's authority must agree with Host.
+    const sep = target.indexOf("://");
+    const scheme = sep > 0 ? target.slice(0, sep).toLowerCase() : "";
+    if (scheme !== "http" && scheme !== "https") throw new HttpParseError(400, "invalid request target");
+    const a = sep + 3;
+    let e = a;
+    while (e < target.length && target[e] !== "/" && target[e] !== "?") e++;
+    const authority = target.slice(a, e);
+    if (authority.includes("@")) throw new HttpParseError(400, "userinfo in the request target");
+    const host = hostOf(authority);
+    if (hosts.length === 1 && normAuthority(hosts[0], scheme) !== normAuthority(authority, scheme)) {
+      throw new HttpParseError(400, `request target authority "${authority}" disagrees with Host "${hosts[0]}"`);
+    }
+    if (hosts.length === 0) m.add("Host", authority);
+    m.host = host;
+    m.absolute = true;
+    const rest = target.slice(e);
+    const q = rest.indexOf("?");
+    m.path = q < 0 ? rest : rest.slice(0, q);
+    m.search = q < 0 ? "" : rest.slice(q);
+    if (m.path === "") m.path = "/";
+  }
+  return m;
+}
+
+/** Parses a complete response head. RFC 9112 §4. */
+export function parseResponse(b: Buffer): HttpMessage {
+  const m = new HttpMessage();
+  const { end, next } = lineEnd(b, 0);
+  m.minor = version(b, 0, Math.min(8, end), 502);
+  if (end < 12 || b[8] !== SP) throw new HttpParseError(502, "malformed status line");
+  const d0 = b[9] - 48;
+  const d1 = b[10] - 48;
+  const d2 = b[11] - 48;
+  if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) throw new HttpParseError(502, "malformed status code");
+  m.status = d0 * 100 + d1 * 10 + d2;
+  if (end > 12) {
+    if (b[12] !== SP) throw new HttpParseError(502, "malformed status line");
+    for (let k = 13; k < end; k++) if (VALUE[b[k]] !== 1) throw new HttpParseError(502, "invalid byte in the reason phrase");
+    m.reason = b.toString("latin1", 13, end);
+  }
+  fields(b, next, m, 502);
+  semantics(m, 502);
+  return m;
+}
