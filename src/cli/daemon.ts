@@ -138,7 +138,9 @@ export async function runDaemon(config: TandemConfig, warnings: Located[], log: 
     await daemon.start();
   } catch (err) {
     log.error(describeError(err));
-    return EXIT.runtime;
+    // A subsystem that refuses its configuration (e.g. E_VRRP_CONFIG) is a config error, not a crash.
+    const code = (err as { cause?: { code?: string } }).cause?.code ?? "";
+    return /CONFIG/.test(code) ? EXIT.config : EXIT.runtime;
   }
   log.info(`tandem started`, { role: config.role, pid: process.pid, config: config.file });
   // Keeps the process alive even when no subsystem holds a handle (a config with nothing to serve).
