@@ -134,13 +134,13 @@ describe("backend over loopback", () => {
         order.push(i);
         c.socket.destroy();
       }));
-      await sleep(20);
+      await sleep(40);
     }
     await sleep(50);
     assert.equal(a.accepted, 1, "queued connections are not sent to the server");
     first.socket.destroy();
     await Promise.all(waiters);
-    assert.deepEqual(order, [0, 1, 2]);
+    assert.deepEqual(order, [0, 1, 2], `served in order ${order.join(",")}, server accepted ${a.accepted}`);
   });
 
   it("a queued client gives up after `timeout queue`", async () => {
