@@ -72,6 +72,12 @@ export class StickTable {
     return n !== undefined;
   }
 
+  /** Drops every entry. */
+  clear(): void {
+    this.#index.clear();
+    this.#head = this.#tail = undefined;
+  }
+
   /** Drops every entry pointing at a server (used when a server is removed by reload). */
   deleteServer(server: string): number {
     let count = 0;

@@ -3,6 +3,7 @@
 import type { Socket } from "node:net";
 import type { ListenAddress, Mode, TandemConfig } from "../config/types.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { TandemError } from "../core/errors.ts";
 import { Backend } from "./backend.ts";
 import { ProxyError } from "./errors.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
@@ -183,10 +184,43 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     backends: [...backends.values()].map((b) => b.status()),
   });
 
+  const backendOf = (proxy: string, server?: string): Backend => {
+    const b = backends.get(proxy);
+    if (!b || (server !== undefined && !b.servers.has(server))) {
+      throw new TandemError("E_NO_SUCH_SERVER", server === undefined ? `No backend "${proxy}"` : `No server "${server}" in backend "${proxy}"`);
+    }
+    return b;
+  };
+
   ctx.services.proxy = {
     status,
     serverState: (proxy, server) => backends.get(proxy)?.serverState(server),
     healthy,
+    setServer(proxy, server, change) {
+      const b = backendOf(proxy, server);
+      if (change.weight !== undefined && !(Number.isInteger(change.weight) && change.weight >= 0 && change.weight <= 256)) {
+        throw new TandemError("E_RANGE", `Weight ${change.weight} is out of range (must be 0..256)`);
+      }
+      const s = b.servers.get(server)!;
+      // "ready" clears maint and an admin drain; "drain" is weight 0 (sticky clients still come).
+      if (change.state === "ready") b.setServer(server, { maint: false, weight: change.weight ?? (s.adminWeight === 0 ? s.config.weight : s.weight) });
+      else if (change.state === "drain") b.setServer(server, { maint: false, weight: 0 });
+      else if (change.state === "maint") b.setServer(server, { maint: true, ...(change.weight !== undefined ? { weight: change.weight } : {}) });
+      else if (change.weight !== undefined) b.setServer(server, { weight: change.weight });
+    },
+    stickTable(proxy) {
+      const t = backends.get(proxy)?.stick;
+      if (!t) return undefined;
+      const now = ctx.clock.now();
+      return t.entries().map((e) => ({ key: e.key, server: e.server, expiresIn: Math.max(0, Math.round(e.expiresAt - now)) }));
+    },
+    clearStickTable(proxy) {
+      const t = backends.get(proxy)?.stick;
+      if (!t) return undefined;
+      const n = t.length;
+      t.clear();
+      return n;
+    },
   };
 
   return {

@@ -125,4 +125,26 @@ describe("proxy subsystem", () => {
     assert.equal(h.ctx.services.proxy!.serverState("hk", "D"), "down");
     for (let i = 0; i < 5; i++) assert.equal(await whoAnswers(port), "A");
   });
+
+  it("admin hooks: maint/drain/ready and weight, stick table listing and clearing", async () => {
+    const a = await track(namedServer("A"));
+    const b = await track(namedServer("B"));
+    const port = await freePort();
+    const h = await track(startProxy(config([frontend("adm", [`127.0.0.1:${port}`])], [backend("adm", [server("A", a.port), server("B", b.port)], { stick: { on: "src", type: "ip", size: 10, expire: 60_000 } })])));
+    const p = h.ctx.services.proxy!;
+    p.setServer!("adm", "B", { state: "maint" });
+    assert.equal(p.serverState("adm", "B"), "maint");
+    assert.ok(h.events.some((e) => e.name === "server.state" && (e.data as { state: string }).state === "maint"));
+    assert.equal(await whoAnswers(port, "127.0.0.1", "127.0.3.1"), "A");
+    assert.deepEqual(p.stickTable!("adm")?.map((e) => [e.key, e.server]), [["127.0.3.1", "A"]]);
+    assert.equal(p.clearStickTable!("adm"), 1);
+    p.setServer!("adm", "A", { state: "drain" });
+    assert.equal(p.serverState("adm", "A"), "drain");
+    p.setServer!("adm", "B", { state: "ready" });
+    assert.equal(await whoAnswers(port, "127.0.0.1", "127.0.3.2"), "B");
+    p.setServer!("adm", "A", { state: "ready" });
+    assert.equal(p.serverState("adm", "A"), "up");
+    assert.throws(() => p.setServer!("adm", "nope", { state: "maint" }), /No server "nope" in backend "adm"/);
+    assert.throws(() => p.setServer!("adm", "A", { weight: 300 }), /must be 0\.\.256/);
+  });
 });
