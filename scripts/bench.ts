@@ -1,0 +1,15 @@
+// `npm run bench -- tcp|http|failover [options]`: tandem against haproxy/keepalived in the same run.
+
+const [which, ...rest] = process.argv.slice(2);
+const SUITES: Record<string, string> = {
+  tcp: "./bench/proxy.ts",
+  http: "./bench/proxy.ts",
+  failover: "./bench/failover.ts",
+};
+
+if (!which || !(which in SUITES)) {
+  process.stderr.write(`usage: npm run bench -- ${Object.keys(SUITES).join("|")} [--runs N] [--duration S]\n`);
+  process.exit(2);
+}
+const mod = await import(SUITES[which]);
+await mod.main(which, rest);

@@ -1,0 +1,150 @@
+// Benchmark plumbing: start nginx backends, haproxy or tandem, run wrk, read RSS; always clean up.
+
+import { spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "node:net";
+
+export const dir = mkdtempSync(join(tmpdir(), "tandem-bench-"));
+const children: ChildProcess[] = [];
+
+/** Starts a long-running process; it is killed by cleanup(). */
+export function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+  let err = "";
+  child.stderr!.on("data", (d) => (err = (err + d).slice(-4000)));
+  child.on("exit", (code, sig) => {
+    if (code && code !== 0) process.stderr.write(`bench: ${cmd} exited ${code ?? sig}: ${err}\n`);
+  });
+  children.push(child);
+  return child;
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await done;
+  clearTimeout(t);
+}
+
+export async function cleanup(): Promise<void> {
+  for (const c of children) await stop(c);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Resolves when host:port accepts a connection (or throws after ms). */
+export async function waitPort(port: number, ms = 10_000, host = "127.0.0.1"): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** nginx on the given ports answering a small static body. */
+export function startNginx(ports: number[]): ChildProcess {
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(conf, `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx.err warn;
+daemon off;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  ${ports.map((p) => `server { listen 127.0.0.1:${p} reuseport backlog=4096; location / { return 200 "hello from ${p}\\n"; } }`).join("\n  ")}
+}
+`);
+  return start("nginx", ["-c", conf, "-p", dir]);
+}
+
+export interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function ms(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+}
+
+/** Runs wrk and parses req/s, p50, p99 and socket errors. */
+export function wrk(url: string, connections: number, seconds: number, headers: string[] = []): WrkResult {
+  const args = ["-t", "1", "-c", String(connections), "-d", `${seconds}s`, "--latency", ...headers.flatMap((h) => ["-H", h]), url];
+  const r = spawnSync("wrk", args, { encoding: "utf8", timeout: (seconds + 30) * 1000 });
+  const out = r.stdout ?? "";
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errors = (se ? se.slice(1).reduce((n, x) => n + Number(x), 0) : 0) + non2xx;
+  if (!Number.isFinite(rps)) throw new Error(`wrk failed: ${out}${r.stderr}`);
+  return { rps, p50, p99, errors };
+}
+
+/** Resident set size of pid in MiB. */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Total RSS of pid and its descendants (workers) in MiB. */
+export function treeRssMiB(pid: number): number {
+  const ps = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  return rssMiB(pid) + ps.reduce((n, p) => n + treeRssMiB(p), 0);
+}
+
+/** Opens n idle TCP connections to port; returns a closer. */
+export async function idleConnections(port: number, n: number): Promise<() => void> {
+  const sockets: ReturnType<typeof connect>[] = [];
+  for (let i = 0; i < n; i += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => new Promise<void>((resolve) => {
+      const s = connect({ host: "127.0.0.1", port }, () => resolve());
+      s.on("error", () => resolve());
+      sockets.push(s);
+    })));
+  }
+  return () => sockets.forEach((s) => s.destroy());
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Replaces (or appends) the markdown section that starts with heading in docs/performance.md. */
+export function writeSection(file: string, heading: string, body: string): void {
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    text = "# Performance\n\nMeasured with `npm run bench -- <suite>` on the development machine (2 cores, noisy: medians of repeated runs). Ratios are tandem / the yardstick in the same run.\n";
+  }
+  const start = text.indexOf(`\n${heading}\n`);
+  const section = `\n${heading}\n\n${body.trim()}\n`;
+  if (start < 0) {
+    text = text.trimEnd() + "\n" + section;
+  } else {
+    const next = text.indexOf("\n## ", start + heading.length + 1);
+    text = text.slice(0, start) + section + (next < 0 ? "" : text.slice(next));
+  }
+  writeFileSync(file, text);
+}
