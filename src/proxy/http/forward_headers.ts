@@ -1,0 +1,49 @@
+// Header changes every forwarded message gets: hop-by-hop removal, X-Forwarded-*, Via.
+
+import type { HttpMessage } from "./message.ts";
+
+/**
+ * Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and the fields it names, Keep-Alive,
+ * Proxy-Connection, TE and Upgrade. Transfer-Encoding stays: tandem forwards chunked bodies as
+ * they are, so the framing field goes with them. With `keepUpgrade` (a WebSocket handshake),
+ * Upgrade and "Connection: upgrade" are kept for the next hop.
+ */
+export function stripHopByHop(m: HttpMessage, keepUpgrade: boolean): void {
+  const l = m.lower;
+  let found = false;
+  for (let i = 0; i < l.length; i++) {
+    const n = l[i];
+    if (n === "connection" || n === "keep-alive" || n === "proxy-connection" || n === "te" || n === "upgrade") {
+      found = true;
+      break;
+    }
+  }
+  if (!found && m.connOther === undefined) return;
+  m.delete("connection");
+  m.delete("keep-alive");
+  m.delete("proxy-connection");
+  m.delete("te");
+  if (m.connOther) for (const n of m.connOther) if (n !== "transfer-encoding" && n !== "host" && n !== "content-length") m.delete(n);
+  if (keepUpgrade) {
+    m.add("Connection", "upgrade");
+  } else m.delete("upgrade");
+}
+
+/**
+ * Adds X-Forwarded-For (one more field with the client address, as haproxy's `option
+ * forwardfor`), and sets X-Forwarded-Proto and X-Forwarded-Host (the Host the client sent).
+ */
+export function addForwarded(m: HttpMessage, src: string, proto: string): void {
+  m.add("X-Forwarded-For", src);
+  m.set("X-Forwarded-Proto", proto);
+  const host = m.get("host");
+  if (host !== undefined) m.set("X-Forwarded-Host", host);
+}
+
+/** Appends this hop to Via (RFC 9110 §7.6.3): "1.1 tandem" or "1.0 tandem" by the received version. */
+export function addVia(m: HttpMessage, minor: number): void {
+  const hop = minor === 0 ? "1.0 tandem" : "1.1 tandem";
+  const i = m.indexOf("via");
+  if (i < 0) m.add("Via", hop);
+  else m.values[i] += ", " + hop;
+}

@@ -1,0 +1,75 @@
+// Which backend a request goes to: http_request rules, then use_backend in order, then default_backend.
+
+import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
+import { ConditionCompiler, describeCondition } from "./conditions.ts";
+import type { Predicate } from "./conditions.ts";
+import type { HttpMessage } from "./message.ts";
+import type { LocalResponse } from "./responses.ts";
+import { applyRules, compileRequestRules, compileResponseRules } from "./rules.ts";
+import type { Rule } from "./rules.ts";
+
+/** A frontend's rules compiled once (regexes, ACLs), cached per config object. */
+export interface CompiledFrontend {
+  config: FrontendConfig;
+  requestRules: Rule[];
+  responseRules: Rule[];
+  routes: { backend: string; when: Predicate; label: string }[];
+}
+
+const frontends = new WeakMap<FrontendConfig, CompiledFrontend>();
+const backends = new WeakMap<BackendConfig, Rule[]>();
+
+/** Compiles (once per config object) a frontend. Throws TandemError E_CONFIG on invalid rules. */
+export function compileFrontend(f: FrontendConfig): CompiledFrontend {
+  let c = frontends.get(f);
+  if (c) return c;
+  const conditions = new ConditionCompiler(f.acls);
+  const owner = `Frontend "${f.name}"`;
+  c = {
+    config: f,
+    requestRules: compileRequestRules(f.httpRequest, conditions, owner),
+    responseRules: compileResponseRules(f.httpResponse, conditions, owner),
+    routes: f.useBackend.map((u) => ({ backend: u.backend, when: conditions.compile(u.if), label: `use_backend ${u.backend} if ${describeCondition(u.if)}` })),
+  };
+  frontends.set(f, c);
+  return c;
+}
+
+/** A backend's http_response rules compiled once per config object. */
+export function backendResponseRules(b: BackendConfig): Rule[] {
+  let r = backends.get(b);
+  if (!r) {
+    r = compileResponseRules(b.httpResponse, new ConditionCompiler({}), `Backend "${b.name}"`);
+    backends.set(b, r);
+  }
+  return r;
+}
+
+/** Served when no use_backend matched and there is no default_backend. */
+const NO_BACKEND: LocalResponse = { status: 503, body: "<html><body><h1>503 Service Unavailable</h1>\nNo backend for this request.\n</body></html>\n", contentType: "text/html" };
+
+/**
+ * Routes a request: applies the frontend's http_request rules in order (they may edit req, or
+ * answer it: deny/redirect/return), then the first use_backend whose condition holds, else
+ * default_backend. Returns the backend name or the response to send. With `fired`, the labels of
+ * the rules that ran and the routing decision are appended (for `tandem route`).
+ */
+export function route(frontend: FrontendConfig | CompiledFrontend, req: HttpMessage, src: string, fired?: string[]): string | LocalResponse {
+  const f = "routes" in frontend ? frontend : compileFrontend(frontend);
+  const res = applyRules(f.requestRules, req, req, src, fired);
+  if (res !== undefined) return res;
+  const routes = f.routes;
+  for (let i = 0; i < routes.length; i++) {
+    if (routes[i].when(req, src)) {
+      fired?.push(routes[i].label);
+      return routes[i].backend;
+    }
+  }
+  const d = f.config.defaultBackend;
+  if (d !== undefined) {
+    fired?.push(`default_backend ${d}`);
+    return d;
+  }
+  fired?.push("no backend: 503");
+  return NO_BACKEND;
+}
