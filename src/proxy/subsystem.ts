@@ -62,7 +62,7 @@ export function validateProxyConfig(config: TandemConfig, handlers: SessionHandl
  */
 export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsystemOptions = {}): Subsystem {
   const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
-  const log = ctx.log;
+  const log = ctx.log.child("proxy");
   let config = ctx.config;
   const limit = new GlobalLimit(config.global.maxconn);
   let backends = new Map<string, Backend>();
