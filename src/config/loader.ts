@@ -114,10 +114,12 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
   if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
   const parsed = { data: input };
   const config = normalize(parsed.data, file, role, diag, names(data));
-  // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds beyond ours.
-  const known = new Set(diag.items.map((d) => d.path.join(".")));
+  // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds about
+  // alerts and notifiers that our own pass found nothing wrong with (one report per problem).
+  const entry = (path: (string | number)[]) => path.slice(0, 2).join(".");
+  const reported = new Set(diag.items.map((d) => entry(d.path)));
   for (const issue of validateAlerts(config)) {
-    if (!known.has(issue.path.join("."))) diag.items.push({ severity: issue.severity, path: issue.path, message: issue.message });
+    if (!reported.has(entry(issue.path))) diag.items.push({ severity: issue.severity, path: issue.path, message: issue.message });
   }
   // Role-specific problems of the other role are reported too: one file serves both hosts.
   for (const other of ROLES) {
