@@ -136,6 +136,8 @@ export class Backend {
       } else {
         prev?.checker?.stop();
         const s = this.#makeServer(sc);
+        // A server that moved keeps its manual state and weight (runtime API, stats page).
+        if (prev) [s.adminMaint, s.adminWeight] = [prev.adminMaint, prev.adminWeight];
         next.set(sc.name, s);
         if (this.#started) s.checker?.start();
       }
@@ -304,12 +306,15 @@ export class Backend {
             if (released) return;
             released = true;
             slot.server.sockets.delete(socket);
+            slot.server.bytesIn += socket.bytesWritten;
+            slot.server.bytesOut += socket.bytesRead;
             release();
           },
         };
       } catch (err) {
         slot.release();
         const code = (err as ProxyError).code;
+        if (code === "E_CONNECT" || code === "E_CONNECT_TIMEOUT") slot.server.connectErrors++;
         if (code === "E_ABORTED" || attempt > this.config.retries) throw err;
         this.#log.debug("connect failed, retrying", { backend: this.name, server: slot.server.name, attempt, reason: (err as Error).message });
         if (this.config.redispatch && attempt === this.config.retries) {
@@ -342,6 +347,18 @@ export class Backend {
         total: s.total,
         queued: s.queue.length,
         check: s.health.last ? `${s.health.last.status} ${s.health.last.detail}` : undefined,
+        // For the stats page and metrics (src/admin/snapshot.ts).
+        maxActive: s.maxActive,
+        maxconn: s.config.maxconn,
+        bytesIn: s.bytesIn + [...s.sockets].reduce((n, k) => n + k.bytesWritten, 0),
+        bytesOut: s.bytesOut + [...s.sockets].reduce((n, k) => n + k.bytesRead, 0),
+        connectErrors: s.connectErrors,
+        lastChange: s.lastChange,
+        downs: s.downs,
+        checked: s.checker !== undefined,
+        lastCheck: s.checker?.state.last ?? s.health.last,
+        checks: s.checker?.checks ?? 0,
+        checkFailures: s.checker?.failures ?? 0,
       })),
     };
   }
@@ -354,6 +371,7 @@ export class Backend {
 
   #makeServer(sc: ServerConfig): Server {
     const s = new Server(sc, sc.check ? initialHealth(sc.check, sc.initState) : { up: true, health: 1 });
+    s.lastChange = this.#clock.wallNow();
     this.#attachChecker(s);
     return s;
   }
@@ -394,7 +412,10 @@ export class Backend {
 
   #announce(s: Server, before: ServerState, reason: string): void {
     const state = s.state;
-    if (state !== before) this.#bus.emit("server.state", { proxy: this.name, server: s.name, state, previous: before, reason });
+    if (state === before) return;
+    s.lastChange = this.#clock.wallNow();
+    if (state === "down") s.downs++;
+    this.#bus.emit("server.state", { proxy: this.name, server: s.name, state, previous: before, reason });
   }
 
   #hasUsableActive(): boolean {
@@ -431,6 +452,7 @@ export class Backend {
 
   #take(server: Server, queued: number): Slot {
     server.active++;
+    if (server.active > server.maxActive) server.maxActive = server.active;
     server.total++;
     this.active++;
     let released = false;

@@ -94,6 +94,9 @@ export class HealthChecker {
   #timer: TimerHandle | undefined;
   #running = false;
   #probe: typeof probe;
+  /** Probes run and failed since this checker was created (stats: haproxy chkfail). */
+  checks = 0;
+  failures = 0;
 
   constructor(options: {
     target: ProbeTarget;
@@ -145,6 +148,8 @@ export class HealthChecker {
   async #runOnce(): Promise<void> {
     const result = await this.#probe(this.#target, this.#check, this.#clock);
     if (!this.#running) return;
+    this.checks++;
+    if (!result.ok) this.failures++;
     const out = stepHealth(this.#state, result, this.#check);
     this.#state = out.state;
     for (const a of out.actions) this.#onTransition(a, this.#state);

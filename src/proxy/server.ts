@@ -30,6 +30,14 @@ export class Server implements LbServer {
   active = 0;
   /** Connections ever served. */
   total = 0;
+  /** Stats (admin): highest `active` seen; bytes to/from the server of finished connections (live ones: `sockets`). */
+  maxActive = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Stats: failed connection attempts (haproxy econ), status changes (wall ms of the last), transitions to down. */
+  connectErrors = 0;
+  lastChange = 0;
+  downs = 0;
   /** Server-side sockets, so on_marked_down: shutdown_sessions can close them. */
   readonly sockets = new Set<Socket>();
   readonly queue = new WaitQueue<SlotWaiter>();
