@@ -1,0 +1,129 @@
+// Prometheus /metrics: proxy, server, health check, VRRP and alert spool series, filled from a snapshot on scrape.
+
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { StatsSnapshot } from "./snapshot.ts";
+
+const SERVER_STATES = ["UP", "DOWN", "MAINT", "DRAIN"] as const;
+const VRRP_STATES = ["init", "backup", "master", "fault", "stopped"] as const;
+
+type Labels = Record<string, string>;
+
+/**
+ * One registry per process (never prom-client's global one, so tests can run several).
+ * update(snapshot) resets every series and sets it again, so removed servers disappear;
+ * totals are exported as counters (reset, then incremented to the running total).
+ */
+export class TandemMetrics {
+  readonly registry = new Registry();
+  #gauges = new Map<string, Gauge>();
+  #counters = new Map<string, Counter>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) {
+      try {
+        collectDefaultMetrics({ register: this.registry });
+      } catch {
+        // A runtime without perf_hooks' event-loop monitor (Deno) still gets tandem's own series.
+      }
+    }
+  }
+
+  /** The exposition text for a snapshot. */
+  async render(s: StatsSnapshot): Promise<string> {
+    this.update(s);
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Replaces every tandem_* series with the snapshot's values. */
+  update(s: StatsSnapshot): void {
+    for (const g of this.#gauges.values()) g.reset();
+    for (const c of this.#counters.values()) c.reset();
+    const g = (name: string, help: string, labels: Labels, value: number) => this.#gauge(name, help, Object.keys(labels)).set(labels, value);
+    const c = (name: string, help: string, labels: Labels, value: number) => this.#counter(name, help, Object.keys(labels)).inc(labels, Math.max(0, value));
+
+    g("tandem_info", "tandem version, role and host (always 1)", { version: s.info.version, role: s.info.role, hostname: s.info.hostname }, 1);
+    g("tandem_start_time_seconds", "When this tandem process started, Unix time", {}, s.info.startedAt / 1000);
+    g("tandem_current_connections", "Client connections holding a global maxconn slot", {}, s.info.connections);
+    g("tandem_max_connections", "global.maxconn", {}, s.info.maxconn);
+
+    for (const f of s.frontends) {
+      const l = { proxy: f.name };
+      g("tandem_frontend_status", "1 when every listener of the frontend is bound", l, f.status === "OPEN" ? 1 : 0);
+      g("tandem_frontend_current_sessions", "Client connections being served", l, f.scur);
+      g("tandem_frontend_held_connections", "Accepted connections waiting for a maxconn slot", l, f.held);
+      c("tandem_frontend_sessions_total", "Client connections accepted", l, f.stot);
+    }
+    for (const b of s.backends) {
+      const l = { proxy: b.name };
+      g("tandem_backend_up", "1 when the backend has a usable server", l, b.status === "UP" ? 1 : 0);
+      g("tandem_backend_current_sessions", "Connections holding a server slot", l, b.scur);
+      g("tandem_backend_current_queue", "Connections waiting for a server", l, b.qcur);
+      g("tandem_backend_active_servers", "Usable active servers", l, b.act);
+      g("tandem_backend_backup_servers", "Usable backup servers", l, b.bck);
+      g("tandem_backend_weight", "Sum of the weights of usable servers", l, b.weight);
+      g("tandem_backend_stick_table_entries", "Entries in the stick table", l, b.stickEntries);
+      c("tandem_backend_sessions_total", "Server connections made", l, b.stot);
+      c("tandem_backend_bytes_in_total", "Bytes sent to servers", l, b.bin);
+      c("tandem_backend_bytes_out_total", "Bytes received from servers", l, b.bout);
+      c("tandem_backend_connection_errors_total", "Failed connection attempts to servers", l, b.econ);
+      for (const v of b.servers) {
+        const sl = { proxy: b.name, server: v.name };
+        for (const st of SERVER_STATES) g("tandem_server_status", "Server status: 1 for the current state", { ...sl, state: st }, v.status === st ? 1 : 0);
+        g("tandem_server_weight", "Effective weight (0 while draining)", sl, v.weight);
+        g("tandem_server_current_sessions", "Connections on the server", sl, v.scur);
+        g("tandem_server_max_sessions", "Highest concurrent connections seen", sl, v.smax);
+        g("tandem_server_current_queue", "Connections waiting for this server", sl, v.qcur);
+        g("tandem_server_last_change_timestamp_seconds", "When the server status last changed, Unix time", sl, v.lastChange / 1000);
+        c("tandem_server_sessions_total", "Connections made to the server", sl, v.stot);
+        c("tandem_server_bytes_in_total", "Bytes sent to the server", sl, v.bin);
+        c("tandem_server_bytes_out_total", "Bytes received from the server", sl, v.bout);
+        c("tandem_server_connection_errors_total", "Failed connection attempts", sl, v.econ);
+        c("tandem_server_check_up_down_total", "Transitions to DOWN", sl, v.downs);
+        if (v.check) {
+          g("tandem_server_check_up", "1 when the last health check passed", sl, v.check.ok ? 1 : 0);
+          g("tandem_server_check_duration_seconds", "Duration of the last health check", sl, v.check.duration / 1000);
+          c("tandem_server_checks_total", "Health checks run", sl, v.check.checks);
+          c("tandem_server_check_failures_total", "Health checks failed", sl, v.check.failures);
+        }
+      }
+    }
+    if (s.vrrp) {
+      const v = s.vrrp;
+      const l = { instance: v.instance };
+      for (const st of VRRP_STATES) g("tandem_vrrp_state", "VRRP state: 1 for the current state", { ...l, state: st }, v.state === st ? 1 : 0);
+      g("tandem_vrrp_priority", "Effective VRRP priority (after tracking)", l, v.priority);
+      g("tandem_vrrp_base_priority", "Configured VRRP priority", l, v.basePriority);
+      g("tandem_vrrp_vips", "Virtual addresses of the instance", l, v.vips.length);
+      c("tandem_vrrp_transitions_total", "VRRP state transitions since start", l, v.transitionCount);
+      c("tandem_vrrp_adverts_accepted_total", "Adverts accepted from the peer", l, v.adverts.accepted);
+      for (const [reason, count] of Object.entries(v.adverts.dropped)) c("tandem_vrrp_adverts_dropped_total", "Adverts dropped, by reason", { ...l, reason }, count);
+      for (const t of v.track) g("tandem_vrrp_track_ok", "1 when the tracked component is fine", { ...l, track: t.name }, t.ok ? 1 : 0);
+      if (v.peerSeen !== undefined) g("tandem_vrrp_peer_last_seen_timestamp_seconds", "When an advert from the peer was last accepted, Unix time", l, v.peerSeen / 1000);
+    }
+    g("tandem_alert_rules_active", "Alert rules active for this role", {}, s.alerts.activeRules);
+    for (const q of s.alerts.notifiers) {
+      const l = { notifier: q.notifier };
+      g("tandem_alert_spool_pending", "Messages in the spool waiting for delivery", l, q.pending);
+      c("tandem_alert_delivered_total", "Messages delivered", l, q.delivered);
+      c("tandem_alert_dropped_total", "Messages dropped (too old or rejected)", l, q.dropped);
+      c("tandem_alert_failed_attempts_total", "Failed delivery attempts", l, q.failedAttempts);
+      if (q.lastDeliveryAt) g("tandem_alert_last_delivery_timestamp_seconds", "When a message was last delivered, Unix time", l, Date.parse(q.lastDeliveryAt) / 1000);
+    }
+  }
+
+  #gauge(name: string, help: string, labelNames: string[]): Gauge {
+    let m = this.#gauges.get(name);
+    if (!m) this.#gauges.set(name, (m = new Gauge({ name, help, labelNames, registers: [this.registry] })));
+    return m;
+  }
+
+  #counter(name: string, help: string, labelNames: string[]): Counter {
+    let m = this.#counters.get(name);
+    if (!m) this.#counters.set(name, (m = new Counter({ name, help, labelNames, registers: [this.registry] })));
+    return m;
+  }
+}

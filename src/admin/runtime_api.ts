@@ -1,0 +1,206 @@
+// The runtime API's commands (haproxy stats-socket style): parse one command, run it, return text.
+
+import { describeError } from "../core/errors.ts";
+import type { Services } from "../core/subsystem.ts";
+import { statsCsv } from "./csv.ts";
+import type { StatsSnapshot } from "./snapshot.ts";
+
+/** A command's answer; severity is set for messages (errors, confirmations), not for data. */
+export interface CommandResult {
+  text: string;
+  severity?: "err" | "info";
+}
+
+export const HELP = `Commands:
+  help                              this list
+  show info                         process, role, connections, VRRP state
+  show stat                         per proxy and server counters, as CSV (haproxy columns)
+  show servers [PROXY]              servers with status, weight, sessions and last check
+  show vrrp                         VRRP state, priority, tracking, VIPs, last transitions
+  show table [PROXY]                stick tables, or the entries of one
+  disable server PROXY/SERVER       put a server in maintenance
+  enable server PROXY/SERVER        take it out of maintenance and drain (ready)
+  set server PROXY/SERVER state ready|drain|maint
+  set server PROXY/SERVER weight N  same as set weight
+  set weight PROXY/SERVER N         weight 0..256 (0 = drain)
+  clear table PROXY                 empty a stick table
+  vrrp demote                       hand the VIPs over to the peer gracefully
+  reload                            re-read the configuration (as SIGHUP)
+Manual states and weights survive a reload.`;
+
+const err = (text: string): CommandResult => ({ text, severity: "err" });
+const ok = (text = ""): CommandResult => ({ text, severity: text ? "info" : undefined });
+
+const ago = (now: number, at: number | undefined) => (at ? `${Math.max(0, Math.round((now - at) / 1000))}s ago` : "never");
+
+/** Pads columns to the widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
+}
+
+/** Runs commands against the services; snapshot() gives the current picture. */
+export class RuntimeApi {
+  #services: Services;
+  #snapshot: () => StatsSnapshot;
+
+  constructor(deps: { services: Services; snapshot: () => StatsSnapshot }) {
+    this.#services = deps.services;
+    this.#snapshot = deps.snapshot;
+  }
+
+  /** Runs one command line (no ';'). Never throws: failures come back with severity "err". */
+  async execute(line: string): Promise<CommandResult> {
+    const words = line.trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return ok();
+    try {
+      return await this.#dispatch(words);
+    } catch (e) {
+      return err(describeError(e));
+    }
+  }
+
+  async #dispatch(w: string[]): Promise<CommandResult> {
+    const [a, b, c, d, e] = w;
+    const cmd = w.join(" ");
+    if (a === "help") return { text: HELP };
+    if (a === "show" && b === "info" && !c) return { text: this.#info() };
+    if (a === "show" && b === "stat" && !c) return { text: statsCsv(this.#snapshot()).trimEnd() };
+    if (a === "show" && b === "servers" && w.length <= 3) return this.#servers(c);
+    if (a === "show" && b === "vrrp" && !c) return this.#vrrp();
+    if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
+    if ((a === "disable" || a === "enable") && b === "server" && c && !d) return this.#setState(c, a === "disable" ? "maint" : "ready");
+    if (a === "set" && b === "server" && c && d === "state" && e && w.length === 5) {
+      if (e !== "ready" && e !== "drain" && e !== "maint") return err(`Unknown state "${e}": must be ready, drain or maint`);
+      return this.#setState(c, e);
+    }
+    if (a === "set" && b === "server" && c && d === "weight" && e && w.length === 5) return this.#setWeight(c, e);
+    if (a === "set" && b === "weight" && c && d && w.length === 4) return this.#setWeight(c, d);
+    if (a === "clear" && b === "table" && c && !d) return this.#clearTable(c);
+    if (a === "vrrp" && b === "demote" && !c) return this.#demote();
+    if (a === "reload" && !b) return this.#reload();
+    const known = ["help", "show", "disable", "enable", "set", "clear", "vrrp", "reload"];
+    if (!known.includes(a)) return err(`Unknown command "${cmd}": type "help" for the list`);
+    return err(`Wrong arguments in "${cmd}": type "help" for the list`);
+  }
+
+  #info(): string {
+    const s = this.#snapshot();
+    const i = s.info;
+    const lines: [string, string | number][] = [
+      ["Name", i.name], ["Version", i.version], ["Pid", i.pid], ["Role", i.role], ["Hostname", i.hostname],
+      ["Uptime_sec", i.uptime], ["CurrConns", i.connections], ["Maxconn", i.maxconn],
+      ["Frontends", s.frontends.length], ["Backends", s.backends.length],
+      ["Servers_up", s.backends.reduce((n, b) => n + b.servers.filter((v) => v.status === "UP").length, 0)],
+      ["Servers_total", s.backends.reduce((n, b) => n + b.servers.length, 0)],
+      ["Vrrp_state", s.vrrp?.state ?? "disabled"],
+    ];
+    if (s.vrrp) lines.push(["Vrrp_priority", s.vrrp.priority]);
+    lines.push(["Alert_spool_pending", s.alerts.notifiers.reduce((n, q) => n + q.pending, 0)]);
+    return lines.map(([k, v]) => `${k}: ${v}`).join("\n");
+  }
+
+  #servers(proxy?: string): CommandResult {
+    const s = this.#snapshot();
+    const backends = proxy ? s.backends.filter((b) => b.name === proxy) : s.backends;
+    if (proxy && backends.length === 0) return err(`No such proxy: ${proxy}`);
+    const rows = [["# proxy/server", "address", "status", "weight", "scur", "smax", "stot", "qcur", "check"]];
+    for (const b of backends) {
+      for (const v of b.servers) {
+        const check = v.check ? (v.check.status ? `${v.check.status} ${v.check.detail} in ${v.check.duration}ms` : "pending") : "no check";
+        rows.push([`${b.name}/${v.name}`, v.address, v.status, String(v.weight), String(v.scur), String(v.smax), String(v.stot), String(v.qcur), check]);
+      }
+    }
+    return { text: table(rows) };
+  }
+
+  #vrrp(): CommandResult {
+    const s = this.#snapshot();
+    const v = s.vrrp;
+    if (!v) return err("VRRP is not configured");
+    const now = s.info.now;
+    const lines = [
+      `Instance: ${v.instance}`,
+      `State: ${v.state} since ${new Date(v.since).toISOString()}`,
+      `Priority: ${v.priority} (base ${v.basePriority})`,
+      `Master: ${v.master ?? "unknown"}`,
+      `VIPs: ${v.vips.join(" ") || "none"}`,
+      `Peer_seen: ${ago(now, v.peerSeen)}`,
+      `Adverts_accepted: ${v.adverts.accepted}`,
+      ...(v.fault ? [`Fault: ${v.fault}`] : []),
+      "Track:",
+      ...v.track.map((t) => `  ${t.ok ? "ok  " : "FAIL"} ${t.name} weight ${t.weight}: ${t.detail}`),
+      `Transitions: ${v.transitionCount}`,
+      ...v.transitions.map((t) => `  ${new Date(t.at).toISOString()} ${t.kind} ${t.from} -> ${t.to} (priority ${t.priority}): ${t.reason}`),
+    ];
+    return { text: lines.join("\n") };
+  }
+
+  #table(proxy?: string): CommandResult {
+    const p = this.#services.proxy;
+    const s = this.#snapshot();
+    if (!proxy) {
+      const withTable = s.backends.filter((b) => p?.stickTable?.(b.name) !== undefined);
+      return { text: withTable.map((b) => `# table: ${b.name}, used: ${b.stickEntries}`).join("\n") };
+    }
+    if (!s.backends.some((b) => b.name === proxy)) return err(`No such table: ${proxy}`);
+    const entries = p?.stickTable?.(proxy);
+    if (!entries) return err(`Proxy "${proxy}" has no stick table`);
+    const lines = [`# table: ${proxy}, used: ${entries.length}`];
+    for (const e of entries) lines.push(`key=${e.key} server=${e.server} exp=${Math.max(0, Math.round(e.expiresIn))}ms`);
+    return { text: lines.join("\n") };
+  }
+
+  #target(spec: string): { proxy: string; server: string } | CommandResult {
+    const slash = spec.indexOf("/");
+    if (slash <= 0 || slash === spec.length - 1) return err(`Expected PROXY/SERVER, got "${spec}"`);
+    const proxy = spec.slice(0, slash);
+    const server = spec.slice(slash + 1);
+    const p = this.#services.proxy;
+    if (!p) return err("The proxy is not running");
+    if (p.serverState(proxy, server) === undefined) return err(`No such server: ${proxy}/${server}`);
+    return { proxy, server };
+  }
+
+  #setState(spec: string, state: "ready" | "drain" | "maint"): CommandResult {
+    const t = this.#target(spec);
+    if ("text" in t) return t;
+    const set = this.#services.proxy?.setServer;
+    if (!set) return err("Changing server states is not available in this build");
+    set(t.proxy, t.server, { state });
+    return ok();
+  }
+
+  #setWeight(spec: string, value: string): CommandResult {
+    const t = this.#target(spec);
+    if ("text" in t) return t;
+    if (!/^\d+$/.test(value) || Number(value) > 256) return err(`Weight "${value}" is out of range (must be 0..256)`);
+    const set = this.#services.proxy?.setServer;
+    if (!set) return err("Changing weights is not available in this build");
+    set(t.proxy, t.server, { weight: Number(value) });
+    return ok();
+  }
+
+  #clearTable(proxy: string): CommandResult {
+    const p = this.#services.proxy;
+    if (!this.#snapshot().backends.some((b) => b.name === proxy)) return err(`No such table: ${proxy}`);
+    const n = p?.clearStickTable?.(proxy);
+    if (n === undefined) return err(`Proxy "${proxy}" has no stick table`);
+    return ok();
+  }
+
+  async #demote(): Promise<CommandResult> {
+    const v = this.#services.vrrp;
+    const before = this.#snapshot().vrrp;
+    if (!v || !before) return err("VRRP is not configured");
+    if (before.state !== "master") return err(`Not demoting: VRRP instance "${before.instance}" is ${before.state}, not master`);
+    await v.demote();
+    return ok(`VRRP instance "${before.instance}" demoted: the peer takes over`);
+  }
+
+  async #reload(): Promise<CommandResult> {
+    const reload = this.#services.reload;
+    if (!reload) return err("Reload is not available in this process");
+    return (await reload()) ? ok("Configuration reloaded") : err("Reload failed, keeping the running configuration (see the log)");
+  }
+}

@@ -1,0 +1,103 @@
+// The admin subsystem: the runtime API on global.admin_socket and the stats page/metrics on stats.bind.
+
+import pkg from "../../package.json" with { type: "json" };
+import type { TimerHandle } from "../core/clock.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { TandemConfig } from "../config/types.ts";
+import { TandemMetrics } from "./metrics.ts";
+import { RuntimeApi } from "./runtime_api.ts";
+import { SnapshotBuilder } from "./snapshot.ts";
+import { AdminSocket } from "./socket_server.ts";
+import { StatsHttpServer } from "./stats_http.ts";
+import { VrrpHistory } from "./vrrp_history.ts";
+
+/** How often the VRRP advert counter is sampled to know when the peer was last heard. */
+const PEER_SAMPLE_MS = 1000;
+
+const sameSocket = (a: TandemConfig, b: TandemConfig) => a.global.adminSocket?.path === b.global.adminSocket?.path && a.global.adminSocket?.mode === b.global.adminSocket?.mode;
+const sameBind = (a: TandemConfig, b: TandemConfig) => a.stats?.bind.text === b.stats?.bind.text;
+
+/**
+ * Creates the admin subsystem (create it last: it reads every other subsystem's service).
+ * Subscribes to VRRP events at once, so transitions during start-up are kept. start() listens
+ * on the admin socket and the stats address when configured (a failure throws and names the
+ * path or address); reload() re-listens only when the path/mode or bind changed; stop() closes
+ * both and removes the socket file. `reload` on the socket calls ctx.services.reload.
+ */
+export function createAdminSubsystem(ctx: SubsystemContext): Subsystem {
+  const log = ctx.log.child("admin");
+  let config = ctx.config;
+  const history = new VrrpHistory(ctx.bus);
+  const builder = new SnapshotBuilder({ services: ctx.services, clock: ctx.clock, history, version: pkg.version });
+  const snapshot = () => builder.build(config);
+  const api = new RuntimeApi({ services: ctx.services, snapshot });
+  const run = (command: string) => {
+    log.debug("admin command", { command });
+    return api.execute(command);
+  };
+  const metrics = new TandemMetrics();
+  let socket: AdminSocket | undefined;
+  let stats: StatsHttpServer | undefined;
+  let sampler: TimerHandle | undefined;
+  let running = false;
+
+  const openSocket = async (cfg: TandemConfig) => {
+    const a = cfg.global.adminSocket;
+    if (!a) return undefined;
+    const s = new AdminSocket({ path: a.path, mode: a.mode, run, log });
+    await s.listen();
+    log.info(`Admin socket listening on ${a.path} (mode ${a.mode.toString(8).padStart(4, "0")})`);
+    return s;
+  };
+  const openStats = async (cfg: TandemConfig) => {
+    if (!cfg.stats) return undefined;
+    const s = new StatsHttpServer(cfg.stats, { snapshot, metrics, run, log });
+    await s.listen();
+    log.info(`Stats page on http://${cfg.stats.bind.text}${cfg.stats.uri}, metrics at /metrics${cfg.stats.admin ? ", actions allowed" : ""}`);
+    return s;
+  };
+  const sample = () => {
+    if (!running) return;
+    const v = ctx.services.vrrp?.status() as { instance?: string; received?: { accepted: number } } | undefined;
+    if (v?.instance && v.received) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
+    sampler = ctx.clock.setTimeout(sample, PEER_SAMPLE_MS);
+  };
+
+  return {
+    name: "admin",
+    async start() {
+      running = true;
+      socket = await openSocket(config);
+      try {
+        stats = await openStats(config);
+      } catch (err) {
+        await socket?.close();
+        socket = undefined;
+        throw err;
+      }
+      sample();
+    },
+    async reload(next) {
+      const before = config;
+      config = next;
+      if (!sameSocket(before, next)) {
+        await socket?.close();
+        socket = undefined;
+        socket = await openSocket(next);
+      }
+      if (!sameBind(before, next)) {
+        await stats?.close();
+        stats = undefined;
+        stats = await openStats(next);
+      } else if (stats && next.stats) stats.config = next.stats;
+    },
+    async stop() {
+      running = false;
+      sampler?.cancel();
+      history.close();
+      await Promise.all([socket?.close(), stats?.close()]);
+      socket = undefined;
+      stats = undefined;
+    },
+  };
+}
