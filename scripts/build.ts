@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildUi } from "./build_ui.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   mkdirSync(dist, { recursive: true });
   const addonPath = buildAddon();
+  if (await buildUi()) step("stats page bundle regenerated (src/ui/generated/bundle.ts)");
   const bundlePath = await bundle();
   const node = strippedNode();
   const output = join(dist, "tandem");
