@@ -15,6 +15,7 @@ import { createNotifySubsystem } from "./notify/subsystem.ts";
 import { createProxySubsystem } from "./proxy/subsystem.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
+import { createAdminSubsystem } from "./admin/subsystem.ts";
 
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
 const SUBSYSTEMS: SubsystemFactory[] = [
@@ -22,6 +23,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createProxySubsystem(ctx),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
   (ctx) => createAlertsSubsystem(ctx),
+  (ctx) => createAdminSubsystem(ctx),
 ];
 
 const out = (s: string) => process.stdout.write(s + "\n");
