@@ -1,11 +1,11 @@
-// Crafted bad adverts from a third namespace: every validation rule drops them, the master stays.
+// Crafted bad adverts from a third namespace: every validation rule of the built binary drops them, the master stays.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Lab, labVrrp, waitFor, canRunLab } from "./vrrp_lab.ts";
+import { Lab, labScenario, waitFor, canRunLab, started } from "./vrrp_lab.ts";
 import { encodePacket, encodeIpPacket, internetChecksum, type Advert } from "../../src/vrrp/packet.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -66,8 +66,10 @@ function inject(packets: Uint8Array[]): void {
 
 test("bad adverts change nothing; a valid one (positive control) does", { skip }, async () => {
   const cfg = { version: 2 as const, advertInterval: 1000, auth: { type: "pass" as const, password: "1111" } };
-  const b = lab.spawnLb("lb2", labVrrp({ ...cfg, priority: 50 }));
-  const a = lab.spawnLb("lb1", labVrrp({ ...cfg, priority: 100 }));
+  const file = lab.writeConfig(labScenario(cfg));
+  const b = lab.spawnLb("lb2", file, "backup");
+  await started(b);
+  const a = lab.spawnLb("lb1", file, "master");
   assert.ok((await waitFor(() => lab.holds("lb1") && !lab.holds("lb2"), 8000)) >= 0, a.output());
   await waitFor(() => a.events.some((e) => e.event === "vrrp.state" && e.to === "master"), 1000);
   const transitions = () => a.events.filter((e) => e.event === "vrrp.state").length;

@@ -1,14 +1,16 @@
 // Namespace lab for VRRP scenarios: a bridge namespace, hosts with veth eth0 on 192.0.2.0/24, lb processes.
 
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { VrrpConfig } from "../../src/config/types.ts";
+import { tandemBinary } from "../helpers/binary.ts";
+import { scenarioYaml, type LabScenario } from "./lab_config.ts";
+import type { Role, VrrpConfig } from "../../src/config/types.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const NODE = join(ROOT, "node_modules", ".bin", "node");
+export const NODE = join(ROOT, "node_modules", ".bin", "node");
 
 export const VIP = "192.0.2.100";
 
@@ -16,19 +18,36 @@ function ip(...args: string[]): string {
   return execFileSync("ip", args, { encoding: "utf8" });
 }
 
-/** True when we can create namespaces (root); tests skip otherwise. */
+const isRoot = () => process.getuid?.() === 0;
+
+/**
+ * True when the lab tests should run: as root, or under CI (CI=true), where a missing root must
+ * fail the run loudly instead of skipping it.
+ */
 export function canRunLab(): boolean {
-  return process.getuid?.() === 0;
+  return isRoot() || isCi();
 }
 
-/** A running lb process and the JSON events it printed. */
-export interface LbProcess {
+/** True under CI (CI set to anything but "" / "false" / "0"). */
+export function isCi(): boolean {
+  const v = process.env.CI ?? "";
+  return v !== "" && v !== "false" && v !== "0";
+}
+
+/** A process started in a host's namespace, with what it printed. */
+export interface LabProcess {
   ns: string;
   child: ChildProcess;
+  /** For tandem: bus events as { event, ...fields } ("tandem.started" once everything runs). */
   events: Record<string, unknown>[];
+  /** Complete stdout/stderr lines, in arrival order. */
+  lines: string[];
   output: () => string;
   exited: Promise<number | null>;
 }
+
+/** A running lb (tandem or keepalived). */
+export type LbProcess = LabProcess;
 
 /** A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 at the given address. */
 export class Lab {
@@ -36,21 +55,33 @@ export class Lab {
   readonly bridgeNs = `${this.id}br`;
   readonly hosts = new Map<string, { ns: string; address: string }>();
   readonly dir = mkdtempSync(join(tmpdir(), "tandem-vrrp-"));
-  #procs: LbProcess[] = [];
+  #procs: LabProcess[] = [];
+  #binary?: string;
 
   constructor(hosts: Record<string, string>) {
-    ip("netns", "add", this.bridgeNs);
-    ip("-n", this.bridgeNs, "link", "add", "br0", "type", "bridge");
-    ip("-n", this.bridgeNs, "link", "set", "br0", "up");
-    for (const [name, address] of Object.entries(hosts)) {
-      const ns = `${this.id}${name}`;
-      ip("netns", "add", ns);
-      ip("-n", this.bridgeNs, "link", "add", `p-${name}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
-      ip("-n", this.bridgeNs, "link", "set", `p-${name}`, "master", "br0", "up");
-      ip("-n", ns, "link", "set", "lo", "up");
-      ip("-n", ns, "link", "set", "eth0", "up");
-      ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-      this.hosts.set(name, { ns, address });
+    if (!isRoot()) {
+      rmSync(this.dir, { recursive: true, force: true });
+      throw new Error("The namespace lab needs root (ip netns, raw sockets); CI is set, so these tests run and fail instead of skipping");
+    }
+    try {
+      ip("netns", "add", this.bridgeNs);
+      ip("-n", this.bridgeNs, "link", "add", "br0", "type", "bridge");
+      ip("-n", this.bridgeNs, "link", "set", "br0", "up");
+      for (const [name, address] of Object.entries(hosts)) {
+        const ns = `${this.id}${name}`;
+        ip("netns", "add", ns);
+        this.hosts.set(name, { ns, address });
+        ip("-n", this.bridgeNs, "link", "add", `p-${name}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        ip("-n", this.bridgeNs, "link", "set", `p-${name}`, "master", "br0", "up");
+        ip("-n", ns, "link", "set", "lo", "up");
+        ip("-n", ns, "link", "set", "eth0", "up");
+        ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
+        mkdirSync(join(this.dir, name));
+      }
+    } catch (err) {
+      this.#deleteNamespaces();
+      rmSync(this.dir, { recursive: true, force: true });
+      throw err;
     }
   }
 
@@ -98,16 +129,54 @@ export class Lab {
   }
 
   /**
-   * Spawns one load-balancer process in host `name` with this VRRP config.
-   * The single place that decides what an "lb" is: today the VRRP runner, later dist/tandem.
+   * Writes a config file for the scenario (one file for both hosts) and returns its path. Every
+   * host runs in its own folder of the lab (`cwd`), so the default `state_dir: state` is per host,
+   * as on two real machines.
    */
-  spawnLb(name: string, vrrp: VrrpConfig, env: Record<string, string> = {}): LbProcess {
-    const file = join(this.dir, `${name}-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify(vrrp));
-    const child = spawn("ip", ["netns", "exec", this.ns(name), NODE, "--no-warnings", join(ROOT, "test/integration/vrrp_runner.ts"), file], {
-      stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env },
+  writeConfig(scenario: LabScenario | string, name = "tandem"): string {
+    const file = join(this.dir, `${name}-${Date.now()}-${Math.floor(Math.random() * 1e4)}.yaml`);
+    const text = typeof scenario === "string"
+      ? scenario
+      : scenarioYaml({ ...scenario, sections: { ...scenario.sections, global: { state_dir: "state", grace_period: "3s", ...(scenario.sections?.global as object | undefined) } } });
+    writeFileSync(file, text);
+    return file;
+  }
+
+  /**
+   * The built binary, pinned for this lab's lifetime: a hard link (or copy) in the lab folder, so
+   * a rebuild of dist/ while the scenario runs does not pull it away.
+   */
+  binary(): string {
+    if (this.#binary) return this.#binary;
+    const pinned = join(this.dir, "tandem");
+    // A build in progress removes dist/tandem, then writes it: wait (bounded) until it runs.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const source = fileURLToPath(new URL("../../dist/tandem", import.meta.url));
+      rmSync(pinned, { force: true });
+      try {
+        linkSync(source, pinned);
+      } catch {
+        try {
+          copyFileSync(source, pinned);
+        } catch { /* not there (yet) */ }
+      }
+      if (spawnSync(pinned, ["--version"], { env: {}, timeout: 10_000 }).status === 0) return (this.#binary = pinned);
+      if (Date.now() > deadline) return tandemBinary(); // throws the "run npm run build" error when missing
+      execFileSync("sleep", ["1"]);
+    }
+  }
+
+  /**
+   * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`.
+   * The single place that decides what an "lb" is. `env` is added to the process environment
+   * (LAB_HOST is set to the host name, for track scripts that must differ per host).
+   */
+  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}): LbProcess {
+    const child = spawn("ip", ["netns", "exec", this.ns(name), this.binary(), "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
+      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name, ...env },
     });
-    return this.#track(name, child);
+    return this.#track(name, child, tandemEvent);
   }
 
   /** Spawns a real keepalived in host `name` with the given config text. */
@@ -117,27 +186,49 @@ export class Lab {
     const child = spawn("ip", ["netns", "exec", this.ns(name), "keepalived", "-n", "-l", "-D", "-f", `${base}.conf`, "-p", `${base}.pid`, "-r", `${base}.vrrp.pid`], {
       stdio: ["ignore", "pipe", "pipe"],
     });
-    return this.#track(name, child);
+    return this.#track(name, child, () => undefined);
   }
 
-  #track(name: string, child: ChildProcess): LbProcess {
+  /** Runs a command in host `name`'s namespace, collecting its output lines (killed by destroy). */
+  spawn(name: string, cmd: string[], env: Record<string, string> = {}): LabProcess {
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...cmd], { cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    return this.#track(name, child, () => undefined);
+  }
+
+  /**
+   * Starts a TCP server in host `name` on address:port that answers every connection with
+   * `reply` and a newline, then closes. Resolves once it listens.
+   */
+  async serve(name: string, port: number, reply = name, address = "0.0.0.0"): Promise<LabProcess> {
+    const js = `const s=require("node:net").createServer(c=>{c.on("error",()=>{});c.end(${JSON.stringify(reply + "\n")})});` +
+      `s.listen(${port},${JSON.stringify(address)},()=>console.log("listening"));process.on("SIGTERM",()=>process.exit(0));`;
+    const p = this.spawn(name, [NODE, "-e", js]);
+    if ((await waitLine(p, /^listening$/, 5000)) === undefined) throw new Error(`server on ${name} ${address}:${port} did not start:\n${p.output()}`);
+    return p;
+  }
+
+  #track(name: string, child: ChildProcess, parse: (line: string) => Record<string, unknown> | undefined): LabProcess {
     let out = "";
     const events: Record<string, unknown>[] = [];
-    let partial = "";
-    child.stdout!.on("data", (b: Buffer) => {
-      out += b;
-      partial += b;
-      const lines = partial.split("\n");
-      partial = lines.pop()!;
-      for (const l of lines) {
-        try {
-          events.push(JSON.parse(l));
-        } catch { /* keepalived text */ }
-      }
-    });
-    child.stderr!.on("data", (b: Buffer) => (out += b));
+    const lines: string[] = [];
+    const reader = () => {
+      let partial = "";
+      return (b: Buffer) => {
+        out += b;
+        partial += b;
+        const complete = partial.split("\n");
+        partial = complete.pop()!;
+        for (const l of complete) {
+          lines.push(l);
+          const e = parse(l);
+          if (e) events.push(e);
+        }
+      };
+    };
+    child.stdout!.on("data", reader());
+    child.stderr!.on("data", reader());
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    const p: LbProcess = { ns: this.ns(name), child, events, output: () => out, exited };
+    const p: LabProcess = { ns: this.ns(name), child, events, lines, output: () => out, exited };
     this.#procs.push(p);
     return p;
   }
@@ -148,9 +239,17 @@ export class Lab {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
       await Promise.race([p.exited, new Promise((r) => setTimeout(r, 2000))]);
     }
-    // Processes started by `ip netns exec` are children of ip: kill what is left in our namespaces.
+    this.#deleteNamespaces();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #deleteNamespaces(): void {
+    // Processes that forked (keepalived) outlive the one we spawned: kill what is left in our namespaces.
     for (const { ns } of this.hosts.values()) {
-      const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+      let pids: string[] = [];
+      try {
+        pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+      } catch { /* namespace gone */ }
       for (const pid of pids) {
         try {
           process.kill(Number(pid), "SIGKILL");
@@ -163,8 +262,34 @@ export class Lab {
     try {
       ip("netns", "del", this.bridgeNs);
     } catch { /* already gone */ }
-    rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A tandem JSON log line as a lab event: bus events ("tandem.event" lines) become { event: msg, ...fields }. */
+function tandemEvent(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const { subsystem, msg, time: _t, level: _l, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    return subsystem === "tandem.event" ? { event: msg, ...fields } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until one of p's lines matches re; returns the line, or undefined after ms or when p exits. */
+export async function waitLine(p: LabProcess, re: RegExp, ms: number): Promise<string | undefined> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const line = p.lines.find((l) => re.test(l));
+    if (line !== undefined) return line;
+    if (performance.now() > deadline || p.child.exitCode !== null || p.child.signalCode !== null) return undefined;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until tandem logged "tandem.started"; throws with its output otherwise. */
+export async function started(p: LbProcess, ms = 10_000): Promise<void> {
+  if ((await waitFor(() => p.events.some((e) => e.event === "tandem.started"), ms)) < 0) throw new Error(`tandem did not start:\n${p.output()}`);
 }
 
 /** Polls `fn` every `every` ms until it returns true or `timeout` ms pass; returns elapsed ms or -1. */
@@ -186,5 +311,32 @@ export function labVrrp(over: Partial<VrrpConfig> = {}): VrrpConfig {
     unicastPeers: [], track: { interfaces: [], scripts: [] }, notify: { timeout: 5000 },
     garp: { count: 3, interval: 50, repeatDelay: 1000, repeatCount: 2 },
     ...over,
+  };
+}
+
+/** Both roles of a scenario: priorities 100 (master) and 50 (backup), `over` for both, `roles` per role. */
+export function labScenario(
+  over: Partial<VrrpConfig> = {},
+  roles: { master?: Partial<VrrpConfig>; backup?: Partial<VrrpConfig> } = {},
+  sections?: Record<string, unknown>,
+): LabScenario {
+  return { master: labVrrp({ priority: 100, ...over, ...roles.master }), backup: labVrrp({ priority: 50, ...over, ...roles.backup }), sections };
+}
+
+/**
+ * A `proxies` section: "web" listens on VIP:port (bound before the VIP arrives, via
+ * ip_nonlocal_bind) and forwards to a server on 127.0.0.1:serverPort of the same host, checked
+ * every 100 ms (rise 1, fall 1).
+ */
+export function labProxy(port = 8080, serverPort = 8081): Record<string, unknown> {
+  return {
+    proxies: {
+      web: {
+        mode: "tcp",
+        bind: `${VIP}:${port}`,
+        timeout: { connect: "500ms" },
+        servers: { app: { address: "127.0.0.1", port: serverPort, check: { interval: "100ms", timeout: "300ms", rise: 1, fall: 1 } } },
+      },
+    },
   };
 }
