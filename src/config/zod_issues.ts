@@ -2,7 +2,7 @@
 
 import type { z } from "zod";
 import type { Diagnostic, Path } from "./diagnostics.ts";
-import { didYouMean } from "./suggest.ts";
+import { bestMatch, didYouMean } from "./suggest.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyDef = any;
@@ -148,10 +148,14 @@ export function issuesToDiagnostics(issues: Issue[], schema: z.ZodType, data: un
       case "invalid_type": {
         const got = valueAt(data, path);
         if (got === undefined) {
-          out.push({ severity: "error", path, key: true, message: issue.message.startsWith("Invalid input") ? `missing required key "${String(path[path.length - 1])}"` : issue.message });
-          // Point at the parent mapping, since the key is absent.
-          out[out.length - 1].path = path.slice(0, -1);
-          out[out.length - 1].key = true;
+          const missing = String(path[path.length - 1]);
+          // A misspelt required key is reported once, as the unknown key with its suggestion.
+          const parent = valueAt(data, path.slice(0, -1));
+          const known = knownKeysAt(schema, path.slice(0, -1));
+          const typo = parent && typeof parent === "object" && Object.keys(parent).some((k) => !known.has(k) && bestMatch(k, [missing]) === missing);
+          if (typo) break;
+          // Point at the parent mapping's key, since this key is absent.
+          out.push({ severity: "error", path: path.slice(0, -1), key: true, message: issue.message.startsWith("Invalid input") ? `missing required key "${missing}"` : issue.message });
         } else {
           const want = TYPE_WORDS[issue.expected] ?? issue.expected;
           out.push({ severity: "error", path, message: issue.message.startsWith("Invalid input") ? `expected ${want}, got ${describeType(got)}` : issue.message });

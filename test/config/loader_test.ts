@@ -98,6 +98,12 @@ test("bad binds and CIDRs say why", () => {
   assert.match(only(minimal().replace("127.0.0.1:8080", "127.0.0.1:90-80")).message, /runs backwards/);
 });
 
+test("a misspelt required key is reported once, as the unknown key", () => {
+  const d = only(minimal().replace("{ address: 127.0.0.1, port: 9000 }", "{ adress: 127.0.0.1, port: 9000 }"));
+  assert.equal(d.message, 'unknown key "adress"');
+  assert.equal(d.hint, 'did you mean "address"?');
+});
+
 test("a server without an address is an error at the server", () => {
   const d = only(minimal().replace("{ address: 127.0.0.1, port: 9000 }", "{ port: 9000 }"));
   assert.equal(d.message, "every server needs an address");
@@ -218,7 +224,7 @@ alerts:
   - { name: x, schedule: "61 * * * *", check: { vip_held: 192.0.2.1 }, notify: mail }
 `;
   const d = problems(text);
-  assert.deepEqual(d.map((x) => x.line), [2, 6, 10, 10, 12, 12]);
+  assert.deepEqual(d.map((x) => x.line), [2, 6, 10, 12, 12]);
 });
 
 test("YAML syntax errors and duplicate keys carry line and column", () => {
