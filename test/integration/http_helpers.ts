@@ -140,7 +140,7 @@ export async function startProxy(yaml: string): Promise<Proxy> {
   const r = loadConfigText(yaml, "test.yaml");
   if (!r.config) throw new Error(`bad test config: ${r.diagnostics.map((d) => d.message).join("; ")}`);
   const lines: string[] = [];
-  const log = createLogger("tandem", { level: "info", write: (l) => lines.push(l) });
+  const log = createLogger("tandem", { level: (process.env.TANDEM_TEST_LOG as "debug") ?? "info", write: (l) => lines.push(l) });
   const ctx = { config: r.config, bus: new EventBus(), clock: systemClock, log, services: {} };
   const subsystem = createProxySubsystem(ctx, { handlers: { http: (c) => httpSession(c) } });
   await subsystem.start();

@@ -739,6 +739,7 @@ class HttpSession implements ServerConnOwner {
   /** After a response: close, or wait for the next request and replay held bytes. */
   #next(): void {
     this.#req = undefined;
+    this.#resetExchange();
     if (!this.#keepClient || this.#state === C_CLOSED) return this.#close();
     this.#state = C_WAIT;
     const t = this.ctx.frontend.timeouts;
@@ -857,7 +858,7 @@ class HttpSession implements ServerConnOwner {
   #log(): void {
     const access = this.fe.access;
     const req = this.#req;
-    if (access === undefined || req === undefined || this.#logged) return;
+    if (access === undefined || this.#logged || (req === undefined && this.#status === 0)) return;
     this.#logged = true;
     const now = this.ctx.clock.now();
     const c = this.ctx.client;
@@ -868,9 +869,9 @@ class HttpSession implements ServerConnOwner {
       server: this.#lastServer ?? "-",
       status: this.#status || -1,
       bytes: this.#bytesOut,
-      method: req.method,
-      target: req.target,
-      version: req.minor === 0 ? "HTTP/1.0" : "HTTP/1.1",
+      method: req?.method ?? "-",
+      target: req?.target ?? "<BADREQ>",
+      version: req?.minor === 0 ? "HTTP/1.0" : "HTTP/1.1",
       tq: this.#tHead - this.#tStart,
       tw: this.#tw,
       tc: this.#tc,
