@@ -61,6 +61,7 @@ frontends:
     acls:
       is_api: { path_prefix: /api/ }
     use_backend:
+      - { backend: queued, if: { header: x-queue } }
       - { backend: api, if: { any: [is_api, { host: api.example }] } }
       - { backend: dead, if: { path_prefix: /dead } }
       - { backend: junk, if: { path_prefix: /junk } }
@@ -77,6 +78,7 @@ frontends:
 backends:
   www: { servers: { w1: { address: 127.0.0.1, port: ${www.port} } } }
   api: { servers: { a1: { address: 127.0.0.1, port: ${api.port} } } }
+  queued: { timeout: { queue: 2s }, servers: { q1: { address: 127.0.0.1, port: ${www.port}, maxconn: 1 } } }
   dead: { retries: 1, timeout: { connect: 200ms }, servers: { d1: { address: 127.0.0.1, port: ${deadPort} } } }
   junk: { retries: 0, servers: { j1: { address: 127.0.0.1, port: ${junk.port} } } }
   slow: { timeout: { server: 150ms }, retry_on: [conn-failure], servers: { s1: { address: 127.0.0.1, port: ${www.port} } } }
@@ -173,6 +175,17 @@ backends:
     const { text } = await raw(port, ["GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "ping-through-tunnel"], 500, 50);
     assert.match(text, /^HTTP\/1\.1 101 /);
     assert.match(text, /ping-through-tunnel$/);
+  });
+
+  it("queues requests over a server's maxconn and serves them in turn", async () => {
+    const t0 = Date.now();
+    const rs = await Promise.all([1, 2, 3].map(() => get(port, "/slow?ms=80", { headers: { "X-Queue": "1" } })));
+    assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
+    assert.ok(Date.now() - t0 >= 230, "one at a time");
+    await new Promise((r) => setTimeout(r, 20));
+    const waits = proxy.lines.filter((l) => l.includes(" web queued/q1 ")).map((l) => Number(/ \d+\/(\d+)\/-?\d+\/-?\d+\/\d+ /.exec(l)![1]));
+    assert.equal(waits.length, 3);
+    assert.ok(Math.max(...waits) >= 100, `queue times ${waits}`);
   });
 
   it("503 from an errorfile when the server refuses connections, after retries", async () => {

@@ -78,7 +78,7 @@ describe("a backend killed under load", () => {
     const port = await freePort();
     const proxy = await startProxy(`
 frontends:
-  web: { bind: 127.0.0.1:${port}, default_backend: pool }
+  web: { bind: 127.0.0.1:${port}, default_backend: pool, access_log: true }
 backends:
   pool:
     balance: roundrobin
@@ -128,5 +128,8 @@ backends:
     assert.deepEqual(failures, []);
     assert.equal(done, workers * perWorker);
     assert.ok(seen.has("b"));
+    // The kill did hit requests: some needed more than one attempt.
+    const retried = proxy.lines.filter((l) => / -- [1-9]\d* "/.test(l));
+    assert.ok(retried.length > 0, "some requests were retried");
   });
 });

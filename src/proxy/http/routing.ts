@@ -1,6 +1,6 @@
 // Which backend a request goes to: http_request rules, then use_backend in order, then default_backend.
 
-import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
+import type { BackendConfig, FrontendConfig, TandemConfig } from "../../config/types.ts";
 import { ConditionCompiler, describeCondition } from "./conditions.ts";
 import type { Predicate } from "./conditions.ts";
 import type { HttpMessage } from "./message.ts";
@@ -72,4 +72,29 @@ export function route(frontend: FrontendConfig | CompiledFrontend, req: HttpMess
   }
   fired?.push("no backend: 503");
   return NO_BACKEND;
+}
+
+/**
+ * Compiles every http frontend's and backend's rules and returns what fails (invalid header
+ * names/values, regexes, set_path values, cyclic ACLs), one message each; empty = fine.
+ * For `--check` and reload validation, so these never surface as 500s at run time.
+ */
+export function checkHttpConfig(config: TandemConfig): string[] {
+  const errors: string[] = [];
+  for (const f of config.frontends) {
+    if (f.mode !== "http") continue;
+    try {
+      compileFrontend(f);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  for (const b of config.backends) {
+    try {
+      backendResponseRules(b);
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  return errors;
 }

@@ -1,7 +1,6 @@
 // mode http: one client connection, request by request — parse, route, forward, stream back.
 
 import type { Socket } from "node:net";
-import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Backend, Slot } from "../backend.ts";
@@ -18,12 +17,13 @@ import type { HttpMessage } from "./message.ts";
 import { HeadParser, HttpParseError } from "./parser.ts";
 import { sharedPool, ServerConn } from "./pool.ts";
 import type { ConnPool, ServerConnOwner } from "./pool.ts";
-import { ErrorPages, serializeLocal } from "./responses.ts";
+import { serializeLocal } from "./responses.ts";
 import type { LocalResponse } from "./responses.ts";
-import { backendResponseRules, compileFrontend, route } from "./routing.ts";
+import { route } from "./routing.ts";
 import type { CompiledFrontend } from "./routing.ts";
 import { applyRules } from "./rules.ts";
-import type { Rule } from "./rules.ts";
+import { backendRuntime, frontendRuntime } from "./runtime.ts";
+import type { BackendRuntime, FrontendRuntime } from "./runtime.ts";
 
 // Client-side states.
 const C_WAIT: number = 0; // between requests, no byte of the next one yet
@@ -42,56 +42,6 @@ const R_BODY: number = 2;
 const HOLD_MAX = 64 * 1024;
 /** How long a closing client connection may stay open after our FIN. */
 const LINGER_MS = 1000;
-
-/** Per frontend config: compiled rules, error pages, access logger (built once). */
-interface FrontendRuntime {
-  compiled?: CompiledFrontend;
-  error?: string;
-  pages: ErrorPages;
-  access?: Logger;
-  format: "text" | "json";
-}
-
-/** Per backend config: response rules and what retry_on allows. */
-interface BackendRuntime {
-  rules: Rule[];
-  kinds: Set<string>;
-  statuses: Set<number>;
-}
-
-const frontendRuntimes = new WeakMap<FrontendConfig, FrontendRuntime>();
-const backendRuntimes = new WeakMap<BackendConfig, BackendRuntime>();
-
-function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime {
-  let rt = frontendRuntimes.get(f);
-  if (rt) return rt;
-  rt = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format };
-  try {
-    rt.compiled = compileFrontend(f);
-  } catch (err) {
-    rt.error = (err as Error).message;
-    log.error(`Frontend "${f.name}" cannot route: ${rt.error}; answering 500`, { frontend: f.name });
-  }
-  if (f.accessLog.enabled) rt.access = log.child("access");
-  frontendRuntimes.set(f, rt);
-  return rt;
-}
-
-function backendRuntime(b: BackendConfig): BackendRuntime {
-  let rt = backendRuntimes.get(b);
-  if (rt) return rt;
-  const kinds = new Set<string>();
-  const statuses = new Set<number>();
-  for (const r of b.retryOn) {
-    if (/^\d{3}$/.test(r)) statuses.add(Number(r));
-    else if (r === "all-retryable-errors") for (const k of ["conn-failure", "empty-response", "junk-response", "response-timeout"]) kinds.add(k);
-    else kinds.add(r);
-  }
-  if (b.retryOn.includes("all-retryable-errors")) for (const s of [500, 502, 503, 504]) statuses.add(s);
-  rt = { rules: backendResponseRules(b), kinds, statuses };
-  backendRuntimes.set(b, rt);
-  return rt;
-}
 
 /** Options for tests: another connection pool. */
 export interface HttpSessionOptions {
@@ -201,7 +151,6 @@ class HttpSession implements ServerConnOwner {
     s.on("close", this.#onClose);
     s.on("drain", this.#onDrain);
     s.on("timeout", this.#onTimeout);
-    s.setNoDelay(true);
     s.setTimeout(this.ctx.frontend.timeouts.client);
     this.#tStart = this.ctx.clock.now();
     this.#arm(this.#tStart + this.#requestTimeout());

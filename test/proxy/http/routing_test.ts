@@ -11,7 +11,7 @@ import type { TandemConfig } from "../../../src/config/types.ts";
 import { addForwarded, addVia, stripHopByHop } from "../../../src/proxy/http/forward_headers.ts";
 import type { HttpMessage } from "../../../src/proxy/http/message.ts";
 import { HeadParser, parseResponse } from "../../../src/proxy/http/parser.ts";
-import { backendResponseRules, compileFrontend, route } from "../../../src/proxy/http/routing.ts";
+import { backendResponseRules, checkHttpConfig, compileFrontend, route } from "../../../src/proxy/http/routing.ts";
 import { applyRules } from "../../../src/proxy/http/rules.ts";
 
 const YAML = `
@@ -176,6 +176,12 @@ describe("route()", () => {
   it("rejects header values with control characters at compile time", () => {
     const f = { ...web, httpRequest: [{ action: "set_header" as const, name: "X-A", value: "a\r\nInjected: 1" }] };
     assert.throws(() => compileFrontend(f), /control character/);
+  });
+
+  it("checkHttpConfig reports rule errors per frontend", () => {
+    assert.deepEqual(checkHttpConfig(config), []);
+    const bad = { ...config, frontends: [{ ...web, httpRequest: [{ action: "set_path" as const, value: "no-slash" }] }] };
+    assert.match(checkHttpConfig(bad).join("\n"), /Frontend "web" http_request\[0\]: set_path value "no-slash"/);
   });
 
   it("rejects a cyclic ACL", () => {

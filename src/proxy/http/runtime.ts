@@ -1,0 +1,60 @@
+// What the HTTP session needs per frontend/backend config, built once per config object.
+
+import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
+import type { Logger } from "../../core/log.ts";
+import { ErrorPages } from "./responses.ts";
+import { backendResponseRules, compileFrontend } from "./routing.ts";
+import type { CompiledFrontend } from "./routing.ts";
+import type { Rule } from "./rules.ts";
+
+/** Per frontend config: compiled rules, error pages, access logger (built once). */
+export interface FrontendRuntime {
+  compiled?: CompiledFrontend;
+  error?: string;
+  pages: ErrorPages;
+  access?: Logger;
+  format: "text" | "json";
+}
+
+/** Per backend config: response rules and what retry_on allows. */
+export interface BackendRuntime {
+  rules: Rule[];
+  kinds: Set<string>;
+  statuses: Set<number>;
+}
+
+const frontendRuntimes = new WeakMap<FrontendConfig, FrontendRuntime>();
+const backendRuntimes = new WeakMap<BackendConfig, BackendRuntime>();
+
+/** The runtime of a frontend config, built on first use; a rule that fails to compile is logged once and answered with 500. */
+export function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime {
+  let rt = frontendRuntimes.get(f);
+  if (rt) return rt;
+  rt = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format };
+  try {
+    rt.compiled = compileFrontend(f);
+  } catch (err) {
+    rt.error = (err as Error).message;
+    log.error(`Frontend "${f.name}" cannot route: ${rt.error}; answering 500`, { frontend: f.name });
+  }
+  if (f.accessLog.enabled) rt.access = log.child("access");
+  frontendRuntimes.set(f, rt);
+  return rt;
+}
+
+/** The runtime of a backend config: retry_on split into failure kinds and statuses. */
+export function backendRuntime(b: BackendConfig): BackendRuntime {
+  let rt = backendRuntimes.get(b);
+  if (rt) return rt;
+  const kinds = new Set<string>();
+  const statuses = new Set<number>();
+  for (const r of b.retryOn) {
+    if (/^\d{3}$/.test(r)) statuses.add(Number(r));
+    else if (r === "all-retryable-errors") for (const k of ["conn-failure", "empty-response", "junk-response", "response-timeout"]) kinds.add(k);
+    else kinds.add(r);
+  }
+  if (b.retryOn.includes("all-retryable-errors")) for (const s of [500, 502, 503, 504]) statuses.add(s);
+  rt = { rules: backendResponseRules(b), kinds, statuses };
+  backendRuntimes.set(b, rt);
+  return rt;
+}
