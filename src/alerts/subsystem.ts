@@ -167,7 +167,8 @@ export function createAlertsSubsystem(ctx: SubsystemContext, env: Partial<CheckE
     const first = { ...baseVars(rule), ...items[0].vars };
     const body: string[] = [];
     for (const item of items) {
-      const vars = { ...baseVars(rule), ...item.vars, time: formatTime(item.at, rule.timezone) };
+      // item.at is on the monotonic clock; the message shows wall time.
+      const vars = { ...baseVars(rule), ...item.vars, time: formatTime(clock.wallNow() - (clock.now() - item.at), rule.timezone) };
       const text = rule.message ? render(rule.message, vars) : `${vars.time}  ${item.line}`;
       body.push(item.count > 1 ? `${text}  (×${item.count})` : text);
     }
