@@ -18,6 +18,8 @@ export interface ReceivedMail {
 }
 
 export interface SmtpFixtureOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
   port?: number;
   secure?: boolean;
   tls?: { key: string; cert: string };
@@ -34,7 +36,7 @@ export interface SmtpFixture {
   close(): Promise<void>;
 }
 
-/** Starts an SMTP server on 127.0.0.1 (ephemeral port unless given). */
+/** Starts an SMTP server on 127.0.0.1 (or options.host; ephemeral port unless given). */
 export async function startSmtp(options: SmtpFixtureOptions = {}): Promise<SmtpFixture> {
   const mails: ReceivedMail[] = [];
   const authAttempts: { method: string; user?: string }[] = [];
@@ -78,7 +80,7 @@ export async function startSmtp(options: SmtpFixtureOptions = {}): Promise<SmtpF
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   server.on("error", () => {});
   const address = (server as unknown as { server: { address(): { port: number } } }).server.address();
