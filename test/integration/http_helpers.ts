@@ -162,7 +162,7 @@ export function raw(port: number, data: string | Buffer | (string | Buffer)[], m
       resolve({ text: Buffer.concat(chunks).toString("latin1"), closed });
     };
     const t = setTimeout(finish, ms);
-    s.on("data", (c) => chunks.push(c));
+    s.on("data", (c: Buffer) => chunks.push(c));
     s.on("error", () => {});
     s.on("close", () => {
       closed = true;
