@@ -1,0 +1,84 @@
+// `tandem import` without the I/O: haproxy.cfg + keepalived.conf(s) + crontab texts → tandem.yaml text.
+
+import { parseHaproxyConfig } from "./haproxy_cfg.ts";
+import { parseKeepalivedConfig } from "./keepalived_conf.ts";
+import { parseCrontab } from "./crontab.ts";
+import { translateHaproxy } from "./translate_haproxy.ts";
+import { translateKeepalived } from "./translate_keepalived.ts";
+import type { KeepalivedResult, ScriptReader } from "./translate_keepalived.ts";
+import { translateCrontab } from "./translate_crontab.ts";
+import { emitYaml, newOutput } from "./emit_yaml.ts";
+import { ImportNotes } from "./notes.ts";
+import type { ImportNote } from "./notes.ts";
+
+/** One input file: the name to show in messages and its text. */
+export interface ImportSource {
+  path: string;
+  text: string;
+}
+
+export interface ImportInputs {
+  haproxy?: ImportSource;
+  /** keepalived.conf of one host (usually the master). */
+  keepalived?: ImportSource;
+  /** keepalived.conf of the other host. */
+  keepalivedBackup?: ImportSource;
+  crontab?: ImportSource;
+  /** Reads scripts the files refer to (track scripts, cron jobs). */
+  read: ScriptReader;
+}
+
+export interface ImportResult {
+  /** tandem.yaml, commented. */
+  yaml: string;
+  /** Everything to tell the user, in input order. */
+  notes: ImportNote[];
+  /** The data written, before comments (for tests). */
+  data: Record<string, unknown>;
+}
+
+const SECTION_ORDER = ["global", "defaults", "proxies", "frontends", "backends", "stats", "vrrp", "notify", "alerts"];
+
+/**
+ * Translates the given files into one tandem.yaml for both hosts. Never throws on bad input:
+ * what cannot be translated, and where the files contradict each other, is in notes (errors there
+ * mean the output needs a decision before use).
+ */
+export function importConfigs(inputs: ImportInputs): ImportResult {
+  const out = newOutput();
+  const notes = new ImportNotes();
+  if (inputs.haproxy) translateHaproxy(parseHaproxyConfig(inputs.haproxy.text, inputs.haproxy.path), out, notes);
+  let ka: KeepalivedResult | undefined;
+  const primary = inputs.keepalived ?? inputs.keepalivedBackup;
+  if (primary) {
+    const other = inputs.keepalived ? inputs.keepalivedBackup : undefined;
+    ka = translateKeepalived(parseKeepalivedConfig(primary.text, primary.path), other && parseKeepalivedConfig(other.text, other.path), out, notes, inputs.read);
+  }
+  if (inputs.crontab) {
+    translateCrontab(parseCrontab(inputs.crontab.text, inputs.crontab.path), out, notes, { notifier: ka?.notifier, vips: ka?.vips ?? [], read: inputs.read });
+  }
+  if (ka?.notifier && ka.smtpAlert && ka.smtpAlert.value !== false) {
+    const alerts = (out.data.alerts as Record<string, unknown>[] | undefined) ?? [];
+    alerts.push({ name: "vrrp-state", on: "vrrp_state_change", notify: ka.notifier });
+    out.data.alerts = alerts;
+    const at = ["alerts", alerts.length - 1];
+    if (ka.smtpAlert.value === true) out.comments.push({ path: at, text: "keepalived smtp_alert: mail on every VRRP state change, at once", place: "before" });
+    else {
+      notes.info(ka.smtpAlert.file, ka.smtpAlert.line, "global_defs sets up mail but no instance has smtp_alert, so keepalived sent none; tandem mails every VRRP state change: remove this alert to keep quiet", at);
+    }
+  }
+  out.data = Object.fromEntries(Object.entries(out.data).sort(([a], [b]) => SECTION_ORDER.indexOf(a) - SECTION_ORDER.indexOf(b)));
+  out.header.push(...header(inputs, ka, notes));
+  return { yaml: emitYaml(out, notes.items), notes: notes.items, data: out.data };
+}
+
+function header(inputs: ImportInputs, ka: KeepalivedResult | undefined, notes: ImportNotes): string[] {
+  const from = [inputs.haproxy?.path, inputs.keepalived?.path, inputs.keepalivedBackup?.path, inputs.crontab?.path].filter(Boolean).join(", ");
+  const lines = [`Imported by \`tandem import\` from ${from}.`, "One file for both hosts:"];
+  lines.push(`  tandem --config tandem.yaml --role master${ka?.files.master ? `   # the host of ${ka.files.master}` : ""}`);
+  lines.push(`  tandem --config tandem.yaml --role backup${ka?.files.backup ? `   # the host of ${ka.files.backup}` : ""}`);
+  const count = (k: string) => notes.items.filter((n) => n.kind === k).length;
+  const parts = [`${count("untranslated")} not translated`, `${count("warning")} warnings`, ...(count("error") ? [`${count("error")} errors`] : [])];
+  lines.push(`Check it with \`tandem --config tandem.yaml --check\`. ${parts.join(", ")}: see the comments below.`);
+  return lines;
+}
