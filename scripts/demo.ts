@@ -15,7 +15,8 @@ const backends = [9001, 9002].map((port, i) =>
   }).listen(port, "127.0.0.1"),
 );
 
-const tandem = spawn(process.execPath, [join(root, "src/main.ts"), "--config", config, "--role", "master"], { cwd: root, stdio: "inherit" });
+const tandem = spawn(process.execPath, [join(root, "src/main.ts"), "--config", config, "--role", "master"], { cwd: root, stdio: "inherit", detached: true });
+// detached: its own process group, so Ctrl-C reaches tandem once, through stop() below, not twice.
 process.stdout.write(`demo: backends on 127.0.0.1:9001 and :9002; tandem on http://127.0.0.1:8080/
 demo: try  for i in 1 2 3 4; do curl -s http://127.0.0.1:8080/; done   (Ctrl-C stops everything)\n`);
 

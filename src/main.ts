@@ -13,6 +13,8 @@ import { createLogger } from "./core/log.ts";
 import { describeError, EXIT, TandemError, UsageError } from "./core/errors.ts";
 import { createNotifySubsystem } from "./notify/subsystem.ts";
 import { createProxySubsystem } from "./proxy/subsystem.ts";
+import { httpSession } from "./proxy/http/session.ts";
+import { runRoute } from "./cli/route.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
@@ -20,7 +22,7 @@ import { createAdminSubsystem } from "./admin/subsystem.ts";
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
 const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
-  (ctx) => createProxySubsystem(ctx),
+  (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession } }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
       return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);
     }
+    case "route":
+      return runRoute(args.argv, out, err);
     case "alert":
       return await runAlertTest(args.argv, out);
     default:

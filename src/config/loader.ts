@@ -13,6 +13,7 @@ import { normalize, ROLES } from "./normalize.ts";
 import type { Role, TandemConfig } from "./types.ts";
 import { TandemError } from "../core/errors.ts";
 import { validateAlerts } from "../alerts/validate.ts";
+import { backendResponseRules, compileFrontend } from "../proxy/http/routing.ts";
 
 export interface LoadResult {
   /** Present when there is no error (warnings allowed). */
@@ -114,6 +115,22 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
   if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
   const parsed = { data: input };
   const config = normalize(parsed.data, file, role, diag, names(data));
+  // HTTP rules compile once at load: a bad header value, regex or path fails here, not as a 500.
+  for (const f of config.frontends) {
+    if (f.mode !== "http") continue;
+    try {
+      compileFrontend(f);
+    } catch (err) {
+      diag.error([parsed.data.proxies?.[f.name] ? "proxies" : "frontends", f.name], (err as Error).message, undefined, true);
+    }
+  }
+  for (const b of config.backends) {
+    try {
+      backendResponseRules(b);
+    } catch (err) {
+      diag.error([parsed.data.proxies?.[b.name] ? "proxies" : "backends", b.name], (err as Error).message, undefined, true);
+    }
+  }
   // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds about
   // alerts and notifiers that our own pass found nothing wrong with (one report per problem).
   const entry = (path: (string | number)[]) => path.slice(0, 2).join(".");

@@ -48,6 +48,7 @@ export class Frontend {
   #clock: Clock;
   #bus: EventBus;
   #log: Logger;
+  #stopping = new AbortController();
   #drained: (() => void)[] = [];
 
   constructor(config: FrontendConfig, deps: { backends: ReadonlyMap<string, Backend>; handler: SessionHandler; limit: GlobalLimit; clock: Clock; bus: EventBus; log: Logger }) {
@@ -100,6 +101,11 @@ export class Frontend {
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
+  /** Tells sessions to finish: idle keep-alive connections close now, busy ones after their response. */
+  beginStop(): void {
+    this.#stopping.abort();
+  }
+
   /** Closes every client connection (end of the grace period on stop). */
   killAll(): void {
     for (const w of this.#held.drain()) w.value.socket.destroy();
@@ -136,7 +142,7 @@ export class Frontend {
       };
       if (bind.acceptProxy) client = await this.#readProxyHeader(socket, client);
       if (!client) return;
-      await this.handler({ socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log });
+      await this.handler({ socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal });
     } catch (err) {
       this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
       socket.destroy();

@@ -18,6 +18,8 @@ export interface SessionContext {
   clock: Clock;
   bus: EventBus;
   log: Logger;
+  /** Aborted when tandem stops or this frontend is retired by a reload: finish, keep nothing idle. */
+  stopping?: AbortSignal;
 }
 
 /**

@@ -131,6 +131,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
 
   const retire = (f: Frontend) => {
     retired.add(f);
+    // Kept-alive HTTP clients of the old config reconnect to the new one instead of lingering.
+    f.beginStop();
     void f.drained().then(() => {
       retired.delete(f);
       f.detach();
@@ -297,6 +299,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       listeners.clear();
       for (const b of backends.values()) b.stop();
       const all = [...frontends.values(), ...retired];
+      for (const f of all) f.beginStop();
       const grace = config.global.gracePeriod;
       let timer: { cancel(): void } | undefined;
       const expired = new Promise<boolean>((resolve) => {

@@ -128,6 +128,11 @@ class HttpSession implements ServerConnOwner {
     }
   };
   #onTimeout = () => this.#clientTimeout();
+  /** Stop or reload: an idle keep-alive connection closes now; a busy one after its response. */
+  #onStopping = () => {
+    this.#keepClient = false;
+    if (this.#state === C_WAIT && this.#held.length === 0) this.#close();
+  };
   #onTimer = () => this.#timerFired();
   #sink = (b: Buffer, s: number, e: number) => {
     this.#bytesOut += e - s;
@@ -152,6 +157,7 @@ class HttpSession implements ServerConnOwner {
     s.on("drain", this.#onDrain);
     s.on("timeout", this.#onTimeout);
     s.setTimeout(this.ctx.frontend.timeouts.client);
+    this.ctx.stopping?.addEventListener("abort", this.#onStopping);
     this.#tStart = this.ctx.clock.now();
     this.#arm(this.#tStart + this.#requestTimeout());
     if (s.destroyed) return this.#clientClose();
@@ -299,7 +305,7 @@ class HttpSession implements ServerConnOwner {
     this.#reqBody.reset(requestBodyMode(req), req.contentLength);
     this.#reqDone = this.#reqBody.done;
     this.#state = this.#reqDone ? C_SENT : C_BODY;
-    this.#keepClient = !req.connClose && !this.#clientEnded && (req.minor === 1 || req.connKeepAlive);
+    this.#keepClient = !req.connClose && !this.#clientEnded && (req.minor === 1 || req.connKeepAlive) && !this.ctx.stopping?.aborted;
     this.#upgrade = req.connUpgrade && req.upgrade !== "";
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
     if (req.expect !== "" && req.expect !== "100-continue") return this.#sendError(417, `unsupported Expect "${req.expect}"`);
@@ -373,6 +379,7 @@ class HttpSession implements ServerConnOwner {
       conn.destroy();
     }
     this.#releaseSlot();
+    this.ctx.stopping?.removeEventListener("abort", this.#onStopping);
     this.#done();
   }
 
@@ -661,6 +668,7 @@ class HttpSession implements ServerConnOwner {
     void tunnel(s, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
       conn.server.sockets.delete(server);
       slot?.release();
+      this.ctx.stopping?.removeEventListener("abort", this.#onStopping);
       this.#done();
     });
   }
