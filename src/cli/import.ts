@@ -1,6 +1,6 @@
 // `tandem import`: reads haproxy.cfg / keepalived.conf / crontab files, writes tandem.yaml, lists what did not carry over.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { importConfigs } from "../import/import_configs.ts";
@@ -21,14 +21,20 @@ directory of the file that names them. Every directive that could not be transla
 on standard error as file:line and as a comment in the output.
 Exit codes: 0 written, 1 written but the files contradict each other, 2 usage or unreadable file.`;
 
+/** Largest script read; anything bigger is not a check script. */
+const SCRIPT_LIMIT = 64 * 1024;
+
 /**
- * Finds a script: at its own path, else under the same name next to the file naming it (copies
- * of /etc/keepalived/*.sh taken off the old hosts usually sit beside the copied configs).
+ * Finds a script: under the same name next to the file naming it (copies of /etc/keepalived/*.sh
+ * taken off the old hosts usually sit beside the copied configs), else at its own path. Binaries
+ * and big files are not scripts: undefined.
  */
 export function readScript(path: string, besides: string): { path: string; text: string } | undefined {
-  for (const candidate of [path, join(dirname(besides), basename(path))]) {
+  for (const candidate of [join(dirname(besides), basename(path)), path]) {
     try {
-      if (existsSync(candidate)) return { path: candidate, text: readFileSync(candidate, "utf8") };
+      if (!existsSync(candidate) || statSync(candidate).size > SCRIPT_LIMIT) continue;
+      const text = readFileSync(candidate, "utf8");
+      if (!text.includes("\0")) return { path: candidate, text };
     } catch {
       // unreadable: try the next place
     }

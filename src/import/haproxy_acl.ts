@@ -12,7 +12,7 @@ export type AclScope = Map<string, { results: AclResult[]; line: number }>;
 /** A condition after parsing: always/never true, a condition, or why it cannot be translated. */
 export type CondResult = { always: true } | { never: true } | { cond: ConditionInput } | { reason: string };
 
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const alt = (vs: string[]) => (vs.length === 1 ? vs[0] : `(?:${vs.join("|")})`);
 const ci = (re: string, on: boolean) => (on ? `(?i:${re})` : re);
 

@@ -15,5 +15,8 @@ export interface Ctx {
 
 /** Reports a directive (or the words of it) that did not translate, as a note placed at `at`. */
 export function drop(ctx: Ctx, d: HaDirective, reason: string, at: YamlPath | undefined, words?: string[]): void {
-  ctx.notes.untranslated(ctx.cfg.file, d.line, directiveText(words ?? d.words), reason, at);
+  // A part of a line is shown after the directive's first words: "bind 203.0.113.10:443 … ssl crt x".
+  const lead = /^(bind|stats|option|http-request|http-response|server)$/.test(d.words[0]) ? 2 : 1;
+  const shown = !words || words[0] === d.words[0] ? words ?? d.words : [...d.words.slice(0, lead), "…", ...words];
+  ctx.notes.untranslated(ctx.cfg.file, d.line, directiveText(shown), reason, at);
 }

@@ -66,6 +66,7 @@ const UNSUPPORTED: Record<string, string> = {
   "monitor-uri": "write an http_request `return` rule with `if: { path: ... }` instead",
   monitor: "write an http_request `return` rule instead",
   "tcp-request": "tcp-request rules are not supported",
+  "tcp-check": "scripted TCP checks are not supported: tandem checks that the port accepts connections",
   "tcp-response": "tcp-response rules are not supported",
   "http-after-response": "http-after-response rules are not supported; http_response rules are the closest",
   compression: "compression is not supported",
@@ -220,6 +221,10 @@ function balance(b: ProxyBuild, d: HaDirective, args: string[]): void {
   } else b.dropped.push({ d, reason: `balance ${alg} is not supported (roundrobin, static-rr, leastconn, source, random, first); the default roundrobin applies` });
 }
 
+/** Bind options followed by one argument. */
+const BIND_ARGS = /^(crt|crt-list|ca-file|alpn|npn|ciphers|ciphersuites|verify|name|id|process|thread|interface|maxconn|backlog|mss|nice|tcp-ut|mode|user|group|uid|gid|level|severity-output|namespace|accept-netscaler-cip|ssl-min-ver|ssl-max-ver|curves|ecdhe|expose-fd|proto|ca-sign-file|crl-file|sigalgs|client-sigalgs|label|guid-prefix|idle-ping)$/;
+const TLS_BIND = /^(ssl|crt|crt-list|ca-file|alpn|npn|ciphers|ciphersuites|verify|ssl-min-ver|ssl-max-ver|curves|ecdhe|crl-file|sigalgs|client-sigalgs|strict-sni|ca-sign-file|generate-certificates|allow-0rtt|no-ca-names|prefer-client-ciphers|no-sslv3|no-tlsv1\d?|no-tls-tickets|force-\S+)$/;
+
 function bind(b: ProxyBuild, d: HaDirective, addresses: string, params: string[]): void {
   let binds: string[];
   try {
@@ -229,17 +234,18 @@ function bind(b: ProxyBuild, d: HaDirective, addresses: string, params: string[]
     return;
   }
   let acceptProxy = false;
+  const tls: string[] = [];
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
-    const arity = /^(crt|crt-list|ca-file|alpn|npn|ciphers|ciphersuites|verify|name|id|process|thread|interface|maxconn|backlog|mss|nice|tcp-ut|mode|user|group|uid|gid|level|severity-output|namespace|accept-netscaler-cip|ssl-min-ver|ssl-max-ver|curves|ecdhe|expose-fd|proto|ca-sign-file|crl-file|sigalgs|client-sigalgs|label|guid-prefix|idle-ping)$/.test(p) ? 1 : 0;
+    const arity = BIND_ARGS.test(p) ? 1 : 0;
     const words = params.slice(i, i + 1 + arity);
     i += arity;
     if (p === "accept-proxy") acceptProxy = true;
-    else if (p === "ssl" || p === "crt" || p === "crt-list" || p === "alpn" || p.startsWith("ssl-") || p === "ca-file" || p === "verify") {
-      b.dropped.push({ d, words, reason: "TLS termination is not supported: terminate TLS in front of tandem, or pass it through in mode tcp" });
-    } else if (p === "transparent") b.dropped.push({ d, words, reason: "transparent binding is not supported" });
+    else if (TLS_BIND.test(p)) tls.push(...words);
+    else if (p === "transparent") b.dropped.push({ d, words, reason: "transparent binding is not supported" });
     else b.dropped.push({ d, words, reason: `the bind option "${p}" has no tandem equivalent` });
   }
+  if (tls.length > 0) b.dropped.push({ d, words: tls, reason: "TLS termination is not supported: terminate TLS in front of tandem, or pass it through in mode tcp" });
   for (const text of binds) push(b, "bind", acceptProxy ? { address: text, accept_proxy: true } : text, d);
 }
 

@@ -67,6 +67,9 @@ export function importConfigs(inputs: ImportInputs): ImportResult {
       notes.info(ka.smtpAlert.file, ka.smtpAlert.line, "global_defs sets up mail but no instance has smtp_alert, so keepalived sent none; tandem mails every VRRP state change: remove this alert to keep quiet", at);
     }
   }
+  // Notes in reading order: file by file as given, line by line.
+  const files = [inputs.haproxy, inputs.keepalived, inputs.keepalivedBackup, inputs.crontab].filter(Boolean).map((f) => f!.path);
+  notes.items.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
   out.data = Object.fromEntries(Object.entries(out.data).sort(([a], [b]) => SECTION_ORDER.indexOf(a) - SECTION_ORDER.indexOf(b)));
   out.header.push(...header(inputs, ka, notes));
   return { yaml: emitYaml(out, notes.items), notes: notes.items, data: out.data };
@@ -78,7 +81,8 @@ function header(inputs: ImportInputs, ka: KeepalivedResult | undefined, notes: I
   lines.push(`  tandem --config tandem.yaml --role master${ka?.files.master ? `   # the host of ${ka.files.master}` : ""}`);
   lines.push(`  tandem --config tandem.yaml --role backup${ka?.files.backup ? `   # the host of ${ka.files.backup}` : ""}`);
   const count = (k: string) => notes.items.filter((n) => n.kind === k).length;
-  const parts = [`${count("untranslated")} not translated`, `${count("warning")} warnings`, ...(count("error") ? [`${count("error")} errors`] : [])];
+  const n = (k: string, one: string, many: string) => `${count(k)} ${count(k) === 1 ? one : many}`;
+  const parts = [`${count("untranslated")} not translated`, n("warning", "warning", "warnings"), ...(count("error") ? [n("error", "error", "errors")] : [])];
   lines.push(`Check it with \`tandem --config tandem.yaml --check\`. ${parts.join(", ")}: see the comments below.`);
   return lines;
 }

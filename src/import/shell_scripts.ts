@@ -71,8 +71,9 @@ export function vipMailer(text: string): VipMailer | undefined {
   if (!look) return undefined;
   const mailLine = lines.find((l) => /\b(?:mailx?|s-nail|sendmail)\b/.test(l));
   if (!mailLine) return undefined;
+  // "mail when grep fails" (the VIP is missing) or "mail when grep succeeds" (the VIP is here).
   const missing = /\|\|[^\n]*\bmail|\bif\s+!|-ne\s+0\b|!=\s*0\b|-eq\s+1\b|-gt\s+0\b/.test(code);
-  const present = /&&[^\n]*\bmail|-eq\s+0\b|==\s*0\b/.test(code);
+  const present = /&&[^\n]*\bmail|-eq\s+0\b|==\s*0\b|\bif\s+[^!\s[][^\n]*\|\s*grep\b/.test(code);
   const mailer: VipMailer = {
     vip: look[2],
     when: present && !missing ? "present" : "missing",
@@ -80,13 +81,20 @@ export function vipMailer(text: string): VipMailer | undefined {
     usesIfconfig: look[1].startsWith("ifconfig"),
   };
   const echo = /\becho\s+(?:-\S+\s+)*("(?:[^"\\]|\\.)*"|'[^']*'|[^|]+?)\s*\|\s*(?:\S*\/)?(?:mailx?|s-nail)\b/.exec(mailLine);
-  if (echo) mailer.message = shellWords(echo[1]).join(" ");
+  if (echo) mailer.message = placeholders(shellWords(echo[1]).join(" "));
   const call = /\b(?:mailx?|s-nail|sendmail)\b(.*)$/.exec(mailLine);
-  const words = shellWords((call?.[1] ?? "").replace(/[;&|].*$/, ""));
+  const words = shellWords((call?.[1] ?? "").replace(/(^|\s)[;&|].*$/, ""));
   for (let i = 0; i < words.length; i++) {
-    if (words[i] === "-s") mailer.subject = words[++i];
+    if (words[i] === "-s") mailer.subject = placeholders(words[++i] ?? "");
+    else if (/^-[rSaAq]$/.test(words[i])) i++;
+    else if (/^-[cb]$/.test(words[i])) continue;
     else if (words[i].startsWith("-")) continue;
     else if (/^[^\s<>]+@[^\s<>]+$|^[a-z_][a-z0-9_-]*$/i.test(words[i])) mailer.recipients.push(words[i]);
   }
   return mailer;
+}
+
+/** The host name as the shell wrote it ($(hostname), `hostname`, $HOSTNAME) → tandem's {host}. */
+function placeholders(text: string): string {
+  return text.replace(/\$\(hostname(?:\s+-\w+)?\)|`hostname(?:\s+-\w+)?`|\$\{?HOSTNAME\}?/g, "{host}");
 }

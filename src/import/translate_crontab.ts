@@ -60,7 +60,7 @@ export function translateCrontab(cron: CronFile, out: ImportOutput, notes: Impor
     }
     const path = /^(\/|\.\/)\S+/.exec(job.command)?.[0];
     const script = path ? ctx.read(path, cron.file) : undefined;
-    if (path && !script) notes.info(cron.file, job.line, `could not read ${path} to see what it does: imported as a command check`, at);
+    if (path && !script && /\.(sh|bash)$/.test(path)) notes.info(cron.file, job.line, `could not read ${path} to see what it does: imported as a command check`, at);
     const mailer = vipMailer(script?.text ?? job.command);
     notifier ??= cronNotifier(cron, out, notes);
     const index = alerts.length;

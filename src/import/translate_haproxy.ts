@@ -87,6 +87,8 @@ function translateGlobal(ctx: Ctx, s: HaSection): void {
       ctx.notes.info(ctx.cfg.file, d.line, `admin socket was ${path}; tandem's own socket speaks tandem's commands (tandem ctl), not haproxy's`, [...at, "admin_socket"]);
       const extra = rest.slice(1).filter((w, i, all) => !(w === "mode" || all[i - 1] === "mode") && !(w === "level" || all[i - 1] === "level"));
       if (extra.length > 0) drop(ctx, d, "socket options other than mode are not supported", at, extra);
+    } else if (kw === "stats") {
+      drop(ctx, d, "tandem's admin socket has no such setting", at);
     } else if ((kw === "nbthread" || kw === "nbproc") && Number.isInteger(n) && n > 0) {
       if (kw === "nbproc" && n === 1) continue;
       g.workers = n;
@@ -241,6 +243,11 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
     (b.fields.use_backend as object[] | undefined)?.forEach((r, i) => ctx.lines.set(r, b.origin.use_backend[i].line));
     const section = (out.data[kind] as Record<string, unknown> | undefined) ?? {};
     if (kind === "proxies" && !b.fields.servers) b.fields.servers = {};
+    // One bind is written as a plain value, several as a list.
+    if (Array.isArray(b.fields.bind) && b.fields.bind.length === 1) {
+      b.fields.bind = b.fields.bind[0];
+      b.comments = b.comments.map((c) => (c.path[0] === "bind" ? { ...c, path: ["bind"] } : c));
+    }
     const entry = { ...ordered(b.fields, allowed), ...(b.fields.forwardfor !== undefined && !allowed.includes("forwardfor") ? { forwardfor: b.fields.forwardfor } : {}) };
     ctx.lines.set(entry, b.origin.default_backend?.[0].line ?? b.section.line);
     section[b.name] = entry;

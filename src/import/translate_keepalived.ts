@@ -82,9 +82,10 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
   };
   let proxy: { weight: number; comment: string } | undefined;
   const replace = (s: KaScript, w: number, line: number, evidence: string) => {
-    const trapped = trap(w, `vrrp_script ${s.name}`, m.host.file, line);
+    const label = `${s.process ? "vrrp_track_process" : "vrrp_script"} ${s.name}`;
+    const trapped = trap(w, label, m.host.file, line);
     const weight = trapped ? 0 : w;
-    notes.warn(m.host.file, s.line, `vrrp_script ${s.name} checks haproxy (${evidence}): replaced by tandem's built-in proxy tracking (track.proxy, weight ${weight})`, ["vrrp", "track"]);
+    notes.warn(m.host.file, s.line, `${label} checks haproxy (${evidence}): replaced by tandem's built-in proxy tracking (track.proxy, weight ${weight})`, ["vrrp", "track"]);
     proxy ??= { weight, comment: `replaces ${s.name} (${evidence}): weight ${weight}${weight === 0 ? " = FAULT while the proxy is unhealthy" : ""}` };
   };
   for (const ref of m.inst.trackScripts) {
@@ -95,10 +96,11 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
     }
     const w = ref.weight ?? s.weight?.v ?? 0;
     const wLine = ref.weight !== undefined ? ref.line : s.weight?.line ?? s.line;
+    const inline = proxyCheck(s.command.v);
     const path = scriptPath(s.command.v);
-    const file = path ? ctx.read(path, m.host.file) : undefined;
-    if (path && !file) notes.info(m.host.file, s.command.line, `could not read ${path} to see what it checks: kept as a track script`, ["vrrp", "track"]);
-    const found = proxyCheck(s.command.v) ?? (file ? proxyCheck(file.text) : undefined);
+    const file = !inline && path ? ctx.read(path, m.host.file) : undefined;
+    if (!inline && path && !file) notes.info(m.host.file, s.command.line, `could not read ${path} to see what it checks: kept as a track script`, ["vrrp", "track"]);
+    const found = inline ?? (file ? proxyCheck(file.text) : undefined);
     if (found) {
       replace(s, w, wLine, `${found.evidence}${file ? ` in ${file.path}` : ""}`);
       if (found.restarts) notes.info(m.host.file, s.line, `${file?.path ?? s.name} also started haproxy when it was down: tandem's proxy runs inside tandem; let systemd restart tandem (Restart=on-failure)`, ["vrrp", "track"]);
@@ -190,18 +192,31 @@ export function translateKeepalived(primary: KaConfig, other: KaConfig | undefin
   v.version = version(m);
   if (!inst.version && !m.host.version) out.comments.push({ path: ["vrrp", "version"], text: "keepalived's default; 3 for RFC 5798", place: "after" });
   v.advert_interval = ms(inst.advert?.v ?? 1000);
-  if (inst.auth?.v.type === "PASS" && inst.auth.v.pass !== undefined) v.authentication = { type: "pass", password: inst.auth.v.pass };
+  if (inst.auth?.v.type === "PASS" && inst.auth.v.pass !== undefined) {
+    v.authentication = { type: "pass", password: inst.auth.v.pass };
+    const bytes = Buffer.byteLength(inst.auth.v.pass);
+    if (bytes > 8) notes.warn(m.host.file, inst.auth.line, `auth_pass is ${bytes} bytes: keepalived and tandem both send only the first 8 (RFC 3768 §5.3.10), so it is kept as written`, ["vrrp", "authentication"]);
+  }
   else if (inst.auth) notes.untranslated(m.host.file, inst.auth.line, `authentication ${inst.auth.v.type}`, "only simple password authentication (PASS) exists in tandem", ["vrrp"]);
   v.virtual_ips = inst.vips.map((x) => (x.dev || x.label ? { address: x.address, ...(x.dev ? { dev: x.dev } : {}), ...(x.label ? { label: x.label } : {}) } : x.address));
   const gap = pm - pb;
   const track = tracks({ out, notes, read }, m, gap, pm, pb);
   if (Object.keys(track).length > 0) v.track = track;
   const notify: Record<string, string> = {};
+  const haproxyNotify = new Map<string, { states: string[]; line: number }>();
   for (const [state, cmd] of Object.entries(inst.notify)) {
     notify[state] = cmd.v;
     const path = scriptPath(cmd.v);
     const text = path ? read(path, m.host.file)?.text : cmd.v;
-    if (text && controlsHaproxy(text)) notes.warn(m.host.file, cmd.line, `notify_${state} starts or stops haproxy, which tandem replaces: edit ${path ?? "the command"} before the move`, ["vrrp", "notify"]);
+    if (text && controlsHaproxy(text)) {
+      const key = path ?? cmd.v;
+      const seen = haproxyNotify.get(key) ?? { states: [], line: cmd.line };
+      seen.states.push(`notify_${state}`);
+      haproxyNotify.set(key, seen);
+    }
+  }
+  for (const [what, { states, line }] of haproxyNotify) {
+    notes.warn(m.host.file, line, `${states.join(", ")} run${states.length === 1 ? "s" : ""} ${what}, which starts or stops haproxy: tandem replaces haproxy, edit it before the move`, ["vrrp", "notify"]);
   }
   if (Object.keys(notify).length > 0) v.notify = notify;
   const other2 = r.master && r.backup ? (m === r.master ? r.backup : r.master) : undefined;
