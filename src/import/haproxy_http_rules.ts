@@ -8,6 +8,15 @@ export type RuleResult = { rule: Record<string, unknown> } | { never: true } | {
 
 const LOG_FORMAT = /%\[|%\{|%[A-Za-z]{2}/;
 
+/** Why a rule cannot be translated (a class, so a rule's own `reason` field is never mistaken for it). */
+class Fail {
+  readonly why: string;
+  constructor(why: string) {
+    this.why = why;
+  }
+}
+type Built = Record<string, unknown> | Fail;
+
 /** Splits words into the action part and the `if`/`unless` condition part. */
 function splitCondition(words: string[]): { action: string[]; cond?: string[] } {
   const i = words.findIndex((w) => w === "if" || w === "unless");
@@ -24,25 +33,25 @@ function withCondition(rule: Record<string, unknown>, cond: string[] | undefined
   return { rule };
 }
 
-function literal(value: string | undefined, what: string): string | { reason: string } {
-  if (value === undefined) return { reason: `${what} is missing` };
-  if (LOG_FORMAT.test(value)) return { reason: `"${value}" is a log-format expression; tandem writes header values literally` };
+function literal(value: string | undefined, what: string): string | Fail {
+  if (value === undefined) return new Fail(`${what} is missing`);
+  if (LOG_FORMAT.test(value)) return new Fail(`"${value}" is a log-format expression; tandem writes header values literally`);
   return value;
 }
 
 /** Header set/add/del, shared by requests and responses. */
-function headerRule(action: string[]): Record<string, unknown> | { reason: string } | undefined {
+function headerRule(action: string[]): Built | undefined {
   const [kw, name, value] = action;
   if (kw === "set-header" || kw === "add-header") {
-    if (!name) return { reason: "the header name is missing" };
+    if (!name) return new Fail("the header name is missing");
     const v = literal(value, "the header value");
-    if (typeof v !== "string") return v;
-    if (action.length > 3) return { reason: "the value has more than one word: quote it" };
+    if (v instanceof Fail) return v;
+    if (action.length > 3) return new Fail("the value has more than one word: quote it");
     return { action: kw === "set-header" ? "set_header" : "add_header", name, value: v };
   }
   if (kw === "del-header") {
-    if (!name) return { reason: "the header name is missing" };
-    if (action.length > 2) return { reason: "del-header with a match method (-m) has no tandem equivalent" };
+    if (!name) return new Fail("the header name is missing");
+    if (action.length > 2) return new Fail("del-header with a match method (-m) has no tandem equivalent");
     return { action: "del_header", name };
   }
   return undefined;
@@ -51,32 +60,32 @@ function headerRule(action: string[]): Record<string, unknown> | { reason: strin
 /** haproxy's `\1` back-references → JavaScript's `$1`. */
 const jsReplacement = (s: string) => s.replace(/\$/g, "$$$$").replace(/\\(\d)/g, "$$$1");
 
-function redirect(action: string[]): Record<string, unknown> | { reason: string } {
+function redirect(action: string[]): Built {
   const [kind, target, ...opts] = action;
-  if (kind !== "location" && kind !== "prefix" && kind !== "scheme") return { reason: `redirect ${kind ?? ""} is not a redirect type (location, prefix or scheme)` };
+  if (kind !== "location" && kind !== "prefix" && kind !== "scheme") return new Fail(`redirect ${kind ?? ""} is not a redirect type (location, prefix or scheme)`);
   const t = literal(target, `the redirect ${kind}`);
-  if (typeof t !== "string") return t;
+  if (t instanceof Fail) return t;
   const rule: Record<string, unknown> = { action: "redirect", [kind]: t };
   for (let i = 0; i < opts.length; i++) {
     if (opts[i] === "code" && /^(301|302|303|307|308)$/.test(opts[i + 1] ?? "")) rule.code = Number(opts[++i]);
-    else return { reason: `the redirect option "${opts[i]}" has no tandem equivalent` };
+    else return new Fail(`the redirect option "${opts[i]}" has no tandem equivalent`);
   }
   return rule;
 }
 
-function deny(opts: string[]): Record<string, unknown> | { reason: string } {
+function deny(opts: string[]): Built {
   const rule: Record<string, unknown> = { action: "deny" };
   for (let i = 0; i < opts.length; i++) {
     const o = opts[i];
     if ((o === "deny_status" || o === "status") && /^\d{3}$/.test(opts[i + 1] ?? "")) rule.status = Number(opts[++i]);
     else if (o === "string") rule.body = opts[++i];
     else if (o === "content-type") i++;
-    else return { reason: `the deny option "${o}" has no tandem equivalent` };
+    else return new Fail(`the deny option "${o}" has no tandem equivalent`);
   }
   return rule;
 }
 
-function returnRule(opts: string[]): Record<string, unknown> | { reason: string } {
+function returnRule(opts: string[]): Built {
   const rule: Record<string, unknown> = { action: "return" };
   const headers: Record<string, string> = {};
   for (let i = 0; i < opts.length; i++) {
@@ -86,11 +95,11 @@ function returnRule(opts: string[]): Record<string, unknown> | { reason: string 
     else if (o === "string") rule.body = opts[++i];
     else if (o === "hdr" && opts[i + 2] !== undefined) {
       const v = literal(opts[i + 2], "the header value");
-      if (typeof v !== "string") return v;
+      if (v instanceof Fail) return v;
       headers[opts[i + 1]] = v;
       i += 2;
     } else if (o === "default-errorfiles") continue;
-    else return { reason: `the return option "${o}" has no tandem equivalent (files and log-format bodies are not imported)` };
+    else return new Fail(`the return option "${o}" has no tandem equivalent (files and log-format bodies are not imported)`);
   }
   if (Object.keys(headers).length > 0) rule.headers = headers;
   return rule;
@@ -100,13 +109,13 @@ function returnRule(opts: string[]): Record<string, unknown> | { reason: string 
 export function translateHttpRequest(words: string[], scope: AclScope, named: boolean): RuleResult {
   const { action, cond } = splitCondition(words.slice(1));
   const [kw, ...args] = action;
-  let rule: Record<string, unknown> | { reason: string } | undefined = headerRule(action);
+  let rule: Built | undefined = headerRule(action);
   if (!rule) {
     switch (kw) {
       case "replace-header": {
         if (args.length !== 3) return { reason: "replace-header needs a name, a regex and a replacement" };
         const r = literal(args[2], "the replacement");
-        if (typeof r !== "string") return { reason: r.reason };
+        if (r instanceof Fail) return { reason: r.why };
         rule = { action: "replace_header", name: args[0], match: args[1], replace: jsReplacement(r) };
         break;
       }
@@ -130,7 +139,7 @@ export function translateHttpRequest(words: string[], scope: AclScope, named: bo
         return { reason: `the action "${kw}" has no tandem equivalent` };
     }
   }
-  if ("reason" in rule) return { reason: rule.reason as string };
+  if (rule instanceof Fail) return { reason: rule.why };
   return withCondition(rule, cond, scope, named);
 }
 
@@ -142,12 +151,13 @@ export function translateHttpResponse(words: string[], scope: AclScope, named: b
   if (!rule && kw === "set-status") {
     const status = Number(args[0]);
     if (!Number.isInteger(status) || status < 100 || status > 599) return { reason: `"${args[0]}" is not an HTTP status` };
-    rule = { action: "set_status", status };
-    if (args[1] === "reason" && args[2] !== undefined) rule.reason = args[2];
+    const r: Record<string, unknown> = { action: "set_status", status };
+    if (args[1] === "reason" && args[2] !== undefined) r.reason = args[2];
     else if (args.length > 1) return { reason: `set-status option "${args[1]}" has no tandem equivalent` };
+    rule = r;
   }
   if (!rule) return { reason: `the action "${kw}" has no tandem equivalent` };
-  if ("reason" in rule) return { reason: rule.reason as string };
+  if (rule instanceof Fail) return { reason: rule.why };
   return withCondition(rule, cond, scope, named);
 }
 
@@ -163,7 +173,7 @@ export function translateLegacyRule(words: string[], scope: AclScope, named: boo
     const m = /^([^:\s]+):\s*(.*)$/.exec(arg ?? "");
     if (!m) return { side, result: { reason: `"${arg}" is not "Name: value"` } };
     const v = literal(m[2], "the header value");
-    if (typeof v !== "string") return { side, result: v };
+    if (v instanceof Fail) return { side, result: { reason: v.why } };
     return { side, result: withCondition({ action: "add_header", name: m[1], value: v }, cond, scope, named) };
   }
   if (/^(req|rsp)i?del$/.test(kw)) {
@@ -173,7 +183,7 @@ export function translateLegacyRule(words: string[], scope: AclScope, named: boo
   }
   if (kw === "redirect") {
     const r = redirect(action.slice(1));
-    return { side, result: "reason" in r ? { reason: r.reason as string } : withCondition(r, cond, scope, named) };
+    return { side, result: r instanceof Fail ? { reason: r.why } : withCondition(r, cond, scope, named) };
   }
   if (kw === "block") return { side, result: withCondition({ action: "deny", status: 403 }, cond, scope, named) };
   if (/^(req|rsp)i?(rep|deny|allow|pass|tarpit|setbe)$/.test(kw)) {
