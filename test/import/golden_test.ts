@@ -42,7 +42,7 @@ for (const set of Object.keys(SETS)) {
 }
 
 test("the key lists the importer writes match the schema", () => {
-  const shape = configSchema.shape as Record<string, { unwrap(): { shape?: Record<string, unknown>; valueType?: { shape: Record<string, unknown> } } }>;
+  const shape = configSchema.shape as unknown as Record<string, { unwrap(): { shape?: Record<string, unknown>; valueType?: { shape: Record<string, unknown> } } }>;
   const keys = (section: string) => {
     const inner = shape[section].unwrap();
     return Object.keys(inner.valueType?.shape ?? inner.shape ?? {}).sort();
