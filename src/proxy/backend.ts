@@ -9,6 +9,8 @@ import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import { createBalancer } from "./balance/index.ts";
 import type { Balancer } from "./balance/index.ts";
+import { attachReader } from "./chunk_reader.ts";
+import type { ChunkReader } from "./chunk_reader.ts";
 import { ProxyError } from "./errors.ts";
 import { HealthChecker } from "./health_check.ts";
 import { initialHealth } from "./health_state.ts";
@@ -50,6 +52,8 @@ export interface BackendConnection extends Slot {
 export interface AcquireOptions {
   /** Aborts queueing/connecting (client went away with abort_on_close). */
   signal?: AbortSignal;
+  /** Read the server socket through this reader (chunk_reader.ts) instead of 'data' events. */
+  reader?: ChunkReader;
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -240,14 +244,16 @@ export class Backend {
 
   /**
    * Opens a TCP connection to the server (port-less: the client's destination port) within
-   * `timeout connect`, then writes the PROXY header if the server wants one.
+   * `timeout connect`, then writes the PROXY header if the server wants one. With a reader, the
+   * socket is read through it (chunk_reader.ts) and emits no 'data' events.
    * Throws ProxyError E_CONNECT, E_CONNECT_TIMEOUT or E_ABORTED.
    */
-  connect(server: Server, client: ClientInfo, signal?: AbortSignal): Promise<Socket> {
+  connect(server: Server, client: ClientInfo, signal?: AbortSignal, reader?: ChunkReader): Promise<Socket> {
     const port = server.config.port ?? client.dstPort;
     const timeout = this.config.timeouts.connect;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: server.config.address, port, allowHalfOpen: true, noDelay: true });
+      const socket = connect({ host: server.config.address, port, allowHalfOpen: true, noDelay: true, ...(reader ? { onread: reader.onread } : {}) });
+      if (reader) attachReader(socket, reader);
       const done = (err?: Error) => {
         timer.cancel();
         signal?.removeEventListener("abort", onAbort);
@@ -292,7 +298,7 @@ export class Backend {
       const slot = await this.reserve(client, { exclude, prefer, signal: options.signal });
       const started = this.#clock.now();
       try {
-        const socket = await this.connect(slot.server, client, options.signal);
+        const socket = await this.connect(slot.server, client, options.signal, options.reader);
         this.stickStore(client, slot.server);
         slot.server.sockets.add(socket);
         const release = slot.release;

@@ -1,9 +1,10 @@
 // One listening socket (host:port) and how it binds, including VIPs this host does not hold yet.
 
-import { createServer, isIP } from "node:net";
+import { createServer, isIP, Socket as NetSocket } from "node:net";
 import type { Server as NetServer, Socket } from "node:net";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { Logger } from "../core/log.ts";
+import { attachReader, ChunkReader } from "./chunk_reader.ts";
 import { ProxyError } from "./errors.ts";
 import { enableNonlocalBind } from "./nonlocal_bind.ts";
 
@@ -29,6 +30,11 @@ export class Listener {
   /** The proxy that owns it (for messages); updated on reload. */
   proxy: string;
   onConnection: (socket: Socket) => void;
+  /**
+   * Accept connections with a ChunkReader (chunk_reader.ts) when the runtime allows it: set for
+   * tcp-mode routes without accept_proxy, whose sessions read through readerOf(socket).
+   */
+  readers = false;
   bound = false;
   /** Why it is not bound, while waiting for the address to appear. */
   waiting: string | undefined;
@@ -111,14 +117,45 @@ export class Listener {
       this.#server.once("error", onError);
       this.#server.listen({ host: this.host, port: this.port, backlog: 1024 }, () => {
         this.#server.off("error", onError);
+        this.#hookAccept();
         this.bound = true;
         resolve();
       });
     });
   }
 
+  /**
+   * net.Server builds every accepted socket itself, with no way to pass `onread`. Where its
+   * listening handle exposes the accept callback (Node), connections for `readers` routes are
+   * built here instead, as net.Server would (paused, noDelay, counted), plus the reader.
+   * Elsewhere (or with readers off) net.Server's own path runs.
+   */
+  #hookAccept(): void {
+    const server = this.#server as NetServer & { _handle?: AcceptHandle | null; _connections: number };
+    const handle = server._handle;
+    if (!handle || typeof handle.onconnection !== "function" || "deno" in process.versions) return;
+    const original = handle.onconnection;
+    handle.onconnection = (err, clientHandle) => {
+      if (err || !this.readers || !clientHandle) return original.call(handle, err, clientHandle);
+      const reader = new ChunkReader();
+      const options = { handle: clientHandle, allowHalfOpen: true, pauseOnCreate: true, readable: true, writable: true, onread: reader.onread };
+      const socket = new NetSocket(options as unknown as ConstructorParameters<typeof NetSocket>[0]) as Socket & { server?: NetServer; _server?: NetServer };
+      clientHandle.setNoDelay?.(true);
+      server._connections++;
+      socket.server = server;
+      socket._server = server;
+      attachReader(socket, reader);
+      this.onConnection(socket);
+    };
+  }
+
   #bindError(err: unknown): ProxyError {
     const code = (err as NodeJS.ErrnoException).code ?? "";
     return new ProxyError("E_BIND", `Cannot bind "${this.proxy}" on ${this.key}: ${BIND_ERRNO[code] ?? (err as Error).message}`, { cause: err });
   }
+}
+
+/** The part of net's listening handle (TCPWrap) used by #hookAccept. */
+interface AcceptHandle {
+  onconnection: (err: number, clientHandle?: { setNoDelay?: (on: boolean) => void }) => void;
 }

@@ -85,6 +85,9 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     return h;
   };
 
+  /** The built-in tcp session reads through a ChunkReader; other handlers and PROXY headers need 'data'. */
+  const readsThroughReader = (r: Route) => r.frontend.handler === tcpSession && !r.bind.acceptProxy;
+
   const check = (cfg: TandemConfig) => {
     const errors = validateProxyConfig(cfg, handlers);
     if (errors.length) throw new ProxyError("E_CONFIG", `Invalid proxy config: ${errors.join("; ")}`);
@@ -236,6 +239,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       for (const [key, w] of wanted) routes.set(key, w.route);
       const created = await bindNew(wanted);
       for (const l of created) listeners.set(l.key, l);
+      for (const [key, w] of wanted) listeners.get(key)!.readers = readsThroughReader(w.route);
       for (const b of backends.values()) b.start();
       log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s)`);
       publishHealth();
@@ -273,7 +277,10 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       for (const [key, w] of wanted) {
         routes.set(key, w.route);
         const l = listeners.get(key);
-        if (l) l.proxy = w.route.frontend.name;
+        if (l) {
+          l.proxy = w.route.frontend.name;
+          l.readers = readsThroughReader(w.route);
+        }
       }
       const closing: Promise<void>[] = [];
       for (const [key, l] of listeners) {

@@ -3,6 +3,7 @@
 import { ProxyError } from "./errors.ts";
 import type { SessionContext } from "./session.ts";
 import { tunnel } from "./tunnel.ts";
+import { ChunkReader, readerOf } from "./chunk_reader.ts";
 
 /** Bytes read from the client while its server is being chosen/connected; beyond, stop reading. */
 const EARLY_DATA_MAX = 64 * 1024;
@@ -22,6 +23,8 @@ export async function tcpSession(ctx: SessionContext): Promise<void> {
     return;
   }
   const abort = new AbortController();
+  // A socket accepted with a ChunkReader keeps early bytes in it (bounded); others through 'data'.
+  const reader = readerOf(socket);
   const early: Buffer[] = [];
   let earlyBytes = 0;
   const onData = (chunk: Buffer) => {
@@ -33,16 +36,18 @@ export async function tcpSession(ctx: SessionContext): Promise<void> {
     if (backend.config.abortOnClose) abort.abort();
   };
   const onClose = () => abort.abort();
-  socket.on("data", onData);
+  if (reader) reader.limit = EARLY_DATA_MAX;
+  else socket.on("data", onData);
   socket.once("end", onEnd);
   socket.once("close", onClose);
   socket.on("error", () => {}); // 'close' follows; tunnel() installs its own handlers later
-  socket.setTimeout(frontend.timeouts.client, () => socket.destroy());
+  const onTimeout = () => socket.destroy();
+  if (frontend.timeouts.client > 0) socket.setTimeout(frontend.timeouts.client, onTimeout);
   socket.resume();
 
   let conn;
   try {
-    conn = await backend.acquire(client, { signal: abort.signal });
+    conn = await backend.acquire(client, { signal: abort.signal, reader: reader ? new ChunkReader() : undefined });
   } catch (err) {
     const e = err as ProxyError;
     if (e.code !== "E_ABORTED") {
@@ -55,9 +60,10 @@ export async function tcpSession(ctx: SessionContext): Promise<void> {
     socket.destroy();
     return;
   } finally {
-    socket.off("data", onData);
+    if (!reader) socket.off("data", onData);
     socket.off("end", onEnd);
     socket.off("close", onClose);
+    socket.off("timeout", onTimeout);
   }
   if (socket.destroyed) {
     conn.socket.destroy();

@@ -1,6 +1,7 @@
 // Bidirectional byte tunnel between two sockets: backpressure, half-close, idle timeouts.
 
 import type { Socket } from "node:net";
+import { readerOf } from "./chunk_reader.ts";
 
 /** How a tunnel ended, with byte counts (client→server, server→client). */
 export interface TunnelResult {
@@ -13,7 +14,10 @@ export interface TunnelResult {
  * Pipes client ⇄ server until both directions are finished. A FIN from one side is passed on as
  * a FIN (socket.end) while the other direction keeps flowing — both sockets must be created with
  * allowHalfOpen. Idle timeouts (0 = none) count activity per side, reads and writes, as haproxy's
- * `timeout client` / `timeout server`. An error or reset on either side closes both.
+ * `timeout client` / `timeout server` (net's socket timers: one timer list per duration, moved
+ * in O(1) on activity). An error or reset on either side closes both.
+ * Sockets created with a ChunkReader (chunk_reader.ts) are read through it, others through
+ * 'data' events; bytes the reader kept before the tunnel started are sent first.
  * Used by tcp mode for the whole connection and by http mode for Upgrade/CONNECT tunnels.
  */
 export function tunnel(client: Socket, server: Socket, timeouts: { client: number; server: number }): { done: Promise<TunnelResult>; kill: () => void } {
@@ -45,14 +49,45 @@ export function tunnel(client: Socket, server: Socket, timeouts: { client: numbe
     });
     client.on("error", () => finish("client_error"));
     server.on("error", () => finish("server_error"));
-    client.setTimeout(timeouts.client, () => finish("client_timeout"));
-    server.setTimeout(timeouts.server, () => finish("server_timeout"));
-    // pipe() ends the destination on the source's 'end': that is the half-close hand-over.
-    // A side that already sent its FIN (while the server was being connected) is passed on now.
-    if (client.readableEnded) server.end();
-    else client.pipe(server);
-    if (server.readableEnded) client.end();
-    else server.pipe(client);
+    if (timeouts.client > 0) client.setTimeout(timeouts.client, () => finish("client_timeout"));
+    if (timeouts.server > 0) server.setTimeout(timeouts.server, () => finish("server_timeout"));
+    forward(client, server, () => finish("done"));
+    forward(server, client, () => finish("done"));
   });
   return { done, kill: () => kill() };
+}
+
+/**
+ * One direction: src's bytes to dst with backpressure (stop reading src while dst's buffer is
+ * over its high-water mark), then src's FIN as dst.end(). When the other direction has already
+ * finished, nothing is left to wait for: `bothDone` closes both at once (one close(2) each
+ * instead of a shutdown(2) and a wait for the peer's close).
+ */
+function forward(src: Socket, dst: Socket, bothDone: () => void): void {
+  const onEnd = () => {
+    if (dst.readableEnded && src.writableFinished && dst.writableLength === 0) bothDone();
+    else dst.end();
+  };
+  const reader = readerOf(src);
+  // Bytes read while the server was being chosen and connected go first.
+  if (reader) for (const chunk of reader.takePending()) dst.write(chunk);
+  if (src.readableEnded) {
+    onEnd();
+    return;
+  }
+  src.once("end", onEnd);
+  let onDrain: (() => void) | undefined;
+  const push = (chunk: Buffer): boolean => {
+    if (dst.write(chunk)) return true;
+    onDrain ??= () => src.resume();
+    dst.once("drain", onDrain);
+    return false;
+  };
+  if (reader) reader.onChunk = push;
+  else {
+    src.on("data", (chunk: Buffer) => {
+      if (!push(chunk)) src.pause();
+    });
+  }
+  src.resume();
 }
