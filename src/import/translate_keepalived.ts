@@ -191,14 +191,29 @@ export function translateKeepalived(primary: KaConfig, other: KaConfig | undefin
   v.virtual_router_id = inst.vrid?.v ?? 1;
   v.version = version(m);
   if (!inst.version && !m.host.version) out.comments.push({ path: ["vrrp", "version"], text: "keepalived's default; 3 for RFC 5798", place: "after" });
-  v.advert_interval = ms(inst.advert?.v ?? 1000);
-  if (inst.auth?.v.type === "PASS" && inst.auth.v.pass !== undefined) {
+  let advert = inst.advert?.v ?? 1000;
+  if (v.version === 2 && advert % 1000 !== 0) {
+    // VRRPv2 carries whole seconds (RFC 3768 §5.3.7); keepalived rounds such a value as well.
+    const rounded = Math.max(1000, Math.round(advert / 1000) * 1000);
+    notes.warn(m.host.file, inst.advert!.line, `advert_int ${advert / 1000} is not whole seconds, which VRRPv2 needs: ${rounded / 1000}s is written (or use vrrp_version 3)`, ["vrrp", "advert_interval"]);
+    advert = rounded;
+  }
+  v.advert_interval = ms(advert);
+  if (inst.auth && v.version === 3) {
+    notes.untranslated(m.host.file, inst.auth.line, "authentication", "VRRPv3 has no authentication (RFC 5798 removed it); keepalived ignores it too", ["vrrp"]);
+  } else if (inst.auth?.v.type === "PASS" && inst.auth.v.pass !== undefined) {
     v.authentication = { type: "pass", password: inst.auth.v.pass };
     const bytes = Buffer.byteLength(inst.auth.v.pass);
     if (bytes > 8) notes.warn(m.host.file, inst.auth.line, `auth_pass is ${bytes} bytes: keepalived and tandem both send only the first 8 (RFC 3768 §5.3.10), so it is kept as written`, ["vrrp", "authentication"]);
   }
   else if (inst.auth) notes.untranslated(m.host.file, inst.auth.line, `authentication ${inst.auth.v.type}`, "only simple password authentication (PASS) exists in tandem", ["vrrp"]);
-  v.virtual_ips = inst.vips.map((x) => (x.dev || x.label ? { address: x.address, ...(x.dev ? { dev: x.dev } : {}), ...(x.label ? { label: x.label } : {}) } : x.address));
+  const vips = inst.vips.filter((x) => {
+    if (!x.address.includes(":")) return true;
+    notes.untranslated(m.host.file, x.line, x.address, "IPv6 virtual IPs are not supported: VRRP for IPv6 needs its own instance", ["vrrp", "virtual_ips"]);
+    return false;
+  });
+  if (vips.length === 0) notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no IPv4 virtual IP`, ["vrrp"]);
+  v.virtual_ips = vips.map((x) => (x.dev || x.label ? { address: x.address, ...(x.dev ? { dev: x.dev } : {}), ...(x.label ? { label: x.label } : {}) } : x.address));
   const gap = pm - pb;
   const track = tracks({ out, notes, read }, m, gap, pm, pb);
   if (Object.keys(track).length > 0) v.track = track;
@@ -241,6 +256,10 @@ export function translateKeepalived(primary: KaConfig, other: KaConfig | undefin
 function roleEntries(r: { master?: Side; backup?: Side }, pm: number, pb: number, v: Record<string, unknown>, notes: ImportNotes): Record<string, unknown> {
   const out: Record<string, Record<string, unknown>> = { master: { priority: pm }, backup: { priority: pb } };
   const sides = (["master", "backup"] as const).filter((k) => r[k]);
+  for (const k of ["master", "backup"] as const) {
+    // keepalived treats priority 255 as the owner of the address (RFC 5798 §5.2.4).
+    if (out[k].priority === 255) out[k].address_owner = true;
+  }
   for (const k of sides) {
     const s = r[k]!;
     const e = out[k];
@@ -273,7 +292,7 @@ function roleEntries(r: { master?: Side; backup?: Side }, pm: number, pb: number
     else notes.warn(s.host.file, s.inst.unicastPeers!.line, `no unicast_src_ip: the ${otherRole}'s unicast_peers cannot be derived; add roles.${otherRole}.unicast_peers by hand`, ["vrrp", "roles"]);
     notes.info(s.host.file, s.inst.unicastPeers!.line, `the ${otherRole}'s unicast addresses are this host's, mirrored`, ["vrrp", "roles", otherRole]);
   }
-  const order = ["priority", "state", "interface", "router_id", "preempt", "preempt_delay", "unicast_src", "unicast_peers"];
+  const order = ["priority", "address_owner", "state", "interface", "router_id", "preempt", "preempt_delay", "unicast_src", "unicast_peers"];
   for (const k of ["master", "backup"]) out[k] = Object.fromEntries(Object.entries(out[k]).sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)));
   return out;
 }

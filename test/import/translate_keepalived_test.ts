@@ -136,3 +136,17 @@ test("what has no equivalent is listed with file:line; include is ignored with a
     "k.conf:13: vrrp_sync_group G",
   ]);
 });
+
+test("values tandem would reject are fixed the way keepalived reads them, with a note", () => {
+  const r = imp({ state: "MASTER", priority: 255, advert: "1.5", vip: "192.0.2.10/24\n    2001:db8::10/64" }, { state: "BACKUP", priority: 100, advert: "1.5", vip: "192.0.2.10/24\n    2001:db8::10/64" });
+  assert.equal(r.vrrp.advert_interval, "2s");
+  assert.deepEqual(r.vrrp.virtual_ips, ["192.0.2.10/24"]);
+  assert.deepEqual(r.vrrp.roles.master, { priority: 255, address_owner: true });
+  assert.match(r.stderr.join("\n"), /a\.conf:11: warning: advert_int 1\.5 is not whole seconds, which VRRPv2 needs: 2s is written/);
+  assert.match(r.stderr.join("\n"), /a\.conf:18: not translated: 2001:db8::10\/64: IPv6 virtual IPs are not supported/);
+  assert.ok(loadConfigText(r.yaml, "t.yaml", "master").config);
+  const v3 = imp({ state: "MASTER", global: "vrrp_version 3" }, { state: "BACKUP", priority: 50, global: "vrrp_version 3" });
+  assert.equal(v3.vrrp.authentication, undefined);
+  assert.match(v3.stderr.join("\n"), /not translated: authentication: VRRPv3 has no authentication/);
+  assert.ok(loadConfigText(v3.yaml, "t.yaml", "backup").config);
+});
