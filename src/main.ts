@@ -15,6 +15,7 @@ import { createNotifySubsystem } from "./notify/subsystem.ts";
 import { createProxySubsystem } from "./proxy/subsystem.ts";
 import { httpSession } from "./proxy/http/session.ts";
 import { runRoute } from "./cli/route.ts";
+import { runImport } from "./cli/import.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "route":
       return runRoute(args.argv, out, err);
+    case "import":
+      return runImport(args.argv, out, err);
     case "alert":
       return await runAlertTest(args.argv, out);
     default:
