@@ -40,6 +40,13 @@ export interface Slot {
   release(): void;
 }
 
+/** What a proxy worker process needs to mirror one server of the main process. */
+export interface ServerSnapshot {
+  health: HealthState;
+  adminMaint: boolean | undefined;
+  adminWeight: number | undefined;
+}
+
 /** A connected server socket plus its slot. */
 export interface BackendConnection extends Slot {
   socket: Socket;
@@ -73,6 +80,13 @@ export class Backend {
   stick: StickTable | undefined;
   /** Connections holding a slot in this backend. */
   active = 0;
+  /**
+   * false in a proxy worker process: the main process runs the checks and pushes each server's
+   * state (applyServerState).
+   */
+  checks = true;
+  /** Told when a stick entry is created or moves to another server (workers share them). */
+  onStick: ((key: string, server: string) => void) | undefined;
   #clock: Clock;
   #bus: EventBus;
   #log: Logger;
@@ -100,7 +114,7 @@ export class Backend {
   /** Starts health checks. */
   start(): void {
     this.#started = true;
-    for (const s of this.servers.values()) s.checker?.start();
+    if (this.checks) for (const s of this.servers.values()) s.checker?.start();
   }
 
   /** Stops health checks and fails every queued waiter. Established connections are left alone. */
@@ -134,7 +148,7 @@ export class Backend {
           const h = prev.health;
           prev.health = sc.check ? initialHealth(sc.check, h.up ? "up" : "down") : { up: true, health: 1 };
           this.#attachChecker(prev);
-          if (this.#started) (prev.checker as HealthChecker | undefined)?.start();
+          if (this.#started && this.checks) (prev.checker as HealthChecker | undefined)?.start();
         }
         next.set(sc.name, prev);
       } else {
@@ -143,7 +157,7 @@ export class Backend {
         // A server that moved keeps its manual state and weight (runtime API, stats page).
         if (prev) [s.adminMaint, s.adminWeight] = [prev.adminMaint, prev.adminWeight];
         next.set(sc.name, s);
-        if (this.#started) s.checker?.start();
+        if (this.#started && this.checks) s.checker?.start();
       }
     }
     for (const [name, s] of this.servers) {
@@ -333,7 +347,37 @@ export class Backend {
 
   /** Records that the client now sticks to server (stick on src). */
   stickStore(client: ClientInfo, server: Server): void {
-    if (this.stick && this.config.stick?.on === "src") this.stick.store(client.srcAddress, server.name);
+    if (!this.stick || this.config.stick?.on !== "src") return;
+    const before = this.onStick ? this.stick.lookup(client.srcAddress) : undefined;
+    this.stick.store(client.srcAddress, server.name);
+    if (this.onStick && before !== server.name) this.onStick(client.srcAddress, server.name);
+  }
+
+  /** A server's state as another process sees it: health, manual maintenance and weight. */
+  serverSnapshot(name: string): ServerSnapshot | undefined {
+    const s = this.servers.get(name);
+    return s && { health: s.health, adminMaint: s.adminMaint, adminWeight: s.adminWeight };
+  }
+
+  /**
+   * Takes a server's state from the process that runs the checks (proxy workers): same effects
+   * as a local check result or admin change (events, redistribution, shutdown_sessions).
+   */
+  applyServerState(name: string, snap: ServerSnapshot): void {
+    const s = this.servers.get(name);
+    if (!s) return;
+    const before = s.state;
+    const wasUp = s.health.up;
+    s.adminMaint = snap.adminMaint;
+    s.adminWeight = snap.adminWeight;
+    if (wasUp !== snap.health.up) {
+      const reason = snap.health.last?.detail ?? "state from the main process";
+      this.#onHealth(s, snap.health.up ? { type: "went_up", reason } : { type: "went_down", reason, status: snap.health.last?.status ?? "L4CON" }, snap.health);
+      return;
+    }
+    s.health = snap.health;
+    this.#announce(s, before, "state from the main process");
+    this.#refresh();
   }
 
   /** A snapshot for stats and the admin socket. */

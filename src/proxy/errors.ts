@@ -9,6 +9,7 @@ export type ProxyErrorCode =
   | "E_CONNECT_TIMEOUT" // `timeout connect` expired after retries (HTTP 503; haproxy sC)
   | "E_ABORTED" // the client went away while waiting
   | "E_BIND" // a listener could not bind
+  | "E_WORKER" // a proxy worker process could not start
   | "E_CONFIG"; // a config the engine cannot run
 
 /** An error of the proxy engine; `server` names the last server tried, if any. */

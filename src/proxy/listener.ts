@@ -43,8 +43,10 @@ export class Listener {
   #log: Logger;
   #retry: TimerHandle | undefined;
   #closed = false;
+  #reusePort: boolean;
 
-  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void }) {
+  /** reusePort: bind with SO_REUSEPORT, so proxy worker processes share the address. */
+  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void; reusePort?: boolean }) {
     this.host = options.host;
     this.port = options.port;
     this.key = listenerKey(options.host, options.port);
@@ -52,6 +54,7 @@ export class Listener {
     this.onConnection = options.onConnection;
     this.#clock = options.clock;
     this.#log = options.log;
+    this.#reusePort = options.reusePort ?? false;
     this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.onConnection(socket));
     this.#server.on("error", (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`));
   }
@@ -115,7 +118,7 @@ export class Listener {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#server.once("error", onError);
-      this.#server.listen({ host: this.host, port: this.port, backlog: 1024 }, () => {
+      this.#server.listen({ host: this.host, port: this.port, backlog: 1024, ...(this.#reusePort ? { reusePort: true } : {}) }, () => {
         this.#server.off("error", onError);
         this.#hookAccept();
         this.bound = true;

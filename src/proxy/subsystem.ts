@@ -10,6 +10,8 @@ import { Frontend, GlobalLimit } from "./frontend.ts";
 import { Listener, listenerKey } from "./listener.ts";
 import type { SessionHandler, SessionHandlers } from "./session.ts";
 import { tcpSession } from "./tcp_session.ts";
+import { WorkerPool } from "./workers.ts";
+import type { ProxyStatus } from "./workers.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -17,6 +19,16 @@ export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
 export interface ProxySubsystemOptions {
   /** Overrides/extends DEFAULT_HANDLERS (tests, http mode). */
   handlers?: SessionHandlers;
+  /** Set in a proxy worker process (worker_main.ts): no health checks, stick entries shared. */
+  worker?: WorkerSide;
+}
+
+/** The hooks a proxy worker process gives its subsystem and gets back. */
+export interface WorkerSide {
+  /** A stick entry was made here: tell the main process. */
+  onStick(proxy: string, key: string, server: string): void;
+  /** Receives the lookup the worker runtime uses to apply server states and stick entries. */
+  attach(api: { backend(name: string): Backend | undefined }): void;
 }
 
 /** Where each listener points: frontend and the bind options of the line that declared it. */
@@ -106,7 +118,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     try {
       for (const [key, w] of wanted) {
         if (listeners.has(key)) continue;
-        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key) });
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1 });
         created.push(l);
         await l.bind(
           (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),
@@ -172,7 +184,23 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
   };
   const unsubscribe = [ctx.bus.on("server.state", publishHealth), ctx.bus.on("proxy.no_server", publishHealth)];
 
-  const status = () => ({
+  // global.workers > 1: this process serves too, plus workers - 1 processes (workers.ts). The
+  // count is read at start; a reload that changes it is logged and needs a restart.
+  const workers = Math.max(1, config.global.workers);
+  const pool = workers > 1 && !options.worker ? new WorkerPool({ count: workers - 1, config, log, backends: () => backends }) : undefined;
+  if (pool) unsubscribe.push(ctx.bus.on("server.state", (e) => pool.pushServer(e.proxy, e.server)));
+  options.worker?.attach({ backend: (name) => backends.get(name) });
+  const makeBackend = (bc: TandemConfig["backends"][number]) => {
+    const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
+    if (options.worker) {
+      b.checks = false;
+      const w = options.worker;
+      b.onStick = (key, server) => w.onStick(b.name, key, server);
+    } else if (pool) b.onStick = (key, server) => pool.shareStick(b.name, key, server);
+    return b;
+  };
+
+  const localStatus = () => ({
     connections: limit.active,
     maxconn: limit.max,
     frontends: [...frontends.values()].map((f) => ({
@@ -188,6 +216,11 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     })),
     backends: [...backends.values()].map((b) => b.status()),
   });
+  const status = () => {
+    const st = localStatus();
+    pool?.addInto(st as unknown as ProxyStatus);
+    return st;
+  };
 
   const backendOf = (proxy: string, server?: string): Backend => {
     const b = backends.get(proxy);
@@ -224,6 +257,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       if (!t) return undefined;
       const n = t.length;
       t.clear();
+      pool?.clearStick(proxy);
       return n;
     },
   };
@@ -233,7 +267,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
 
     async start() {
       check(config);
-      backends = new Map(config.backends.map((bc) => [bc.name, new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) })]));
+      backends = new Map(config.backends.map((bc) => [bc.name, makeBackend(bc)]));
       frontends = buildFrontends(config, backends);
       const wanted = desiredRoutes(frontends);
       for (const [key, w] of wanted) routes.set(key, w.route);
@@ -241,6 +275,16 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       for (const l of created) listeners.set(l.key, l);
       for (const [key, w] of wanted) listeners.get(key)!.readers = readsThroughReader(w.route);
       for (const b of backends.values()) b.start();
+      if (pool) {
+        try {
+          await pool.start();
+        } catch (err) {
+          await pool.stop("start failed", 0);
+          for (const l of listeners.values()) await l.close();
+          for (const b of backends.values()) b.stop();
+          throw new ProxyError("E_WORKER", `Cannot start the proxy workers: ${(err as Error).message}`, { cause: err });
+        }
+      }
       log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s)`);
       publishHealth();
     },
@@ -253,7 +297,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       for (const bc of next.backends) {
         const old = backends.get(bc.name);
         if (!old) {
-          const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
+          const b = makeBackend(bc);
           fresh.push(b);
           nextBackends.set(bc.name, b);
         } else nextBackends.set(bc.name, old);
@@ -295,6 +339,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       config = next;
       limit.max = next.global.maxconn;
       limit.wake();
+      if (next.global.workers !== workers && !options.worker) log.warn(`global.workers changed to ${next.global.workers}: takes effect at the next start (running ${workers})`);
+      await pool?.reload(next);
       log.info(`Proxy reloaded: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s), ${closing.length} closed, ${created.length} new`);
       publishHealth();
     },
@@ -304,6 +350,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       for (const u of unsubscribe) u();
       await Promise.all([...listeners.values()].map((l) => l.close()));
       listeners.clear();
+      const stoppingWorkers = pool?.stop(reason, config.global.gracePeriod);
       for (const b of backends.values()) b.stop();
       const all = [...frontends.values(), ...retired];
       for (const f of all) f.beginStop();
@@ -318,6 +365,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
         log.warn(`Grace period of ${grace}ms over: closing ${all.reduce((n, f) => n + f.active, 0)} connection(s)`);
         for (const f of all) f.killAll();
       }
+      await stoppingWorkers;
     },
   };
 }

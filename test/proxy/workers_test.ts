@@ -1,0 +1,73 @@
+// global.workers > 1: worker processes share the listeners, mirror health, share stick entries, reload and stop.
+
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { backend, config, freePort, frontend, namedServer, server, sleep, startProxy, tcpCheck, waitFor, whoAnswers } from "./fixtures.ts";
+import type { Harness, NamedServer } from "./fixtures.ts";
+import type { ProxyStatus } from "../../src/proxy/workers.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+async function track<T extends Harness | NamedServer>(x: Promise<T>): Promise<T> {
+  const v = await x;
+  cleanups.push(() => ("proxy" in v ? v.stop() : v.close()));
+  return v;
+}
+const workerPids = () =>
+  spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes("worker_main")).map((l) => Number(l.trim().split(" ")[0]));
+const status = (h: Harness) => h.ctx.services.proxy!.status() as ProxyStatus;
+
+describe("proxy workers (global.workers: 2)", () => {
+  it("both processes accept; health, stick entries and reload reach the worker; stop ends it", async () => {
+    const a = await track(namedServer("a"));
+    const b = await track(namedServer("b"));
+    const port = await freePort();
+    const port2 = await freePort();
+    const check = tcpCheck();
+    const cfg = config([frontend("w", [`127.0.0.1:${port}`])], [backend("w", [server("a", a.port, { check }), server("b", b.port, { check })])]);
+    cfg.global.workers = 2;
+    const h = await startProxy(cfg);
+    cleanups.push(() => h.stop());
+    assert.equal(workerPids().length, 1, "one worker process besides this one");
+
+    // Connections spread over both processes (SO_REUSEPORT), all served, counted in one status.
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) seen.add(await whoAnswers(port));
+    assert.deepEqual([...seen].sort(), ["a", "b"]);
+    await waitFor(() => (status(h).acceptedPerWorker?.reduce((x, y) => x + y, 0) ?? 0) >= 40, 3000, "worker counters");
+    const st = status(h);
+    assert.equal(st.workers, 2);
+    assert.equal(st.frontends[0].total, 40);
+    assert.ok(st.acceptedPerWorker!.every((n) => n > 0), `both processes accepted: ${st.acceptedPerWorker}`);
+
+    // Health runs in the main process; the worker follows: b dies, nobody sends to it.
+    await b.close();
+    await waitFor(() => h.ctx.services.proxy!.serverState("w", "b") === "down", 3000, "b down");
+    await sleep(50);
+    for (let i = 0; i < 20; i++) assert.equal(await whoAnswers(port), "a");
+
+    // Reload: a stick table, and a second frontend; both processes take it.
+    const b2 = await track(namedServer("b", b.port));
+    const next = config(
+      [frontend("w", [`127.0.0.1:${port}`]), frontend("w2", [`127.0.0.1:${port2}`], { defaultBackend: "w" })],
+      [backend("w", [server("a", a.port, { check }), server("b", b2.port, { check })], { stick: { on: "src", type: "ip", size: 100, expire: 60_000 } })],
+    );
+    next.global.workers = 2;
+    await h.proxy.reload(next);
+    await waitFor(() => h.ctx.services.proxy!.serverState("w", "b") === "up", 3000, "b up again");
+    await sleep(100);
+    const first = await whoAnswers(port2);
+    await sleep(100); // the entry reaches the other process
+    for (let i = 0; i < 20; i++) assert.equal(await whoAnswers(i % 2 ? port : port2), first, "stuck to one server in both processes");
+    await waitFor(() => status(h).frontends.find((f) => f.name === "w2")!.total >= 11, 3000, "w2 counters");
+    const per = status(h).acceptedPerWorker!;
+    assert.ok(per.every((n) => n > 0), `both processes accepted after reload: ${per}`);
+
+    const pids = workerPids();
+    await h.proxy.stop("test over");
+    await waitFor(() => pids.every((pid) => !workerPids().includes(pid)), 3000, "worker exit");
+  });
+});
