@@ -83,15 +83,18 @@ class Pair {
   readonly impl: Impl;
   readonly s: Settings;
   readonly probe: LabProcess;
+  /** tcpdump of VRRP adverts in the client namespace (undefined when tcpdump is missing). */
+  readonly adverts?: LabProcess;
   file = "";
   master?: LbProcess;
   backup?: LbProcess;
 
-  constructor(lab: Lab, impl: Impl, s: Settings, probe: LabProcess) {
+  constructor(lab: Lab, impl: Impl, s: Settings, probe: LabProcess, adverts?: LabProcess) {
     this.lab = lab;
     this.impl = impl;
     this.s = s;
     this.probe = probe;
+    this.adverts = adverts;
     if (impl === "tandem") this.file = lab.writeConfig(tandemYaml(s), "bench");
   }
 
@@ -136,10 +139,26 @@ class Pair {
     return this.settled(expected(this.s).mdi + 10_000);
   }
 
-  /** Fails the master; returns the client-side failover time in ms, or undefined when it did not happen in time. */
-  async failover(mode: Mode): Promise<number | undefined> {
+  /** Wall times (ms) of lb1's adverts seen on the wire by the client, with their priority. */
+  lb1Adverts(): { t: number; priority: number }[] {
+    const out: { t: number; priority: number }[] = [];
+    for (const line of this.adverts?.lines ?? []) {
+      const m = /^(\d+\.\d+) IP 192\.0\.2\.11 > .*prio (\d+)/.exec(line);
+      if (m) out.push({ t: Number(m[1]) * 1000, priority: Number(m[2]) });
+    }
+    return out;
+  }
+
+  /**
+   * Fails the master at a random phase of its advert cycle. Returns the client-side failover time
+   * (ms from the signal to the first answer from lb2), and from the adverts on the wire: the time
+   * beyond the protocol floor (last advert + Master_Down_Interval for kill -9, priority-0 advert +
+   * Skew_Time for SIGTERM) and, for SIGTERM, how long the priority-0 advert took to leave.
+   */
+  async failover(mode: Mode): Promise<Trial | undefined> {
     const m = this.master!;
     const pid = m.child.pid!;
+    await new Promise((r) => setTimeout(r, Math.random() * this.s.advert));
     const t0 = performance.timeOrigin + performance.now();
     if (mode === "kill -9") {
       // keepalived's VRRP child first: it would stop cleanly (priority 0) when its parent dies.
@@ -156,7 +175,22 @@ class Pair {
     kill(pid, "SIGKILL");
     // kill -9 leaves the VIP on lb1: remove it (tandem would at its next start; keepalived may not).
     this.lab.exec("lb1", ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"], { allowFail: true });
-    return t === undefined ? undefined : t - t0;
+    if (t === undefined) return undefined;
+    const { mdi, skew } = expected(this.s);
+    const seen = this.lb1Adverts();
+    let beyond: number | undefined;
+    let send: number | undefined;
+    if (mode === "kill -9") {
+      const last = seen.filter((a) => a.t <= t0 && a.priority > 0).at(-1);
+      if (last) beyond = t - (last.t + mdi);
+    } else {
+      const zero = seen.find((a) => a.t >= t0 - 5 && a.priority === 0);
+      if (zero) {
+        send = zero.t - t0;
+        beyond = t - (zero.t + skew);
+      }
+    }
+    return { ms: t - t0, beyond, send };
   }
 
   /** Restarts the master and waits until the client is back on lb1. */
@@ -174,6 +208,13 @@ class Pair {
     }
     for (const h of ["lb1", "lb2"]) this.lab.exec(h, ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"], { allowFail: true });
   }
+}
+
+/** One failover as measured. */
+interface Trial {
+  ms: number;
+  beyond?: number;
+  send?: number;
 }
 
 function quantile(xs: number[], q: number): number {
@@ -206,7 +247,7 @@ export async function main(_which: string, argv: string[]): Promise<void> {
   process.stdout.write(`failover: VRRPv${s.version}, advert ${s.advert} ms, priorities ${PRIORITY.master}/${PRIORITY.backup}: ` +
     `Master_Down_Interval ${mdi.toFixed(0)} ms, Skew_Time ${skew.toFixed(0)} ms; ${runs} run(s) per case\n`);
 
-  const results = new Map<string, number[]>();
+  const results = new Map<string, Trial[]>();
   const failures = new Map<string, number>();
   const lab = new Lab({ lb1: "192.0.2.11", lb2: "192.0.2.12", client: "192.0.2.50" });
   const onSignal = () => void lab.destroy().then(() => process.exit(130));
@@ -215,11 +256,14 @@ export async function main(_which: string, argv: string[]): Promise<void> {
     await lab.serve("lb1", PORT, "lb1");
     await lab.serve("lb2", PORT, "lb2");
     const probe = lab.spawn("client", [NODE, "--no-warnings", join(root, "scripts/bench/failover_probe.ts"), VIP, String(PORT), "5"]);
+    // The adverts on the wire, as the client's interface sees them (kernel timestamps).
+    const adverts = hasTcpdump() ? lab.spawn("client", ["tcpdump", "-i", "eth0", "-n", "-tt", "-l", "ip proto 112"]) : undefined;
+    if (!adverts) process.stdout.write("tcpdump not found: the columns measured against the adverts stay empty\n");
     // Runs of the two implementations alternate in order (tandem first in even rounds).
     for (let run = 0; run < runs && Date.now() < deadline; run++) {
       const order = run % 2 === 0 ? impls : [...impls].reverse();
       for (const impl of order) {
-        const pair = new Pair(lab, impl, s, probe);
+        const pair = new Pair(lab, impl, s, probe, adverts);
         try {
           if (!(await pair.start())) {
             process.stdout.write(`run ${run + 1} ${impl}: did not settle with lb1 as master; skipped\n`);
@@ -228,10 +272,11 @@ export async function main(_which: string, argv: string[]): Promise<void> {
           }
           for (const mode of MODES) {
             const key = `${impl}|${mode}`;
-            const ms = await pair.failover(mode);
-            if (ms === undefined) failures.set(key, (failures.get(key) ?? 0) + 1);
-            else results.set(key, [...(results.get(key) ?? []), ms]);
-            process.stdout.write(`run ${run + 1}/${runs} ${impl.padEnd(10)} ${mode.padEnd(7)}: ${ms === undefined ? "no failover seen" : `${ms.toFixed(0)} ms`}\n`);
+            const r = await pair.failover(mode);
+            if (r === undefined) failures.set(key, (failures.get(key) ?? 0) + 1);
+            else results.set(key, [...(results.get(key) ?? []), r]);
+            const extra = r ? `${r.beyond !== undefined ? `, ${r.beyond.toFixed(1)} ms beyond the floor` : ""}${r.send !== undefined ? `, priority 0 on the wire after ${r.send.toFixed(1)} ms` : ""}` : "";
+            process.stdout.write(`run ${run + 1}/${runs} ${impl.padEnd(10)} ${mode.padEnd(7)}: ${r === undefined ? "no failover seen" : `${r.ms.toFixed(0)} ms${extra}`}\n`);
             if (mode !== MODES.at(-1) && !(await pair.restart())) {
               process.stdout.write(`run ${run + 1} ${impl}: lb1 did not come back; rest of this run skipped\n`);
               break;
@@ -243,37 +288,51 @@ export async function main(_which: string, argv: string[]): Promise<void> {
       }
     }
     probe.child.kill("SIGTERM");
+    adverts?.child.kill("SIGTERM");
   } finally {
     process.off("SIGINT", onSignal);
     await lab.destroy();
     await cleanup();
   }
 
+  const col = (xs: number[]) => `${fmt(quantile(xs, 0.5))}`;
+  const pair = (f: (t: Trial) => number | undefined, mode: Mode, q = 0.5, digits = 0) => {
+    const get = (impl: Impl) => (results.get(`${impl}|${mode}`) ?? []).map(f).filter((x): x is number => x !== undefined);
+    const show = (xs: number[]) => (xs.length ? quantile(xs, q).toFixed(digits) : "–");
+    return `${show(get("tandem"))} / ${show(get("keepalived"))}`;
+  };
   const rows = MODES.map((mode) => {
-    const t = results.get(`tandem|${mode}`) ?? [];
-    const k = results.get(`keepalived|${mode}`) ?? [];
+    const t = (results.get(`tandem|${mode}`) ?? []).map((r) => r.ms);
+    const k = (results.get(`keepalived|${mode}`) ?? []).map((r) => r.ms);
     const fails = `${failures.get(`tandem|${mode}`) ?? 0} / ${failures.get(`keepalived|${mode}`) ?? 0}`;
     const ratio = quantile(t, 0.5) / quantile(k, 0.5);
-    const bound = mode === "kill -9" ? `${fmt(mdi - s.advert)}–${fmt(mdi)}` : fmt(skew);
-    return `| ${mode} | ${bound} | ${fmt(quantile(t, 0.5))} | ${fmt(quantile(k, 0.5))} | **${Number.isFinite(ratio) ? ratio.toFixed(2) : "–"}×** | ` +
-      `${fmt(quantile(t, 0.9))} / ${fmt(quantile(k, 0.9))} | ${fmt(Math.min(...t))}–${fmt(Math.max(...t))} / ${fmt(Math.min(...k))}–${fmt(Math.max(...k))} | ${t.length} / ${k.length} | ${fails} |`;
+    const floor = mode === "kill -9" ? `${fmt(mdi - s.advert)}–${fmt(mdi)}` : fmt(skew);
+    return `| ${mode} | ${floor} | ${col(t)} | ${col(k)} | **${Number.isFinite(ratio) ? ratio.toFixed(2) : "–"}×** | ` +
+      `${pair((r) => r.ms, mode, 0.9)} | ${pair((r) => r.beyond, mode, 0.5, 1)} | ${mode === "SIGTERM" ? pair((r) => r.send, mode, 0.5, 1) : "n/a"} | ${t.length} / ${k.length} | ${fails} |`;
   });
   const table = `Command: \`npm run bench -- failover --runs ${runs} --advert ${s.advert} --version ${s.version}\` (${new Date().toISOString().slice(0, 10)}).
 Two lbs and a client in network namespaces on one bridge: tandem (the built binary, one YAML with
 \`--role master\` / \`--role backup\`) and keepalived ${keepalivedVersion()} with the same VRRPv${s.version} settings (advert
 ${s.advert} ms, priorities ${PRIORITY.master}/${PRIORITY.backup}, default gratuitous ARP), one after the other, the order alternating
 between runs. The client opens a TCP connection to the VIP every 5 ms; a server on each lb answers with
-its name. Failover time = from the signal to the master until the first answer from the backup, as the
-client sees it (the VIP moves, then the client's ARP entry follows the gratuitous ARP). kill -9 leaves
-lb1's server and kernel up (a dead daemon, not a dead host). Protocol floor: after kill -9 the backup
-waits Master_Down_Interval from the last advert it heard (so MDI − advert .. MDI after the kill); after
-SIGTERM the master sends priority 0 and the backup waits Skew_Time. Times in ms.
+its name. **Failover** = from the signal to the master (sent at a random point of its advert cycle) until
+the client's first answer from the backup (the VIP moved and the client's ARP entry followed the
+gratuitous ARP). kill -9 leaves lb1's server and kernel up (a dead daemon, not a dead host).
+**Protocol floor**: after kill -9 the backup waits Master_Down_Interval from the last advert it heard
+(so MDI − advert .. MDI after the kill); after SIGTERM the master sends priority 0 and the backup waits
+Skew_Time. **Beyond the floor** = failover minus that floor, timed against the adverts the client's
+interface captured (tcpdump): the implementation's own cost (timers, VIP, ARP). **Priority 0 sent** =
+from SIGTERM to the priority-0 advert on the wire. Medians unless marked; times in ms.
 
-| master | protocol floor | tandem median | keepalived median | median ratio | p90 (tandem / keepalived) | range (tandem / keepalived) | runs | no failover (tandem / keepalived) |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| master | protocol floor | tandem failover | keepalived failover | ratio | p90 (tandem / keepalived) | beyond the floor (tandem / keepalived) | priority 0 sent (tandem / keepalived) | runs | no failover (tandem / keepalived) |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}`;
   process.stdout.write("\n" + table + "\n");
   if (!values["no-write"]) writeSection(join(root, "docs/performance.md"), "## VRRP failover", table);
+}
+
+function hasTcpdump(): boolean {
+  return spawnSync("tcpdump", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
 function keepalivedVersion(): string {
