@@ -2,7 +2,8 @@
 
 import { createConnection, createServer } from "node:net";
 import type { Server, Socket } from "node:net";
-import { chmodSync, lstatSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { TandemError, describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { CommandResult } from "./runtime_api.ts";
@@ -28,17 +29,17 @@ export async function serveConnection(socket: Socket, run: (command: string) => 
     const text = r.severity && severity && r.text ? `[${r.severity}]: ${r.text}` : r.text;
     return text ? `${text}\n` : "";
   };
-  const handle = async (line: string) => {
+  const handle = async (line: string, keepOpen: boolean) => {
     let out = "";
     for (const part of line.split(";")) {
       const cmd = part.trim();
-      if (cmd === "prompt") interactive = !interactive;
-      else if (cmd === "quit") return void socket.end(out);
+      if (cmd === "prompt") continue;
+      if (cmd === "quit") return void socket.end(out);
       else if (/^set severity-output (none|string)$/.test(cmd)) severity = cmd.endsWith("string");
       else if (cmd) out += answer(await run(cmd));
     }
     if (socket.destroyed) return;
-    if (interactive) socket.write(`${out}\n> `);
+    if (keepOpen) socket.write(`${out}\n> `);
     else socket.end(`${out}\n`);
   };
   socket.on("data", (chunk: string) => {
@@ -51,7 +52,10 @@ export async function serveConnection(socket: Socket, run: (command: string) => 
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl).replace(/\r$/, "");
       buffer = buffer.slice(nl + 1);
-      busy = busy.then(() => (socket.writable ? handle(line) : undefined));
+      // Decided now, not when the queued line runs, so the lines after "prompt" are kept.
+      for (const part of line.split(";")) if (part.trim() === "prompt") interactive = !interactive;
+      const keepOpen = interactive;
+      busy = busy.then(() => (socket.writable ? handle(line, keepOpen) : undefined));
       if (!interactive) {
         buffer = "";
         break;
@@ -60,8 +64,9 @@ export async function serveConnection(socket: Socket, run: (command: string) => 
   });
   socket.on("end", () => {
     // A last line without "\n" still counts (echo -n 'show info' | socat ...).
-    if (buffer.trim()) busy = busy.then(() => (socket.writable ? handle(buffer) : undefined));
+    const line = buffer;
     buffer = "";
+    if (line.trim()) busy = busy.then(() => (socket.writable ? handle(line, false) : undefined));
     void busy.then(() => socket.end());
   });
   await new Promise<void>((resolve) => socket.on("close", () => resolve()));
@@ -107,17 +112,19 @@ export class AdminSocket {
     } catch {
       existing = undefined;
     }
+    if (!existing && !existsSync(dirname(this.path))) throw fail(`its directory "${dirname(this.path)}" does not exist`);
     if (existing) {
       if (!existing.isSocket()) throw fail("the path exists and is not a socket");
       if (await alive(this.path)) throw fail("another process is listening on it");
       rmSync(this.path, { force: true });
     }
-    const server = createServer((socket) => {
+    // Half-open: a client may send its command and FIN at once (echo 'show info' | socat).
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
       this.#sockets.add(socket);
       void serveConnection(socket, this.#run).finally(() => this.#sockets.delete(socket));
     });
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) => reject(fail(err.code === "ENOENT" ? "its directory does not exist" : err.code === "EACCES" ? "permission denied" : err.message, err)));
+      server.once("error", (err: NodeJS.ErrnoException) => reject(fail(err.code === "EACCES" ? "permission denied" : err.message, err)));
       server.listen({ path: this.path }, () => resolve());
     });
     server.on("error", (err) => this.#log.error(`Admin socket "${this.path}": ${describeError(err)}`));
