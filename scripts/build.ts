@@ -2,7 +2,7 @@
 
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildUi } from "./build_ui.ts";
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   if (await buildUi()) step("stats page bundle regenerated (src/ui/generated/bundle.ts)");
   const bundlePath = await bundle();
   const node = strippedNode();
-  const output = join(dist, "tandem");
+  // Built beside the old binary and renamed over it: a running dist/tandem (a test, a demo) keeps
+  // its file, and nobody ever sees a missing or half-written one.
+  const final = join(dist, "tandem");
+  const output = join(dist, "tandem.new");
   rmSync(output, { force: true });
   const seaConfig = join(dist, "sea.json");
   writeFileSync(seaConfig, JSON.stringify({
@@ -104,7 +107,8 @@ async function main(): Promise<void> {
   execFileSync(node, ["--build-sea", seaConfig], { stdio: ["ignore", "ignore", "inherit"] });
   rmSync(node, { force: true });
   const version = execFileSync(output, ["--version"], { env: {} }).toString().trim();
-  const mb = (statSync(output).size / 1024 / 1024).toFixed(1);
+  renameSync(output, final);
+  const mb = (statSync(final).size / 1024 / 1024).toFixed(1);
   step(`dist/tandem: ${mb} MiB, "${version}", ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
