@@ -5,12 +5,25 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import type { Server } from "node:net";
 import { cleanup, dir, idleConnections, median, start, startNginx, stop, treeRssMiB, waitPort, wrk, writeSection } from "./lab.ts";
 import type { WrkResult } from "./lab.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const BACKENDS = [19001, 19002];
-const PORT = 18080;
+// Free ports picked at start: fixed ones may be held by someone else's test servers.
+let BACKENDS = [19001, 19002];
+let PORT = 18080;
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
 const RULES = 10;
 
 type Target = "haproxy" | "tandem";
@@ -101,6 +114,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
   const idle = Number(values.idle);
   const results = new Map<string, WrkResult[]>();
   const rss = new Map<Target, number[]>();
+  [PORT, ...BACKENDS] = await freePorts(3);
   const nginx = startNginx(BACKENDS);
   try {
     for (const p of BACKENDS) await waitPort(p);
