@@ -16,6 +16,7 @@ import { createProxySubsystem } from "./proxy/subsystem.ts";
 import { httpSession } from "./proxy/http/session.ts";
 import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
+import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
@@ -53,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "route":
       return runRoute(args.argv, out, err);
+    case "ctl":
+      return await runCtl(args.argv, out, err);
     case "import":
       return runImport(args.argv, out, err);
     case "alert":

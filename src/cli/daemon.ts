@@ -37,6 +37,7 @@ export class Daemon {
     this.#log = log;
     this.bus = new EventBus({ onError: (err, name) => log.error(`event subscriber failed on "${name}": ${describeError(err)}`) });
     logEvents(this.bus, log.child("event"));
+    this.services.reload = () => this.reload();
     const ctx: SubsystemContext = { config, bus: this.bus, clock: systemClock, log, services: this.services };
     for (const make of factories) {
       const s = make(ctx);
