@@ -18,7 +18,9 @@ const backends = [9001, 9002].map((port, i) =>
 const tandem = spawn(process.execPath, [join(root, "src/main.ts"), "--config", config, "--role", "master"], { cwd: root, stdio: "inherit", detached: true });
 // detached: its own process group, so Ctrl-C reaches tandem once, through stop() below, not twice.
 process.stdout.write(`demo: backends on 127.0.0.1:9001 and :9002; tandem on http://127.0.0.1:8080/
-demo: try  for i in 1 2 3 4; do curl -s http://127.0.0.1:8080/; done   (Ctrl-C stops everything)\n`);
+demo: try  for i in 1 2 3 4; do curl -s http://127.0.0.1:8080/; done
+demo: stats page http://127.0.0.1:8404/stats  ·  runtime API: dist/tandem ctl --config docs/examples/demo.yaml show stat  (or: npm run tandem -- ctl ...)
+demo: Ctrl-C stops everything\n`);
 
 const stop = () => tandem.kill("SIGTERM");
 process.on("SIGINT", stop);

@@ -1,6 +1,6 @@
 // `tandem --config F --role R`: load, start the subsystems, handle SIGTERM/SIGINT (stop) and SIGHUP (reload).
 
-import { writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import type { TandemConfig } from "../config/types.ts";
 import { loadConfigFile } from "../config/loader.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
@@ -51,6 +51,11 @@ export class Daemon {
 
   /** Starts every subsystem in order; a failure stops those already started and rethrows. */
   async start(): Promise<void> {
+    try {
+      mkdirSync(this.#config.global.stateDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new TandemError("E_START", `Cannot create state_dir "${this.#config.global.stateDir}": ${describeError(err)}`, { cause: err });
+    }
     const started: Subsystem[] = [];
     for (const s of this.#subsystems) {
       try {

@@ -115,9 +115,11 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
   if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
   const parsed = { data: input };
   const config = normalize(parsed.data, file, role, diag, names(data));
-  // HTTP rules compile once at load: a bad header value, regex or path fails here, not as a 500.
+  // HTTP rules compile once at load: a bad header value, regex or path fails here, not as a 500
+  // (for entries our own pass found nothing wrong with: one report per problem).
+  const faulty = new Set(diag.items.filter((d) => d.severity === "error").map((d) => d.path.slice(0, 2).join(".")));
   for (const f of config.frontends) {
-    if (f.mode !== "http") continue;
+    if (f.mode !== "http" || faulty.has(`proxies.${f.name}`) || faulty.has(`frontends.${f.name}`)) continue;
     try {
       compileFrontend(f);
     } catch (err) {
@@ -125,6 +127,7 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
     }
   }
   for (const b of config.backends) {
+    if (faulty.has(`proxies.${b.name}`) || faulty.has(`backends.${b.name}`)) continue;
     try {
       backendResponseRules(b);
     } catch (err) {

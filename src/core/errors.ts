@@ -24,7 +24,7 @@ export class UsageError extends TandemError {
 /** Renders any thrown value as "message: cause message" for a log line. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : "";
     return `${err.message}${cause}`;
   }
   return String(err);

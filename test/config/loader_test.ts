@@ -240,3 +240,21 @@ test("an empty or non-mapping file is a clear error", () => {
   assert.match(problems("- a\n- b\n")[0].message, /must be a mapping of sections/);
   assert.equal(loadConfigText("", "t.yaml").diagnostics.length, 0);
 });
+
+test("relative paths are relative to the config file", () => {
+  const r = loadConfigText(minimal("global: { state_dir: state, pidfile: run/t.pid, admin_socket: t.sock }"), "/etc/tandem/t.yaml");
+  assert.equal(r.config!.global.stateDir, "/etc/tandem/state");
+  assert.equal(r.config!.global.pidfile, "/etc/tandem/run/t.pid");
+  assert.equal(r.config!.global.adminSocket?.path, "/etc/tandem/t.sock");
+  assert.equal(loadConfigText(minimal("global: { state_dir: /var/lib/x }"), "/etc/tandem/t.yaml").config!.global.stateDir, "/var/lib/x");
+});
+
+test("the configs shipped in docs/examples are valid, without warnings", () => {
+  for (const name of ["demo.yaml", "pair.yaml"]) {
+    const url = new URL(`../../docs/examples/${name}`, import.meta.url);
+    for (const role of ["master", "backup"] as const) {
+      const r = loadConfigText(readFileSync(url, "utf8"), name, role);
+      assert.deepEqual(r.diagnostics.map((d) => formatDiagnostic(name, d)), [], name);
+    }
+  }
+});
