@@ -75,12 +75,27 @@ export function openRawTransport(opts: TransportOptions): VrrpTransport {
   });
   const destinations = opts.unicastPeers.length ? opts.unicastPeers : [VRRP_GROUP];
   let ipId = 0;
+  // raw-socket queues every send until its poll reports the socket writable, a loop turn later,
+  // behind whatever JavaScript runs meanwhile (on stop: VIP removal, events, logs). A raw socket
+  // is writable unless the kernel queue is full, so sendto at once when nothing is queued; the
+  // priority-0 advert of a clean stop then leaves before anything else. Falls back to the queue.
+  const internals = sock as unknown as { wrap?: { send(b: Buffer, o: number, l: number, a: string, cb: (bytes: number) => void): void }; requests?: unknown[] };
+  const sendNow = (pkt: Buffer, dst: string): boolean => {
+    if (!internals.wrap || internals.requests?.length !== 0) return false;
+    try {
+      internals.wrap.send(pkt, 0, pkt.length, dst, () => {});
+      return true;
+    } catch {
+      return false;
+    }
+  };
   return {
     sendAdvert(advert) {
       if (closed) return;
       for (const dst of destinations) {
         ipId = (ipId + 1) & 0xffff;
         const pkt = Buffer.from(encodePacket(advert, opts.src, dst, ipId));
+        if (sendNow(pkt, dst)) continue;
         sock.send(pkt, 0, pkt.length, dst, null, (err) => {
           if (err) for (const fn of errorHandlers) fn(new TandemError("E_VRRP_SEND", `Cannot send VRRP advert to ${dst} ${where}: ${err.message}`, { cause: err }));
         });
