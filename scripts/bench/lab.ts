@@ -99,16 +99,21 @@ export function wrk(url: string, connections: number, seconds: number, headers: 
   return { rps, p50, p99, errors };
 }
 
-/** Resident set size of pid in MiB. */
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+/** A /proc/PID/status field in MiB (VmRSS, RssAnon...). */
+export function statusMiB(pid: number, field = "VmRSS"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** Total RSS of pid and its descendants (workers) in MiB. */
-export function treeRssMiB(pid: number): number {
+/** Resident set size of pid in MiB. */
+export function rssMiB(pid: number): number {
+  return statusMiB(pid, "VmRSS");
+}
+
+/** Total of a status field over pid and its descendants (workers) in MiB. */
+export function treeRssMiB(pid: number, field = "VmRSS"): number {
   const ps = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout.split(/\s+/).filter(Boolean).map(Number);
-  return rssMiB(pid) + ps.reduce((n, p) => n + treeRssMiB(p), 0);
+  return statusMiB(pid, field) + ps.reduce((n, p) => n + treeRssMiB(p, field), 0);
 }
 
 /** Opens n idle TCP connections to port; returns a closer. */

@@ -114,6 +114,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
   const idle = Number(values.idle);
   const results = new Map<string, WrkResult[]>();
   const rss = new Map<Target, number[]>();
+  const anon = new Map<Target, number[]>();
   [PORT, ...BACKENDS] = await freePorts(3);
   const nginx = startNginx(BACKENDS);
   try {
@@ -133,8 +134,10 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
           const close = await idleConnections(PORT, idle);
           await new Promise((r) => setTimeout(r, 1000));
           const mib = treeRssMiB(child.pid!);
+          const anonMib = treeRssMiB(child.pid!, "RssAnon");
           rss.set(target, [...(rss.get(target) ?? []), mib]);
-          process.stdout.write(`         ${target.padEnd(7)} RSS with ${idle} idle connections: ${mib.toFixed(1)} MiB\n`);
+          anon.set(target, [...(anon.get(target) ?? []), anonMib]);
+          process.stdout.write(`         ${target.padEnd(7)} RSS with ${idle} idle connections: ${mib.toFixed(1)} MiB (anonymous ${anonMib.toFixed(1)} MiB)\n`);
           close();
         }
         await stop(child);
@@ -156,6 +159,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
     rows.push(`| ${s.name} | ${hr.toFixed(0)} | ${tr.toFixed(0)} | **${(tr / hr).toFixed(2)}×** | ${h50.toFixed(2)} / ${t50.toFixed(2)} | ${h99.toFixed(2)} / ${t99.toFixed(2)} | **${(t99 / h99).toFixed(2)}×** | ${errs} |`);
   }
   const hr = median(rss.get("haproxy") ?? [NaN]), tr = median(rss.get("tandem") ?? [NaN]);
+  const ha = median(anon.get("haproxy") ?? [NaN]), ta = median(anon.get("tandem") ?? [NaN]);
   const table = `Command: \`npm run bench -- ${mode} --runs ${runs} --duration ${seconds} --workers ${workers}\` (${new Date().toISOString().slice(0, 10)}).
 Both proxies in \`mode ${mode}\`${mode === "http" ? ` with ${RULES} path routing rules before the default backend` : ""}, ${workers} worker(s), in front of the same two nginx
 servers (one worker, static 200), loaded by one wrk thread on the same 2-core machine. Medians of ${runs} runs
@@ -165,7 +169,7 @@ of ${seconds} s each, the order of haproxy and tandem alternating between runs.
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
 
-RSS with ${idle} idle client connections (proxy and its workers; 9,000 rather than 10,000 because this machine's hard file limit is 20,000 and each proxied connection holds two descriptors): haproxy ${hr.toFixed(1)} MiB, tandem ${tr.toFixed(1)} MiB (**${(tr / hr).toFixed(2)}×**).`;
+RSS with ${idle} idle client connections (proxy and its workers; 9,000 rather than 10,000 because this machine's hard file limit is 20,000 and each proxied connection holds two descriptors): haproxy ${hr.toFixed(1)} MiB, tandem ${tr.toFixed(1)} MiB (**${(tr / hr).toFixed(2)}×**). Of that, anonymous memory (heap, buffers; RSS without the mapped executable, whose pages the worker processes share): haproxy ${ha.toFixed(1)} MiB, tandem ${ta.toFixed(1)} MiB (**${(ta / ha).toFixed(2)}×**).`;
   process.stdout.write("\n" + table + "\n");
   writeSection(join(root, "docs/performance.md"), mode === "tcp" ? "## TCP proxy (mode tcp)" : "## HTTP proxy (mode http)", table);
 }

@@ -1,7 +1,7 @@
 // From the parsed YAML to the resolved TandemConfig for one role: defaults, merges, references.
 
 import { availableParallelism, hostname } from "node:os";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { isIP } from "node:net";
 import type { ConfigInput, ConditionInput } from "./schema.ts";
 import type { Diagnostics, Path } from "./diagnostics.ts";
@@ -379,8 +379,9 @@ export function normalize(input: ConfigInput, file: string, role: Role, diag: Di
   const notifiers = notifiersOf(input);
   const alerts = alertsOf(input, notifiers, diag, written?.notifiers);
   const vrrp: VrrpConfig | undefined = input.vrrp ? checkVrrp(input, role, frontends, diag) : undefined;
-  // Relative paths are relative to the config file, not to wherever tandem was started from.
-  const here = (p: string) => resolve(dirname(file), p);
+  // Relative paths are relative to the working directory, as for haproxy and keepalived (so one
+  // file can serve two lab hosts started in their own directories); made absolute once, here.
+  const here = (p: string) => resolve(p);
   for (const f of frontends) for (const code of Object.keys(f.errorfiles)) f.errorfiles[Number(code)] = here(f.errorfiles[Number(code)]);
   const adminSocket = g.admin_socket === undefined ? undefined : typeof g.admin_socket === "string" ? { path: here(g.admin_socket), mode: 0o600 } : { path: here(g.admin_socket.path), mode: g.admin_socket.mode ?? 0o600 };
   return {
@@ -390,7 +391,9 @@ export function normalize(input: ConfigInput, file: string, role: Role, diag: Di
       maxconn: g.maxconn ?? DEFAULTS.maxconn,
       pidfile: g.pidfile === undefined ? undefined : here(g.pidfile),
       adminSocket,
-      workers: g.workers === undefined || g.workers === "auto" ? availableParallelism() : g.workers,
+      // One process unless asked: with several, queues, maxconn and round-robin positions are per
+      // process (see docs/config.md), and on 2 cores one process measured as fast (docs/performance.md).
+      workers: g.workers === "auto" ? availableParallelism() : g.workers ?? 1,
       stateDir: here(g.state_dir ?? DEFAULTS.stateDir),
       hostname: g.hostname ?? hostname(),
       gracePeriod: g.grace_period ?? DEFAULTS.gracePeriod,

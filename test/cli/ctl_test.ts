@@ -54,13 +54,14 @@ describe("tandem ctl against dist/tandem", () => {
 
   it("show stat: haproxy CSV with sessions and bytes after traffic", async () => {
     for (let i = 0; i < 4; i++) assert.match(await whoAnswers(lab.proxyPort), /^s[12]$/);
-    // With several proxy workers (global.workers defaults to the CPU count) counters arrive within ~1 s.
+    // With several proxy workers (global.workers: auto) counters arrive within ~1 s.
     let rows: Record<string, string>[] = [];
     const counted = await lab.until(async () => {
       const r = await lab.ctl("show", "stat");
       assert.equal(r.code, 0, r.err);
       rows = parseHaproxyCsv(r.out + "\n");
-      return rows.find((x) => x.svname === "FRONTEND")?.stot === "4";
+      // The first health check of each server may still be under way: wait for its result too.
+      return rows.find((x) => x.svname === "FRONTEND")?.stot === "4" && rows.filter((x) => x.type === "2").every((x) => x.check_status !== "");
     }, 4000);
     assert.ok(counted, JSON.stringify(rows));
     const fe = rows.find((x) => x.svname === "FRONTEND")!;
@@ -73,7 +74,7 @@ describe("tandem ctl against dist/tandem", () => {
     // "hi" (2 bytes) to the server, "sN:hi" (5 bytes) back, per connection.
     assert.equal(servers.reduce((n, x) => n + Number(x.bin), 0), 8);
     assert.equal(servers.reduce((n, x) => n + Number(x.bout), 0), 20);
-    assert.ok(servers.every((x) => x.check_status === "L4OK" && x.status === "UP"));
+    assert.ok(servers.every((x) => x.check_status === "L4OK" && x.status === "UP"), JSON.stringify(servers));
     assert.equal(rows.find((x) => x.svname === "BACKEND")!.weight, "3");
   });
 

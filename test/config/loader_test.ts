@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfigText } from "../../src/config/loader.ts";
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 import type { Located } from "../../src/config/diagnostics.ts";
@@ -241,11 +242,11 @@ test("an empty or non-mapping file is a clear error", () => {
   assert.equal(loadConfigText("", "t.yaml").diagnostics.length, 0);
 });
 
-test("relative paths are relative to the config file", () => {
+test("relative paths are relative to the working directory, made absolute at load", () => {
   const r = loadConfigText(minimal("global: { state_dir: state, pidfile: run/t.pid, admin_socket: t.sock }"), "/etc/tandem/t.yaml");
-  assert.equal(r.config!.global.stateDir, "/etc/tandem/state");
-  assert.equal(r.config!.global.pidfile, "/etc/tandem/run/t.pid");
-  assert.equal(r.config!.global.adminSocket?.path, "/etc/tandem/t.sock");
+  assert.equal(r.config!.global.stateDir, join(process.cwd(), "state"));
+  assert.equal(r.config!.global.pidfile, join(process.cwd(), "run/t.pid"));
+  assert.equal(r.config!.global.adminSocket?.path, join(process.cwd(), "t.sock"));
   assert.equal(loadConfigText(minimal("global: { state_dir: /var/lib/x }"), "/etc/tandem/t.yaml").config!.global.stateDir, "/var/lib/x");
 });
 
