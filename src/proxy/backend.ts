@@ -234,6 +234,15 @@ export class Backend {
    * Throws ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
    */
   reserve(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: AbortSignal } = {}): Promise<Slot> {
+    const r = this.slotFor(client, options);
+    return r instanceof Promise ? r : Promise.resolve(r);
+  }
+
+  /**
+   * reserve() for hot paths: a slot that is free at once comes back as it is (no promise, no
+   * microtask); a queued or failed reservation as the promise reserve() would return.
+   */
+  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: AbortSignal } = {}): Slot | Promise<Slot> {
     if (options.signal?.aborted) return Promise.reject(new ProxyError("E_ABORTED", "Client aborted"));
     let server = options.prefer && !options.prefer.maint && this.servers.get(options.prefer.name) === options.prefer ? options.prefer : undefined;
     let full = false;
@@ -251,7 +260,7 @@ export class Backend {
       return Promise.reject(new ProxyError("E_NO_SERVER", `No server available in backend "${this.name}"`));
     }
     const backendFull = this.config.maxconn !== undefined && this.config.maxconn > 0 && this.active >= this.config.maxconn;
-    if (server && !server.full && !backendFull) return Promise.resolve(this.#take(server, 0));
+    if (server && !server.full && !backendFull) return this.#take(server, 0);
     const queue = server && sticky && !backendFull ? server.queue : this.#queue;
     return this.#enqueue(queue, options.signal);
   }

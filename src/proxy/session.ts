@@ -27,7 +27,10 @@ export interface SessionContext {
  * over (the frontend's connection slot is held until then). Must never reject on bad input or a
  * dead server: close the connection and log instead.
  */
-export type SessionHandler = (ctx: SessionContext) => Promise<void>;
+export type SessionHandler = ((ctx: SessionContext) => Promise<void>) & {
+  /** The handler reads the client socket through its ChunkReader (chunk_reader.ts) when it has one. */
+  readsChunks?: boolean;
+};
 
 /** Session handlers by frontend mode. */
 export type SessionHandlers = Partial<Record<Mode, SessionHandler>>;

@@ -97,8 +97,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     return h;
   };
 
-  /** The built-in tcp session reads through a ChunkReader; other handlers and PROXY headers need 'data'. */
-  const readsThroughReader = (r: Route) => r.frontend.handler === tcpSession && !r.bind.acceptProxy;
+  /** The built-in tcp session and handlers marked readsChunks read through a ChunkReader; others and PROXY headers need 'data'. */
+  const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy;
 
   const check = (cfg: TandemConfig) => {
     const errors = validateProxyConfig(cfg, handlers);

@@ -135,14 +135,18 @@ export interface Proxy {
   stop(): Promise<void>;
 }
 
-/** Loads YAML text and starts the proxy subsystem with the http handler. */
-export async function startProxy(yaml: string): Promise<Proxy> {
+/**
+ * Loads YAML text and starts the proxy subsystem with the http handler. By default the handler
+ * reads through a ChunkReader as in the binary; `chunkReader: false` makes it read 'data' events
+ * (the path of runtimes without `onread`).
+ */
+export async function startProxy(yaml: string, options: { chunkReader?: boolean } = {}): Promise<Proxy> {
   const r = loadConfigText(yaml, "test.yaml");
   if (!r.config) throw new Error(`bad test config: ${r.diagnostics.map((d) => d.message).join("; ")}`);
   const lines: string[] = [];
   const log = createLogger("tandem", { level: (process.env.TANDEM_TEST_LOG as "debug") ?? "info", write: (l) => lines.push(l) });
   const ctx = { config: r.config, bus: new EventBus(), clock: systemClock, log, services: {} };
-  const subsystem = createProxySubsystem(ctx, { handlers: { http: (c) => httpSession(c) } });
+  const subsystem = createProxySubsystem(ctx, { handlers: { http: options.chunkReader === false ? (c) => httpSession(c) : httpSession } });
   await subsystem.start();
   return { config: r.config, subsystem, lines, stop: () => subsystem.stop("test over") };
 }

@@ -32,7 +32,8 @@ function get(port: number, path: string, opts: { method?: string; headers?: Reco
   });
 }
 
-describe("mode http through the proxy", () => {
+// Both read paths: a ChunkReader (the binary on Node) and 'data' events (other runtimes).
+for (const chunkReader of [true, false]) describe(`mode http through the proxy (${chunkReader ? "ChunkReader" : "'data' events"})`, () => {
   let www: Backend;
   let api: Backend;
   let proxy: Proxy;
@@ -82,7 +83,7 @@ backends:
   dead: { retries: 1, timeout: { connect: 200ms }, servers: { d1: { address: 127.0.0.1, port: ${deadPort} } } }
   junk: { retries: 0, servers: { j1: { address: 127.0.0.1, port: ${junk.port} } } }
   slow: { timeout: { server: 150ms }, retry_on: [conn-failure], servers: { s1: { address: 127.0.0.1, port: ${www.port} } } }
-`);
+`, { chunkReader });
   });
 
   after(async () => {

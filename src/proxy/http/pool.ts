@@ -2,6 +2,7 @@
 
 import type { Socket } from "node:net";
 import type { Backend } from "../backend.ts";
+import { readerOf } from "../chunk_reader.ts";
 import type { Server } from "../server.ts";
 
 /** What a connection reports to the session currently using it. */
@@ -35,6 +36,10 @@ export class ServerConn {
   closed = false;
   #pool: ConnPool;
   #onData = (c: Buffer) => (this.owner ? this.owner.onServerData(c) : this.socket.destroy());
+  #onChunk = (c: Buffer): boolean => {
+    this.#onData(c);
+    return true;
+  };
   #onEnd = () => (this.owner ? this.owner.onServerEnd() : this.socket.destroy());
   #onClose = () => {
     this.closed = true;
@@ -51,7 +56,13 @@ export class ServerConn {
     this.server = server;
     this.backend = backend;
     this.#pool = pool;
-    socket.on("data", this.#onData);
+    // A socket made with a ChunkReader (backend.connect's reader) is read through it: no 'data'.
+    const reader = readerOf(socket);
+    if (reader) {
+      reader.onChunk = this.#onChunk;
+      for (const c of reader.takePending()) this.#onData(c);
+      socket.resume(); // flowing, or 'end' is never emitted
+    } else socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("close", this.#onClose);
     socket.on("drain", this.#onDrain);
@@ -64,7 +75,9 @@ export class ServerConn {
   /** Hands the socket over to someone else (a tunnel): removes every listener of ours. */
   detach(): Socket {
     const s = this.socket;
-    s.off("data", this.#onData);
+    const reader = readerOf(s);
+    if (reader) reader.onChunk = undefined; // tunnel() takes the reader over
+    else s.off("data", this.#onData);
     s.off("end", this.#onEnd);
     s.off("close", this.#onClose);
     s.off("drain", this.#onDrain);

@@ -7,6 +7,7 @@ import type { Backend, Slot } from "../backend.ts";
 import type { ProxyError } from "../errors.ts";
 import type { Server } from "../server.ts";
 import type { SessionContext } from "../session.ts";
+import { ChunkReader, readerOf } from "../chunk_reader.ts";
 import { tunnel } from "../tunnel.ts";
 import { writeAccess } from "./access_log.ts";
 import { BodyDecoder, requestBodyMode, responseBodyMode } from "./body.ts";
@@ -55,6 +56,7 @@ export interface HttpSessionOptions {
 export function httpSession(ctx: SessionContext, options: HttpSessionOptions = {}): Promise<void> {
   return new Promise((resolve) => new HttpSession(ctx, options.pool ?? sharedPool, resolve).start());
 }
+httpSession.readsChunks = true;
 
 /**
  * One client connection. Requests are handled one at a time; pipelined ones wait in `#held`
@@ -70,6 +72,8 @@ class HttpSession implements ServerConnOwner {
   readonly #reqBody = new BodyDecoder(400);
   readonly #resBody = new BodyDecoder(502);
   readonly #resParser: HeadParser;
+  /** Set when the socket was accepted with a ChunkReader (chunk_reader.ts): no 'data' events. */
+  readonly #reader: ChunkReader | undefined;
   #state = C_WAIT;
   #first = true;
   #held: Buffer[] = [];
@@ -119,6 +123,10 @@ class HttpSession implements ServerConnOwner {
   #tr = -1;
 
   #onData = (c: Buffer) => this.#clientData(c);
+  #onChunk = (c: Buffer): boolean => {
+    this.#clientData(c);
+    return true; // pausing goes through socket.pause(), which stops the reader too
+  };
   #onEnd = () => this.#clientEnd();
   #onClose = () => this.#clientClose();
   #onDrain = () => {
@@ -144,6 +152,7 @@ class HttpSession implements ServerConnOwner {
     this.socket = ctx.socket;
     this.#pool = pool;
     this.#done = done;
+    this.#reader = readerOf(ctx.socket);
     this.fe = frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
     this.#resParser = new HeadParser("response", { requestLine: 8192, headerBytes: Math.max(ctx.frontend.limits.headerBytes, 65536), headerCount: Math.max(ctx.frontend.limits.headerCount, 200) });
@@ -151,7 +160,9 @@ class HttpSession implements ServerConnOwner {
 
   start(): void {
     const s = this.socket;
-    s.on("data", this.#onData);
+    const reader = this.#reader;
+    if (reader) reader.onChunk = this.#onChunk;
+    else s.on("data", this.#onData);
     s.on("end", this.#onEnd);
     s.on("close", this.#onClose);
     s.on("drain", this.#onDrain);
@@ -161,6 +172,7 @@ class HttpSession implements ServerConnOwner {
     this.#tStart = this.ctx.clock.now();
     this.#arm(this.#tStart + this.#requestTimeout());
     if (s.destroyed) return this.#clientClose();
+    if (reader) for (const c of reader.takePending()) this.#clientData(c);
     s.resume();
   }
 
@@ -332,7 +344,7 @@ class HttpSession implements ServerConnOwner {
       req.add("Host", c.dstAddress.includes(":") ? `[${c.dstAddress}]:${c.dstPort}` : `${c.dstAddress}:${c.dstPort}`);
     }
     this.#reqHead = req.requestHead();
-    void this.#dispatch();
+    this.#dispatch();
   }
 
   #route(c: CompiledFrontend, req: HttpMessage): string | LocalResponse | undefined {
@@ -394,54 +406,62 @@ class HttpSession implements ServerConnOwner {
 
   // ---- server side ----
 
-  /** Reserves a slot and gets a connection (pooled or new), retrying connect failures, then sends. */
-  async #dispatch(): Promise<void> {
+  /**
+   * Reserves a slot and gets a connection (pooled or new), retrying connect failures, then sends.
+   * A free slot and a pooled connection (the keep-alive case) take no promise and no microtask.
+   */
+  #dispatch(): void {
+    this.#attempts++;
+    const r = this.#backend!.slotFor(this.ctx.client, { exclude: this.#exclude, prefer: this.#prefer });
+    if (r instanceof Promise) r.then((slot) => this.#gotSlot(slot), (err) => this.#noSlot(err as ProxyError));
+    else this.#gotSlot(r);
+  }
+
+  #noSlot(err: ProxyError): void {
+    if (this.#state === C_CLOSED) return;
+    this.#termination = err.code === "E_QUEUE_TIMEOUT" ? "sQ" : "SC";
+    this.#sendError(503, err.message);
+  }
+
+  #gotSlot(slot: Slot): void {
+    if (this.#state === C_CLOSED || this.#req === undefined) return slot.release();
+    this.#slot = slot;
+    this.#lastServer = slot.server.name;
+    if (this.#tw < 0) this.#tw = slot.queued;
+    const conn = this.#reuseAllowed() ? this.#pool.take(slot.server) : undefined;
+    this.#reused = conn !== undefined;
+    if (conn === undefined) return void this.#connect(slot.server);
+    if (this.#tc < 0) this.#tc = 0;
+    this.#backend!.stickStore(this.ctx.client, slot.server);
+    this.#send(conn);
+  }
+
+  /** A new connection to server; a failure is retried (another #dispatch) or answered with 503. */
+  async #connect(server: Server): Promise<void> {
     const backend = this.#backend!;
     const client = this.ctx.client;
-    for (;;) {
-      this.#attempts++;
-      let slot: Slot;
-      try {
-        slot = await backend.reserve(client, { exclude: this.#exclude, prefer: this.#prefer });
-      } catch (err) {
-        if (this.#state === C_CLOSED) return;
-        const e = err as ProxyError;
-        this.#termination = e.code === "E_QUEUE_TIMEOUT" ? "sQ" : "SC";
-        return this.#sendError(503, e.message);
+    const t0 = this.ctx.clock.now();
+    let socket: Socket;
+    try {
+      socket = await backend.connect(server, client, undefined, this.#reader ? new ChunkReader() : undefined);
+    } catch (err) {
+      this.#releaseSlot();
+      if (this.#state === C_CLOSED) return;
+      if (this.#attempts > backend.config.retries) {
+        this.#termination = (err as ProxyError).code === "E_CONNECT_TIMEOUT" ? "sC" : "SC";
+        return this.#sendError(503, (err as Error).message);
       }
-      if (this.#state === C_CLOSED || this.#req === undefined) return slot.release();
-      this.#slot = slot;
-      this.#lastServer = slot.server.name;
-      if (this.#tw < 0) this.#tw = slot.queued;
-      const server = slot.server;
-      let conn = this.#reuseAllowed() ? this.#pool.take(server) : undefined;
-      this.#reused = conn !== undefined;
-      if (conn === undefined) {
-        const t0 = this.ctx.clock.now();
-        let socket: Socket;
-        try {
-          socket = await backend.connect(server, client);
-        } catch (err) {
-          this.#releaseSlot();
-          if (this.#state === C_CLOSED) return;
-          if (this.#attempts > backend.config.retries) {
-            this.#termination = (err as ProxyError).code === "E_CONNECT_TIMEOUT" ? "sC" : "SC";
-            return this.#sendError(503, (err as Error).message);
-          }
-          this.#nextTarget(server);
-          continue;
-        }
-        this.#tc = this.ctx.clock.now() - t0;
-        conn = new ServerConn(socket, server, backend, this.#pool);
-        if (this.#state === C_CLOSED) {
-          conn.destroy();
-          return this.#releaseSlot();
-        }
-      } else if (this.#tc < 0) this.#tc = 0;
-      backend.stickStore(client, server);
-      this.#send(conn);
-      return;
+      this.#nextTarget(server);
+      return this.#dispatch();
     }
+    this.#tc = this.ctx.clock.now() - t0;
+    const conn = new ServerConn(socket, server, backend, this.#pool);
+    if (this.#state === C_CLOSED) {
+      conn.destroy();
+      return this.#releaseSlot();
+    }
+    backend.stickStore(client, server);
+    this.#send(conn);
   }
 
   /**
@@ -630,7 +650,7 @@ class HttpSession implements ServerConnOwner {
     if (allowed && this.#retryBudget()) {
       this.ctx.log.debug("retrying request", { frontend: this.ctx.frontend.name, server: server?.name, reason: why, attempt: this.#attempts });
       if (server) this.#nextTarget(server);
-      void this.#dispatch();
+      this.#dispatch();
       return;
     }
     this.#termination = term;
@@ -650,7 +670,8 @@ class HttpSession implements ServerConnOwner {
     this.#state = C_TUNNEL;
     this.#timer?.cancel();
     const s = this.socket;
-    s.off("data", this.#onData);
+    if (this.#reader) this.#reader.onChunk = undefined; // tunnel() takes the reader over
+    else s.off("data", this.#onData);
     s.off("end", this.#onEnd);
     s.off("close", this.#onClose);
     s.off("drain", this.#onDrain);
