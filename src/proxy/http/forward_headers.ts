@@ -45,5 +45,5 @@ export function addVia(m: HttpMessage, minor: number): void {
   const hop = minor === 0 ? "1.0 tandem" : "1.1 tandem";
   const i = m.indexOf("via");
   if (i < 0) m.add("Via", hop);
-  else m.values[i] += ", " + hop;
+  else m.setValue(i, m.values[i] + ", " + hop);
 }

@@ -2,8 +2,10 @@
 
 /**
  * A parsed message head. Headers are three parallel arrays (name as received, lower-cased name,
- * value) so rules can edit them in place and the head is written back with one string concat.
- * The framing fields are derived once by the parser (RFC 9112 §6) so nobody rescans the headers.
+ * value) so rules can edit them in place. The framing fields are derived once by the parser
+ * (RFC 9112 §6) so nobody rescans the headers. The received bytes are kept (`raw`): a head that
+ * goes out unchanged is forwarded as it came, an edited one is rebuilt from the unchanged line
+ * ranges of `raw` plus the new lines, into one Buffer (one write).
  */
 export class HttpMessage {
   // Request start line (RFC 9112 §3).
@@ -25,6 +27,24 @@ export class HttpMessage {
   readonly names: string[] = [];
   readonly lower: string[] = [];
   readonly values: string[] = [];
+  /**
+   * Per field, the offset of its line in `raw` when that line reads exactly `name: value` CRLF
+   * (so it can be copied as it is), else -1 (added, changed, or received in another form).
+   * Change fields only through add/set/delete/setValue, which keep this in step.
+   */
+  readonly spans: number[] = [];
+  /** The head as received (start line to the empty line), or undefined for a message built here. */
+  raw: Buffer | undefined;
+  /** Length of the start line in raw when it is forwardable as is (CRLF, HTTP/1.1, origin-form), else 0. */
+  rawStart = 0;
+  /** Fields were added, removed or changed, or a line was not canonical: raw alone will not do. */
+  edited = false;
+  /** Start-line values as received, to notice rules that change them. */
+  rawMethod = "";
+  rawPath = "";
+  rawSearch = "";
+  rawStatus = 0;
+  rawReason = "";
 
   /** Content-Length, or -1 when absent. */
   contentLength = -1;
@@ -72,6 +92,16 @@ export class HttpMessage {
     this.names.push(name);
     this.lower.push(name.toLowerCase());
     this.values.push(value);
+    this.spans.push(-1);
+    this.edited = true;
+  }
+
+  /** Replaces the value of field i. */
+  setValue(i: number, value: string): void {
+    if (this.values[i] === value) return;
+    this.values[i] = value;
+    this.spans[i] = -1;
+    this.edited = true;
   }
 
   /** Removes every field named lname; returns how many were removed. */
@@ -84,13 +114,17 @@ export class HttpMessage {
         this.names[w] = this.names[r];
         l[w] = l[r];
         this.values[w] = this.values[r];
+        this.spans[w] = this.spans[r];
       }
       w++;
     }
     const removed = l.length - w;
+    if (removed === 0) return 0;
     this.names.length = w;
     l.length = w;
     this.values.length = w;
+    this.spans.length = w;
+    this.edited = true;
     return removed;
   }
 
@@ -99,7 +133,7 @@ export class HttpMessage {
     const lname = name.toLowerCase();
     const i = this.indexOf(lname);
     if (i < 0) return this.add(name, value);
-    this.values[i] = value;
+    this.setValue(i, value);
     const j = this.indexOf(lname, i + 1);
     if (j >= 0) {
       const keep = this.values[i];
@@ -118,12 +152,61 @@ export class HttpMessage {
 
   /** The request head as sent to a server: always HTTP/1.1 (RFC 9110 §2.5), origin-form target. */
   requestHead(): string {
-    return this.writeFields(this.method + " " + this.target + " HTTP/1.1\r\n");
+    return this.writeFields(this.#requestLine());
   }
 
   /** The response head as sent to a client: HTTP/1.1 status line (RFC 9112 §4). */
   responseHead(): string {
-    return this.writeFields("HTTP/1.1 " + this.status + " " + this.reason + "\r\n");
+    return this.writeFields(this.#statusLine());
+  }
+
+  /** requestHead() as bytes, reusing the received ones where nothing changed. */
+  requestBytes(): Buffer {
+    const same = this.rawStart > 0 && this.method === this.rawMethod && this.path === this.rawPath && this.search === this.rawSearch;
+    return this.#bytes(same ? undefined : this.#requestLine());
+  }
+
+  /** responseHead() as bytes, reusing the received ones where nothing changed. */
+  responseBytes(): Buffer {
+    const same = this.rawStart > 0 && this.status === this.rawStatus && this.reason === this.rawReason;
+    return this.#bytes(same ? undefined : this.#statusLine());
+  }
+
+  #requestLine(): string {
+    return this.method + " " + this.target + " HTTP/1.1\r\n";
+  }
+
+  #statusLine(): string {
+    return "HTTP/1.1 " + this.status + " " + this.reason + "\r\n";
+  }
+
+  /** The head with startLine (undefined: the received one), unchanged field lines copied from raw. */
+  #bytes(startLine: string | undefined): Buffer {
+    const raw = this.raw;
+    if (raw === undefined) return Buffer.from(this.writeFields(startLine ?? ""), "latin1");
+    if (startLine === undefined && !this.edited) return raw;
+    const n = this.names;
+    const v = this.values;
+    const spans = this.spans;
+    let size = (startLine === undefined ? this.rawStart : startLine.length) + 2;
+    for (let i = 0; i < n.length; i++) size += n[i].length + v[i].length + 4;
+    const out = Buffer.allocUnsafe(size);
+    let w = startLine === undefined ? raw.copy(out, 0, 0, this.rawStart) : out.write(startLine, 0, "latin1");
+    for (let i = 0; i < n.length;) {
+      const s = spans[i];
+      if (s < 0) {
+        w += out.write(n[i] + ": " + v[i] + "\r\n", w, "latin1");
+        i++;
+        continue;
+      }
+      // A run of lines that follow each other in raw: one copy.
+      let e = s + n[i].length + v[i].length + 4;
+      for (i++; i < n.length && spans[i] === e; i++) e += n[i].length + v[i].length + 4;
+      w += raw.copy(out, w, s, e);
+    }
+    out[w] = 13;
+    out[w + 1] = 10;
+    return out;
   }
 }
 

@@ -193,11 +193,17 @@ function version(b: Buffer, pos: number, end: number, status: number): number {
   return minor === 0 ? 0 : 1;
 }
 
-/** Parses the header lines from pos up to the empty line into m; returns nothing, throws on error. */
+/**
+ * Parses the header lines from pos up to the empty line into m; returns nothing, throws on error.
+ * Records where each canonical line (`name: value` CRLF) sits, so it can be forwarded as it is.
+ */
 function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
   for (;;) {
     const { end, next } = lineEnd(b, pos);
-    if (end === pos) return;
+    if (end === pos) {
+      if (next !== end + 2) m.edited = true; // bare LF ends the head: write CRLF instead
+      return;
+    }
     const c0 = b[pos];
     if (c0 === SP || c0 === HTAB) throw new HttpParseError(status, "obs-fold (a header line starting with whitespace)");
     let i = pos;
@@ -219,6 +225,11 @@ function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
     m.names.push(name);
     m.lower.push(name.toLowerCase());
     m.values.push(b.toString("latin1", vs, ve));
+    if (vs === i + 2 && b[i + 1] === SP && ve === end && next === end + 2) m.spans.push(pos);
+    else {
+      m.spans.push(-1);
+      m.edited = true;
+    }
     pos = next;
   }
 }
@@ -321,6 +332,7 @@ export function parseRequest(b: Buffer): HttpMessage {
   if (i === ts || b[i] !== SP) throw new HttpParseError(400, i < end && b[i] !== SP ? `invalid byte 0x${b[i].toString(16).padStart(2, "0")} in the request target` : "invalid request target");
   const target = b.toString("latin1", ts, i);
   m.minor = version(b, i + 1, end, 400);
+  m.raw = b;
   fields(b, next, m, 400);
   semantics(m, 400);
 
@@ -334,12 +346,14 @@ export function parseRequest(b: Buffer): HttpMessage {
     const q = target.indexOf("?");
     m.path = q < 0 ? target : target.slice(0, q);
     m.search = q < 0 ? "" : target.slice(q);
+    if (b[end - 1] === 49 && next === end + 2) m.rawStart = next; // HTTP/1.1 CRLF
   } else if (m.method === "CONNECT") {
     hostOf(target);
     m.path = target; // authority-form, RFC 9112 §3.2.3
   } else if (target === "*") {
     if (m.method !== "OPTIONS") throw new HttpParseError(400, `asterisk-form target with ${m.method}`);
     m.path = "*";
+    if (b[end - 1] === 49 && next === end + 2) m.rawStart = next; // HTTP/1.1 CRLF
   } else {
     // absolute-form, RFC 9112 §3.2.2: the target's authority must agree with Host.
     const sep = target.indexOf("://");
@@ -363,6 +377,9 @@ export function parseRequest(b: Buffer): HttpMessage {
     m.search = q < 0 ? "" : rest.slice(q);
     if (m.path === "") m.path = "/";
   }
+  m.rawMethod = m.method;
+  m.rawPath = m.path;
+  m.rawSearch = m.search;
   return m;
 }
 
@@ -382,6 +399,11 @@ export function parseResponse(b: Buffer): HttpMessage {
     for (let k = 13; k < end; k++) if (VALUE[b[k]] !== 1) throw new HttpParseError(502, "invalid byte in the reason phrase");
     m.reason = b.toString("latin1", 13, end);
   }
+  m.raw = b;
+  // "HTTP/1.1 200" without the SP before an empty reason is rewritten with it, as before.
+  if (b[7] === 49 && end > 12 && next === end + 2) m.rawStart = next;
+  m.rawStatus = m.status;
+  m.rawReason = m.reason;
   fields(b, next, m, 502);
   semantics(m, 502);
   return m;

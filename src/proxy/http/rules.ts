@@ -82,7 +82,7 @@ export function compileRequestRules(actions: HttpRequestAction[], conditions: Co
           label: labelOf(a, ` /${a.match}/`),
           when,
           apply: (m) => {
-            for (let k = 0; k < m.lower.length; k++) if (m.lower[k] === lname) m.values[k] = checkValue(m.values[k].replace(re, rep), where);
+            for (let k = 0; k < m.lower.length; k++) if (m.lower[k] === lname) m.setValue(k, checkValue(m.values[k].replace(re, rep), where));
             return undefined;
           },
         };

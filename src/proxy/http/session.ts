@@ -43,6 +43,7 @@ const R_BODY: number = 2;
 const HOLD_MAX = 64 * 1024;
 /** How long a closing client connection may stay open after our FIN. */
 const LINGER_MS = 1000;
+const EMPTY = Buffer.alloc(0);
 
 /** Options for tests: another connection pool. */
 export interface HttpSessionOptions {
@@ -93,7 +94,7 @@ class HttpSession implements ServerConnOwner {
   #conn: ServerConn | undefined;
   #reused = false;
   #connReady = false;
-  #reqHead = "";
+  #reqHead: Buffer = EMPTY;
   #early: Buffer[] = [];
   #reqDone = false;
   #keepClient = false;
@@ -343,7 +344,7 @@ class HttpSession implements ServerConnOwner {
       const c = this.ctx.client;
       req.add("Host", c.dstAddress.includes(":") ? `[${c.dstAddress}]:${c.dstPort}` : `${c.dstAddress}:${c.dstPort}`);
     }
-    this.#reqHead = req.requestHead();
+    this.#reqHead = req.requestBytes();
     this.#dispatch();
   }
 
@@ -498,10 +499,10 @@ class HttpSession implements ServerConnOwner {
     this.#resParser.reset();
     const s = conn.socket;
     const early = this.#early;
-    if (early.length === 0) s.write(this.#reqHead, "latin1");
+    if (early.length === 0) s.write(this.#reqHead);
     else {
       s.cork();
-      s.write(this.#reqHead, "latin1");
+      s.write(this.#reqHead);
       for (let i = 0; i < early.length; i++) s.write(early[i]);
       s.uncork();
       this.#early = [];
@@ -547,9 +548,9 @@ class HttpSession implements ServerConnOwner {
     }
     if (this.#req!.minor === 1) {
       stripHopByHop(res, false);
-      const head = res.responseHead();
+      const head = res.responseBytes();
       this.#bytesOut += head.length;
-      this.socket.write(head, "latin1");
+      this.socket.write(head);
     }
     if (rest !== undefined) this.onServerData(rest);
   }
@@ -576,9 +577,9 @@ class HttpSession implements ServerConnOwner {
     this.#status = res.status;
     this.#responseStarted = true;
     this.#resState = R_BODY;
-    const head = res.responseHead();
+    const head = res.responseBytes();
     this.#bytesOut += head.length;
-    this.socket.write(head, "latin1");
+    this.socket.write(head);
     if (this.#resBody.done) this.#responseDone();
   }
 
@@ -663,9 +664,9 @@ class HttpSession implements ServerConnOwner {
     stripHopByHop(res, true);
     this.#status = 101;
     this.#responseStarted = true;
-    const head = res.responseHead();
+    const head = res.responseBytes();
     this.#bytesOut += head.length;
-    this.socket.write(head, "latin1");
+    this.socket.write(head);
     if (rest !== undefined) this.socket.write(rest);
     this.#state = C_TUNNEL;
     this.#timer?.cancel();

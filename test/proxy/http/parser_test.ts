@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { BodyDecoder, requestBodyMode, responseBodyMode } from "../../../src/proxy/http/body.ts";
 import { HeadParser, HttpParseError } from "../../../src/proxy/http/parser.ts";
 import type { HeadLimits } from "../../../src/proxy/http/parser.ts";
+import type { HttpMessage } from "../../../src/proxy/http/message.ts";
 
 const LIMITS: HeadLimits = { requestLine: 100, headerBytes: 600, headerCount: 10 };
 
@@ -223,5 +224,58 @@ describe("head parser state", () => {
     const p = new HeadParser("request", LIMITS);
     const m = p.push(Buffer.from(`GET http://a.example/p?q=1 HTTP/1.0\r\n\r\n`))!;
     assert.equal(m.requestHead(), "GET /p?q=1 HTTP/1.1\r\nHost: a.example\r\n\r\n");
+  });
+});
+
+describe("forwarded head bytes (received lines reused, edits spliced in)", () => {
+  type Edit = [string, (m: HttpMessage) => void];
+  const edits: Edit[] = [
+    ["no edit", () => {}],
+    ["add", (m) => m.add("X-Forwarded-For", "10.0.0.1")],
+    ["delete the first", (m) => void m.delete(m.lower[0])],
+    ["delete the last", (m) => void m.delete(m.lower[m.lower.length - 1])],
+    ["delete one in the middle", (m) => void m.delete("connection")],
+    ["set an existing", (m) => m.set("Host", "b.example")],
+    ["set twice present", (m) => m.set("X-Dup", "one")],
+    ["setValue to the same", (m) => m.setValue(0, m.values[0])],
+    ["setValue", (m) => m.setValue(m.values.length - 1, "changed")],
+    ["path", (m) => void (m.path = "/other")],
+    ["status", (m) => void ((m.status = 404), (m.reason = "Not Found"))],
+  ];
+  const requests = [
+    "GET /a?b=c HTTP/1.1\r\nHost: a.example\r\nX-Dup: 1\r\nConnection: keep-alive\r\nX-Dup: 2\r\nAccept: */*\r\n\r\n",
+    "GET /a HTTP/1.1\nHost: a.example\nConnection: close\nX-Last: z\n\n",
+    "GET /a HTTP/1.1\r\nHost:a.example\r\nConnection:   close  \r\nX-Last: z\r\n\r\n",
+    "GET /a HTTP/1.0\r\nHost: a.example\r\nConnection: keep-alive\r\n\r\n",
+    "GET /a HTTP/1.2\r\nHost: a.example\r\nConnection: keep-alive\r\n\r\n",
+    "GET http://a.example/p HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+    "OPTIONS * HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+  ];
+  const responses = [
+    "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 0\r\nConnection: keep-alive\r\nX-Dup: 1\r\n\r\n",
+    "HTTP/1.1 200 \r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "HTTP/1.1 200\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "HTTP/1.1 204 No Content\nConnection: close\n\n",
+  ];
+  for (const [kind, heads] of [["request", requests], ["response", responses]] as const) {
+    for (const head of heads) {
+      for (const [name, edit] of edits) {
+        it(`${kind} ${JSON.stringify(head.split(/\r?\n/)[0])}: ${name} gives the same bytes as the re-serialized head`, () => {
+          const m = new HeadParser(kind, LIMITS).push(Buffer.from(head + "body", "latin1"))!;
+          edit(m);
+          const bytes = kind === "request" ? m.requestBytes() : m.responseBytes();
+          assert.equal(bytes.toString("latin1"), kind === "request" ? m.requestHead() : m.responseHead());
+        });
+      }
+    }
+  }
+  it("forwards an unchanged canonical head as the received bytes, without a copy", () => {
+    const chunk = Buffer.from("GET /a HTTP/1.1\r\nHost: a.example\r\n\r\nnext", "latin1");
+    const m = new HeadParser("request", LIMITS).push(chunk)!;
+    const bytes = m.requestBytes();
+    assert.equal(bytes.buffer, chunk.buffer);
+    assert.equal(bytes.byteOffset, chunk.byteOffset);
+    assert.equal(bytes.length, chunk.length - 4);
   });
 });
