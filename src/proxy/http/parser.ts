@@ -300,16 +300,25 @@ function hostOf(v: string): string {
   let h = v;
   if (h.startsWith("[")) {
     const e = h.indexOf("]");
-    if (e < 0 || (e + 1 < h.length && !/^:\d*$/.test(h.slice(e + 1)))) throw new HttpParseError(400, `invalid Host "${v}"`);
+    if (e < 0 || (e + 1 < h.length && (h.charCodeAt(e + 1) !== COLON || !digits(h, e + 2)))) throw new HttpParseError(400, `invalid Host "${v}"`);
     return h.slice(0, e + 1).toLowerCase();
   }
   const c = h.indexOf(":");
   if (c >= 0) {
-    if (!/^\d*$/.test(h.slice(c + 1))) throw new HttpParseError(400, `invalid Host "${v}"`);
+    if (!digits(h, c + 1)) throw new HttpParseError(400, `invalid Host "${v}"`);
     h = h.slice(0, c);
   }
   if (h === "") throw new HttpParseError(400, `invalid Host "${v}"`);
   return h.toLowerCase();
+}
+
+/** Only ASCII digits (or nothing) from `from` to the end of s. */
+function digits(s: string, from: number): boolean {
+  for (let k = from; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Host with the scheme's default port removed, for comparing authorities. */
@@ -336,9 +345,10 @@ export function parseRequest(b: Buffer): HttpMessage {
   fields(b, next, m, 400);
   semantics(m, 400);
 
-  const hosts = m.getAll("host");
-  if (hosts.length > 1) throw new HttpParseError(400, "more than one Host");
-  if (hosts.length === 1) m.host = hostOf(hosts[0]);
+  const hi = m.indexOf("host");
+  const hostValue = hi < 0 ? undefined : m.values[hi];
+  if (hi >= 0 && m.indexOf("host", hi + 1) >= 0) throw new HttpParseError(400, "more than one Host");
+  if (hostValue !== undefined) m.host = hostOf(hostValue);
   else if (m.minor === 1) throw new HttpParseError(400, "missing Host in an HTTP/1.1 request"); // RFC 9112 §3.2
 
   const c0 = target.charCodeAt(0);
@@ -365,10 +375,10 @@ export function parseRequest(b: Buffer): HttpMessage {
     const authority = target.slice(a, e);
     if (authority.includes("@")) throw new HttpParseError(400, "userinfo in the request target");
     const host = hostOf(authority);
-    if (hosts.length === 1 && normAuthority(hosts[0], scheme) !== normAuthority(authority, scheme)) {
-      throw new HttpParseError(400, `request target authority "${authority}" disagrees with Host "${hosts[0]}"`);
+    if (hostValue !== undefined && normAuthority(hostValue, scheme) !== normAuthority(authority, scheme)) {
+      throw new HttpParseError(400, `request target authority "${authority}" disagrees with Host "${hostValue}"`);
     }
-    if (hosts.length === 0) m.add("Host", authority);
+    if (hostValue === undefined) m.add("Host", authority);
     m.host = host;
     m.absolute = true;
     const rest = target.slice(e);

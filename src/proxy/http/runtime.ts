@@ -2,6 +2,7 @@
 
 import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
 import type { Logger } from "../../core/log.ts";
+import type { HeadLimits } from "./parser.ts";
 import { ErrorPages } from "./responses.ts";
 import { backendResponseRules, compileFrontend } from "./routing.ts";
 import type { CompiledFrontend } from "./routing.ts";
@@ -14,6 +15,8 @@ export interface FrontendRuntime {
   pages: ErrorPages;
   access?: Logger;
   format: "text" | "json";
+  /** Limits for response heads: the frontend's, raised to 64 KiB and 200 fields at least. */
+  responseLimits: HeadLimits;
 }
 
 /** Per backend config: response rules and what retry_on allows. */
@@ -30,7 +33,8 @@ const backendRuntimes = new WeakMap<BackendConfig, BackendRuntime>();
 export function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime {
   let rt = frontendRuntimes.get(f);
   if (rt) return rt;
-  rt = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format };
+  const responseLimits = { requestLine: 8192, headerBytes: Math.max(f.limits.headerBytes, 65536), headerCount: Math.max(f.limits.headerCount, 200) };
+  rt = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format, responseLimits };
   try {
     rt.compiled = compileFrontend(f);
   } catch (err) {

@@ -72,7 +72,8 @@ class HttpSession implements ServerConnOwner {
   readonly #parser: HeadParser;
   readonly #reqBody = new BodyDecoder(400);
   readonly #resBody = new BodyDecoder(502);
-  readonly #resParser: HeadParser;
+  /** Made on the first request sent: an idle connection does not pay for it. */
+  #resParser: HeadParser | undefined;
   /** Set when the socket was accepted with a ChunkReader (chunk_reader.ts): no 'data' events. */
   readonly #reader: ChunkReader | undefined;
   #state = C_WAIT;
@@ -156,7 +157,6 @@ class HttpSession implements ServerConnOwner {
     this.#reader = readerOf(ctx.socket);
     this.fe = frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
-    this.#resParser = new HeadParser("response", { requestLine: 8192, headerBytes: Math.max(ctx.frontend.limits.headerBytes, 65536), headerCount: Math.max(ctx.frontend.limits.headerCount, 200) });
   }
 
   start(): void {
@@ -496,7 +496,7 @@ class HttpSession implements ServerConnOwner {
     conn.requests++;
     this.#connReady = true;
     this.#resState = R_HEAD;
-    this.#resParser.reset();
+    (this.#resParser ??= new HeadParser("response", this.fe.responseLimits)).reset();
     const s = conn.socket;
     const early = this.#early;
     if (early.length === 0) s.write(this.#reqHead);
@@ -523,12 +523,12 @@ class HttpSession implements ServerConnOwner {
     }
     let res;
     try {
-      res = this.#resParser.push(chunk);
+      res = this.#resParser!.push(chunk);
     } catch (err) {
       return this.#serverFailed("junk-response", 502, (err as Error).message, "SH");
     }
     if (res === undefined) return;
-    const rest = this.#resParser.rest;
+    const rest = this.#resParser!.rest;
     if (res.status < 200) return this.#interim(res, rest);
     if (this.#brt!.statuses.has(res.status) && this.#retryBudget()) {
       return this.#serverFailed(String(res.status), 502, `status ${res.status}`, "SH");
@@ -609,7 +609,7 @@ class HttpSession implements ServerConnOwner {
 
   #serverGone(fin: boolean): void {
     if (this.#resState === R_HEAD) {
-      const empty = this.#resParser.buffered === 0;
+      const empty = this.#resParser!.buffered === 0;
       return this.#serverFailed(empty ? "empty-response" : "junk-response", 502, empty ? "server closed without responding" : "server closed in the middle of the response head", "SH");
     }
     if (this.#resState === R_BODY) {
@@ -815,7 +815,7 @@ class HttpSession implements ServerConnOwner {
     this.#brt = undefined;
     this.#reused = false;
     this.#connReady = false;
-    this.#early = [];
+    if (this.#early.length !== 0) this.#early = [];
     this.#attempts = 0;
     this.#exclude = undefined;
     this.#prefer = undefined;
