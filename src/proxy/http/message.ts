@@ -166,10 +166,13 @@ export class HttpMessage {
     return this.#bytes(same ? undefined : this.#requestLine());
   }
 
-  /** responseHead() as bytes, reusing the received ones where nothing changed. */
-  responseBytes(): Buffer {
+  /**
+   * responseHead() as bytes, reusing the received ones where nothing changed, followed by `tail`
+   * (body bytes that came with the head) so both go out in one write.
+   */
+  responseBytes(tail?: Buffer): Buffer {
     const same = this.rawStart > 0 && this.status === this.rawStatus && this.reason === this.rawReason;
-    return this.#bytes(same ? undefined : this.#statusLine());
+    return this.#bytes(same ? undefined : this.#statusLine(), tail);
   }
 
   #requestLine(): string {
@@ -180,15 +183,23 @@ export class HttpMessage {
     return "HTTP/1.1 " + this.status + " " + this.reason + "\r\n";
   }
 
-  /** The head with startLine (undefined: the received one), unchanged field lines copied from raw. */
-  #bytes(startLine: string | undefined): Buffer {
+  /** The head with startLine (undefined: the received one), unchanged field lines copied from raw, then tail. */
+  #bytes(startLine: string | undefined, tail?: Buffer): Buffer {
     const raw = this.raw;
-    if (raw === undefined) return Buffer.from(this.writeFields(startLine ?? ""), "latin1");
-    if (startLine === undefined && !this.edited) return raw;
+    if (raw === undefined) {
+      const head = Buffer.from(this.writeFields(startLine ?? ""), "latin1");
+      return tail === undefined ? head : Buffer.concat([head, tail]);
+    }
+    if (startLine === undefined && !this.edited) {
+      if (tail === undefined) return raw;
+      // The body right behind the head in the same chunk: one view over both.
+      if (tail.buffer === raw.buffer && tail.byteOffset === raw.byteOffset + raw.length) return Buffer.from(raw.buffer, raw.byteOffset, raw.length + tail.length);
+      return Buffer.concat([raw, tail]);
+    }
     const n = this.names;
     const v = this.values;
     const spans = this.spans;
-    let size = (startLine === undefined ? this.rawStart : startLine.length) + 2;
+    let size = (startLine === undefined ? this.rawStart : startLine.length) + 2 + (tail === undefined ? 0 : tail.length);
     for (let i = 0; i < n.length; i++) size += n[i].length + v[i].length + 4;
     const out = Buffer.allocUnsafe(size);
     let w = startLine === undefined ? raw.copy(out, 0, 0, this.rawStart) : out.write(startLine, 0, "latin1");
@@ -206,6 +217,7 @@ export class HttpMessage {
     }
     out[w] = 13;
     out[w + 1] = 10;
+    if (tail !== undefined) tail.copy(out, w + 2);
     return out;
   }
 }

@@ -44,6 +44,8 @@ const HOLD_MAX = 64 * 1024;
 /** How long a closing client connection may stay open after our FIN. */
 const LINGER_MS = 1000;
 const EMPTY = Buffer.alloc(0);
+/** Body bytes that arrive with a response head up to this size are sent in the head's buffer. */
+const TAIL_MAX = 16 * 1024;
 
 /** Options for tests: another connection pool. */
 export interface HttpSessionOptions {
@@ -533,11 +535,7 @@ class HttpSession implements ServerConnOwner {
     if (this.#brt!.statuses.has(res.status) && this.#retryBudget()) {
       return this.#serverFailed(String(res.status), 502, `status ${res.status}`, "SH");
     }
-    this.socket.cork();
-    this.#startResponse(res);
-    if (rest !== undefined && this.#resState === R_BODY) this.#responseBody(rest);
-    else if (rest !== undefined) this.#serverKeep = false;
-    this.socket.uncork();
+    this.#startResponse(res, rest);
   }
 
   /** 1xx: relay 100/103 to HTTP/1.1 clients (RFC 9110 §15.2), switch on 101. */
@@ -555,7 +553,8 @@ class HttpSession implements ServerConnOwner {
     if (rest !== undefined) this.onServerData(rest);
   }
 
-  #startResponse(res: HttpMessage): void {
+  /** Forwards a final response head, and `rest` (bytes that followed it in the same read). */
+  #startResponse(res: HttpMessage, rest: Buffer | undefined): void {
     const req = this.#req!;
     const f = this.ctx.frontend;
     const src = this.ctx.client.srcAddress;
@@ -577,10 +576,25 @@ class HttpSession implements ServerConnOwner {
     this.#status = res.status;
     this.#responseStarted = true;
     this.#resState = R_BODY;
-    const head = res.responseBytes();
+    // A small Content-Length body that came with the head goes out in the same buffer: one write.
+    let tail: Buffer | undefined;
+    if (rest !== undefined && (this.#resBody.done || (this.#resMode === "length" && rest.length <= TAIL_MAX))) {
+      const end = this.#resBody.feed(rest, 0);
+      if (end > 0) tail = end === rest.length ? rest : rest.subarray(0, end);
+      if (end < rest.length) this.#serverKeep = false; // bytes after the response: not reusable
+      rest = undefined;
+    }
+    const head = res.responseBytes(tail);
     this.#bytesOut += head.length;
+    if (rest === undefined) {
+      this.socket.write(head);
+      if (this.#resBody.done) this.#responseDone();
+      return;
+    }
+    this.socket.cork();
     this.socket.write(head);
-    if (this.#resBody.done) this.#responseDone();
+    this.#responseBody(rest);
+    this.socket.uncork();
   }
 
   #responseBody(chunk: Buffer): void {

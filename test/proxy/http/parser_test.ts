@@ -278,4 +278,15 @@ describe("forwarded head bytes (received lines reused, edits spliced in)", () =>
     assert.equal(bytes.byteOffset, chunk.byteOffset);
     assert.equal(bytes.length, chunk.length - 4);
   });
+  it("appends body bytes to a response head: a view when they follow it, a copy when edited", () => {
+    const chunk = Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nhi", "latin1");
+    const p = new HeadParser("response", LIMITS);
+    const m = p.push(chunk)!;
+    const same = m.responseBytes(p.rest);
+    assert.equal(same.buffer, chunk.buffer);
+    assert.equal(same.toString("latin1"), chunk.toString("latin1"));
+    m.delete("connection");
+    assert.equal(m.responseBytes(p.rest).toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+    assert.equal(m.responseBytes(Buffer.from("xy")).toString("latin1"), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nxy");
+  });
 });
