@@ -140,11 +140,30 @@ class HttpSession implements ServerConnOwner {
     }
   };
   #onTimeout = () => this.#clientTimeout();
+  /**
+   * Sessions to tell when their frontend stops, by its signal: one 'abort' listener per signal and
+   * a Set entry per session (an EventTarget listener per session costs more and its removal
+   * walks every listener).
+   */
+  static #stopSets = new WeakMap<AbortSignal, Set<HttpSession>>();
+
+  static #stopSet(signal: AbortSignal): Set<HttpSession> {
+    let set = HttpSession.#stopSets.get(signal);
+    if (set === undefined) {
+      const sessions = (set = new Set());
+      signal.addEventListener("abort", () => {
+        for (const x of [...sessions]) x.#onStopping();
+      }, { once: true });
+      HttpSession.#stopSets.set(signal, set);
+    }
+    return set;
+  }
+
   /** Stop or reload: an idle keep-alive connection closes now; a busy one after its response. */
-  #onStopping = () => {
+  #onStopping(): void {
     this.#keepClient = false;
     if (this.#state === C_WAIT && this.#held.length === 0) this.#close();
-  };
+  }
   #onTimer = () => this.#timerFired();
   #sink = (b: Buffer, s: number, e: number) => {
     this.#bytesOut += e - s;
@@ -171,7 +190,8 @@ class HttpSession implements ServerConnOwner {
     s.on("drain", this.#onDrain);
     s.on("timeout", this.#onTimeout);
     s.setTimeout(this.ctx.frontend.timeouts.client);
-    this.ctx.stopping?.addEventListener("abort", this.#onStopping);
+    const stopping = this.ctx.stopping;
+    if (stopping !== undefined && !stopping.aborted) HttpSession.#stopSet(stopping).add(this);
     this.#tStart = this.ctx.clock.now();
     this.#arm(this.#tStart + this.#requestTimeout());
     if (s.destroyed) return this.#clientClose();
@@ -394,7 +414,7 @@ class HttpSession implements ServerConnOwner {
       conn.destroy();
     }
     this.#releaseSlot();
-    this.ctx.stopping?.removeEventListener("abort", this.#onStopping);
+    this.#unlistenStop();
     this.#done();
   }
 
@@ -704,7 +724,7 @@ class HttpSession implements ServerConnOwner {
     void tunnel(s, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
       conn.server.sockets.delete(server);
       slot?.release();
-      this.ctx.stopping?.removeEventListener("abort", this.#onStopping);
+      this.#unlistenStop();
       this.#done();
     });
   }
@@ -814,6 +834,11 @@ class HttpSession implements ServerConnOwner {
     }
     this.#releaseSlot();
     this.socket.destroy();
+  }
+
+  #unlistenStop(): void {
+    const stopping = this.ctx.stopping;
+    if (stopping !== undefined) HttpSession.#stopSets.get(stopping)?.delete(this);
   }
 
   #releaseSlot(): void {
