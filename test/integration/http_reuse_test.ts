@@ -62,6 +62,23 @@ describe("server connection reuse", () => {
     assert.equal(b.connections, 5);
   });
 
+  it("stop closes idle keep-alive clients at once, not after the grace period", async () => {
+    const { port, proxy } = await setup("safe");
+    const agents = Array.from({ length: 3 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    const sockets: Socket[] = [];
+    for (const agent of agents) {
+      agent.on("free", (s: Socket) => sockets.includes(s) || sockets.push(s));
+      assert.equal((await get(port, "/idle", agent)).status, 200);
+    }
+    assert.equal(sockets.length, 3);
+    const closed = Promise.all(sockets.map((s) => new Promise((r) => s.once("close", r))));
+    const t0 = Date.now();
+    await proxy.stop();
+    await closed;
+    assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms`);
+    for (const agent of agents) agent.destroy();
+  });
+
   it("http_reuse: never opens one server connection per request", async () => {
     const { b, port } = await setup("never");
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
