@@ -245,9 +245,10 @@ function checkReferences(input: ConfigInput, frontends: FrontendConfig[], backen
     }
     if (f.defaultBackend === undefined && f.useBackend.length === 0) diag.error(path, `frontend "${f.name}" names no backend`, "add default_backend or use_backend", true);
     if (f.mode === "tcp") {
-      for (const key of ["http_request", "http_response", "use_backend", "acls"] as const) {
-        const section = input.proxies?.[f.name] ?? input.frontends?.[f.name];
-        if (section?.[key] !== undefined && (key !== "use_backend" && key !== "acls")) diag.error([...path, key], `${key} needs mode http; "${f.name}" is mode tcp`, undefined, true);
+      // A tcp frontend sends everything to its default backend: rules would be ignored, so refuse them.
+      const section = input.proxies?.[f.name] ?? input.frontends?.[f.name];
+      for (const key of ["http_request", "http_response", "use_backend", "acls", "forwardfor", "errorfiles"] as const) {
+        if (section?.[key] !== undefined) diag.error([...path, key], `${key} needs mode http; "${f.name}" is mode tcp`, key === "use_backend" ? "a tcp frontend sends every connection to default_backend" : undefined, true);
       }
     }
   }

@@ -259,3 +259,8 @@ test("the configs shipped in docs/examples are valid, without warnings", () => {
     }
   }
 });
+
+test("HTTP-only keys on a tcp frontend are refused, never silently ignored", () => {
+  const d = only(minimal().replace("mode: tcp", "mode: tcp\n    forwardfor: true"));
+  assert.equal(d.message, 'forwardfor needs mode http; "web" is mode tcp');
+});
