@@ -40,7 +40,7 @@ export function summarize(config: TandemConfig, warnings: number): string {
     out.push(`vrrp: ${v.name}, VRID ${v.vrid}, VRRPv${v.version} on ${v.interface}, advert ${formatDuration(v.advertInterval)}${v.auth ? ", auth pass" : ""}${v.unicastPeers.length ? `, unicast to ${v.unicastPeers.join(", ")}` : ", multicast 224.0.0.18"}`);
     out.push(`  virtual IPs: ${v.virtualIps.map((x) => `${x.cidr.address}/${x.cidr.prefix}${x.dev ? ` dev ${x.dev}` : ""}`).join(", ")}`);
     const plus = v.track.scripts.filter((s) => s.weight > 0).reduce((n, s) => n + s.weight, 0) + v.track.interfaces.filter((i) => i.weight > 0).reduce((n, i) => n + i.weight, 0) + Math.max(0, v.track.proxy?.weight ?? 0);
-    out.push(`  this role: ${config.role}, priority ${v.priority}${plus ? ` (effective ${v.priority + plus} while tracked checks pass)` : " (effective)"}, starts as ${v.initialState.toUpperCase()}, preempt ${v.preempt ? (v.preemptDelay ? `after ${formatDuration(v.preemptDelay)}` : "on") : "off"}`);
+    out.push(`  this role: ${config.role}, priority ${v.priority}${plus ? ` (effective ${v.priority + plus} while tracked checks pass)` : " (effective)"}, preempt ${v.preempt ? (v.preemptDelay ? `after ${formatDuration(v.preemptDelay)}` : "on") : "off"}`);
     const tracks = [
       ...v.track.interfaces.map((i) => `interface ${i.name} (${i.weight ? `weight ${i.weight}` : "FAULT when down"})`),
       ...(v.track.proxy ? [`proxy (${v.track.proxy.weight ? `weight ${v.track.proxy.weight}` : "FAULT while unhealthy"})`] : []),

@@ -176,7 +176,7 @@ export interface VrrpConfig {
   priority: number;
   preempt: boolean;
   preemptDelay: number;
-  /** Initial state hint, as keepalived's `state`: master starts by claiming, backup waits. */
+  /** keepalived's `state`, kept for compatibility: every instance starts as backup (RFC 5798 §6.4.1). */
   initialState: "master" | "backup";
   unicastSrc?: string;
   unicastPeers: string[];

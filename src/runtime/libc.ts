@@ -40,8 +40,20 @@ export function loadLibc(): Libc {
   if (cached) return cached;
   if ("Deno" in globalThis) throw new Error("libc via node:ffi needs the Node runtime");
   const require = createRequire(import.meta.url);
-  // node:ffi prints an ExperimentalWarning once; it is expected here.
-  const ffi = require("node:ffi") as {
+  // node:ffi emits an ExperimentalWarning on first use: expected here, and noise in an operator's
+  // log, so that one warning is held back while the module loads (every other warning passes).
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (/\bFFI\b/.test(typeof warning === "string" ? warning : warning.message)) return;
+    return (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  let ffiModule: unknown;
+  try {
+    ffiModule = require("node:ffi");
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+  const ffi = ffiModule as {
     dlopen(path: string, defs: Record<string, { arguments: string[]; return: string }>): { functions: Record<string, (...a: unknown[]) => unknown> };
     getInt32(ptr: bigint, offset: number): number;
   };
