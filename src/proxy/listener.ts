@@ -20,6 +20,15 @@ export function listenerKey(host: string, port: number): string {
 }
 
 /**
+ * Listening sockets per address in one process. libuv accepts one connection per listening socket
+ * per loop turn (libuv #3696), so with one socket a burst of N connections waits N turns of a loop
+ * that is busy with every established connection (500 at once took over a second). Several
+ * SO_REUSEPORT sockets on the same address each accept one per turn; the kernel spreads new
+ * connections over them (haproxy accepts up to 64 per turn for the same reason).
+ */
+const ACCEPTORS = 16;
+
+/**
  * A bound (or waiting-to-bind) TCP listener. Accepted sockets are paused (pauseOnConnect) and
  * handed to onConnection; who receives them can change on reload without rebinding.
  */
@@ -38,12 +47,17 @@ export class Listener {
   bound = false;
   /** Why it is not bound, while waiting for the address to appear. */
   waiting: string | undefined;
-  #server: NetServer;
+  #servers: NetServer[] = [];
   #clock: Clock;
   #log: Logger;
   #retry: TimerHandle | undefined;
   #closed = false;
   #reusePort: boolean;
+
+  /** Listening sockets bound for this address (several on Node: see ACCEPTORS). */
+  get acceptors(): number {
+    return this.#servers.length;
+  }
 
   /** reusePort: bind with SO_REUSEPORT, so proxy worker processes share the address. */
   constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void; reusePort?: boolean }) {
@@ -55,8 +69,6 @@ export class Listener {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#reusePort = options.reusePort ?? false;
-    this.#server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.onConnection(socket));
-    this.#server.on("error", (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`));
   }
 
   /**
@@ -110,18 +122,52 @@ export class Listener {
     this.#retry?.cancel();
     if (!this.bound) return Promise.resolve();
     this.bound = false;
-    this.#server.close();
+    for (const server of this.#servers.splice(0)) server.close();
     return Promise.resolve();
   }
 
-  #listen(): Promise<void> {
+  /**
+   * Binds every acceptor socket. In one process (no `reusePort` option) a plain socket is bound
+   * first and closed again: it fails as before when someone else holds the address, where
+   * SO_REUSEPORT sockets of the same user would share it silently.
+   */
+  async #listen(): Promise<void> {
+    const many = !("deno" in process.versions);
+    if (many && !this.#reusePort) {
+      const probe = this.#createServer();
+      await this.#listenOne(probe, this.port, false);
+      await new Promise((resolve) => probe.close(resolve));
+    }
+    const servers: NetServer[] = [];
+    try {
+      let port = this.port;
+      for (let i = 0; i < (many ? ACCEPTORS : 1); i++) {
+        const server = this.#createServer();
+        servers.push(server);
+        await this.#listenOne(server, port, many || this.#reusePort);
+        port = (server.address() as { port: number }).port;
+      }
+    } catch (err) {
+      for (const server of servers) server.close();
+      throw err;
+    }
+    for (const server of servers) {
+      server.on("error", (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`));
+      this.#hookAccept(server);
+    }
+    this.#servers = servers;
+    this.bound = true;
+  }
+
+  #createServer(): NetServer {
+    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.onConnection(socket));
+  }
+
+  #listenOne(server: NetServer, port: number, reusePort: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.#server.once("error", onError);
-      this.#server.listen({ host: this.host, port: this.port, backlog: 1024, ...(this.#reusePort ? { reusePort: true } : {}) }, () => {
-        this.#server.off("error", onError);
-        this.#hookAccept();
-        this.bound = true;
+      server.once("error", reject);
+      server.listen({ host: this.host, port, backlog: 1024, ...(reusePort ? { reusePort: true } : {}) }, () => {
+        server.off("error", reject);
         resolve();
       });
     });
@@ -133,8 +179,8 @@ export class Listener {
    * built here instead, as net.Server would (paused, noDelay, counted), plus the reader.
    * Elsewhere (or with readers off) net.Server's own path runs.
    */
-  #hookAccept(): void {
-    const server = this.#server as NetServer & { _handle?: AcceptHandle | null; _connections: number };
+  #hookAccept(netServer: NetServer): void {
+    const server = netServer as NetServer & { _handle?: AcceptHandle | null; _connections: number };
     const handle = server._handle;
     if (!handle || typeof handle.onconnection !== "function" || "deno" in process.versions) return;
     const original = handle.onconnection;
