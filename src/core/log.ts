@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger for a sub-part: "proxy" → "proxy.health". */
   child(subsystem: string): Logger;
+  /** Whether a line at this level would be written (to skip gathering fields for nothing). */
+  enabled?(level: LogLevel): boolean;
 }
 
 export interface LogOptions {
@@ -50,6 +52,7 @@ export function createLogger(subsystem: string, options: LogOptions = {}): Logge
       warn: (m, f) => log("warn", m, f),
       error: (m, f) => log("error", m, f),
       child: (name) => make(`${sub}.${name}`),
+      enabled: (level) => LOG_LEVELS.indexOf(level) >= min,
     };
   };
   return make(subsystem);
@@ -62,4 +65,5 @@ export const nullLogger: Logger = {
   warn() {},
   error() {},
   child: () => nullLogger,
+  enabled: () => false,
 };
