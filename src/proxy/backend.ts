@@ -1,7 +1,6 @@
 // A backend at run time: servers, balancing, stickiness, queues, connect/retry/redispatch.
 // This is the API both session handlers use: tcp now, http (src/proxy/http/) later.
 
-import { connect } from "node:net";
 import type { Socket } from "node:net";
 import type { BackendConfig, HealthCheckConfig, ServerConfig } from "../config/types.ts";
 import type { Clock } from "../core/clock.ts";
@@ -9,13 +8,13 @@ import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import { createBalancer } from "./balance/index.ts";
 import type { Balancer } from "./balance/index.ts";
-import { attachReader } from "./chunk_reader.ts";
 import type { ChunkReader } from "./chunk_reader.ts";
+import { dial } from "./dial.ts";
+import type { DialWaiter } from "./dial.ts";
 import { ProxyError } from "./errors.ts";
 import { HealthChecker } from "./health_check.ts";
 import { initialHealth } from "./health_state.ts";
 import type { HealthAction, HealthState } from "./health_state.ts";
-import { encodeProxyHeader } from "./proxy_protocol.ts";
 import { Server } from "./server.ts";
 import type { ServerState, SlotWaiter } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
@@ -63,12 +62,19 @@ export interface AcquireOptions {
   reader?: ChunkReader;
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-};
+/** What a reservation needs of an AbortSignal (an AbortSignal is one; Backend.open uses a lighter one). */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/** Told once how Backend.open ended: a connection, or the last ProxyError. */
+export interface OpenWaiter {
+  opened(err: ProxyError | undefined, conn: BackendConnection | undefined): void;
+}
+
+const skipFull = (s: Server): boolean => s.full;
 
 const sameCheck = (a?: HealthCheckConfig, b?: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b);
 const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port;
@@ -216,10 +222,11 @@ export class Backend {
       const s = name !== undefined ? this.servers.get(name) : undefined;
       if (s && !s.maint && !exclude?.has(s) && (s.up || this.config.persist)) return { server: s, sticky: true, full: false };
     }
-    const skip = (s: Server) => s.full || (exclude?.has(s) ?? false);
+    const skip = exclude?.size ? (s: Server) => s.full || exclude.has(s) : skipFull;
     const useBackups = !this.#hasUsableActive();
     const lb = useBackups ? this.#backup : this.#active;
-    const server = lb.pick(client.srcAddress, skip);
+    // Only `source` hashes the client address: others do not make us read it (getpeername).
+    const server = lb.pick(lb.algorithm === "source" ? client.srcAddress : "", skip);
     if (server) return { server, sticky: false, full: false };
     // Nothing picked: either every candidate is full (queue) or there is none left.
     const candidates = [...this.servers.values()].filter((s) => s.usable && s.config.backup === useBackups);
@@ -233,7 +240,7 @@ export class Backend {
    * most `timeout queue`. `prefer` pins a server (a retry on the same server).
    * Throws ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
    */
-  reserve(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: AbortSignal } = {}): Promise<Slot> {
+  reserve(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal } = {}): Promise<Slot> {
     const r = this.slotFor(client, options);
     return r instanceof Promise ? r : Promise.resolve(r);
   }
@@ -242,7 +249,7 @@ export class Backend {
    * reserve() for hot paths: a slot that is free at once comes back as it is (no promise, no
    * microtask); a queued or failed reservation as the promise reserve() would return.
    */
-  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: AbortSignal } = {}): Slot | Promise<Slot> {
+  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal } = {}): Slot | Promise<Slot> {
     if (options.signal?.aborted) return Promise.reject(new ProxyError("E_ABORTED", "Client aborted"));
     let server = options.prefer && !options.prefer.maint && this.servers.get(options.prefer.name) === options.prefer ? options.prefer : undefined;
     let full = false;
@@ -272,39 +279,15 @@ export class Backend {
    * Throws ProxyError E_CONNECT, E_CONNECT_TIMEOUT or E_ABORTED.
    */
   connect(server: Server, client: ClientInfo, signal?: AbortSignal, reader?: ChunkReader): Promise<Socket> {
-    const port = server.config.port ?? client.dstPort;
-    const timeout = this.config.timeouts.connect;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: server.config.address, port, allowHalfOpen: true, noDelay: true, ...(reader ? { onread: reader.onread } : {}) });
-      if (reader) attachReader(socket, reader);
-      const done = (err?: Error) => {
-        timer.cancel();
-        signal?.removeEventListener("abort", onAbort);
-        socket.off("error", onError);
-        socket.off("connect", onConnect);
-        if (err) {
-          socket.destroy();
-          reject(err);
-        } else resolve(socket);
-      };
-      const onError = (err: NodeJS.ErrnoException) =>
-        done(new ProxyError("E_CONNECT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: ${ERRNO_TEXT[err.code ?? ""] ?? err.message}`, { cause: err, server: server.name }));
-      const onAbort = () => done(new ProxyError("E_ABORTED", "Client aborted while connecting", { server: server.name }));
-      const onConnect = () => {
-        if (server.config.sendProxy) {
-          socket.write(encodeProxyHeader(server.config.sendProxy, { srcAddress: client.srcAddress, srcPort: client.srcPort, dstAddress: client.dstAddress, dstPort: client.dstPort }));
-        }
-        done();
-      };
-      // 0 = no connect timeout (the kernel's SYN retries still bound it).
-      const timer = timeout > 0
-        ? this.#clock.setTimeout(
-          () => done(new ProxyError("E_CONNECT_TIMEOUT", `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: timeout after ${timeout}ms`, { server: server.name })),
-          timeout,
-        )
-        : { cancel() {} };
-      socket.on("error", onError);
-      socket.once("connect", onConnect);
+      const onAbort = () => socket.destroy();
+      const socket = dial(server, server.config.port ?? client.dstPort, client, this.config.timeouts.connect, reader, {
+        dialed: (err, s) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (err) reject(err);
+          else resolve(s);
+        },
+      });
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -314,44 +297,31 @@ export class Backend {
    * server, the last one redispatched to another server when `redispatch` is on. On success the
    * stick entry is stored/updated. Throws the last ProxyError.
    */
-  async acquire(client: ClientInfo, options: AcquireOptions = {}): Promise<BackendConnection> {
-    const exclude = new Set<Server>();
-    let prefer: Server | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const slot = await this.reserve(client, { exclude, prefer, signal: options.signal });
-      const started = this.#clock.now();
-      try {
-        const socket = await this.connect(slot.server, client, options.signal, options.reader);
-        this.stickStore(client, slot.server);
-        slot.server.sockets.add(socket);
-        const release = slot.release;
-        let released = false;
-        return {
-          ...slot,
-          socket,
-          attempts: attempt,
-          connectTime: this.#clock.now() - started,
-          release: () => {
-            if (released) return;
-            released = true;
-            slot.server.sockets.delete(socket);
-            slot.server.bytesIn += socket.bytesWritten;
-            slot.server.bytesOut += socket.bytesRead;
-            release();
-          },
-        };
-      } catch (err) {
-        slot.release();
-        const code = (err as ProxyError).code;
-        if (code === "E_CONNECT" || code === "E_CONNECT_TIMEOUT") slot.server.connectErrors++;
-        if (code === "E_ABORTED" || attempt > this.config.retries) throw err;
-        this.#log.debug("connect failed, retrying", { backend: this.name, server: slot.server.name, attempt, reason: (err as Error).message });
-        if (this.config.redispatch && attempt === this.config.retries) {
-          exclude.add(slot.server);
-          prefer = undefined;
-        } else prefer = slot.server;
-      }
-    }
+  acquire(client: ClientInfo, options: AcquireOptions = {}): Promise<BackendConnection> {
+    const signal = options.signal;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => opening.cancel();
+      const opening = this.open(client, options.reader, {
+        opened: (err, conn) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (err) reject(err);
+          else resolve(conn!);
+        },
+      });
+      if (signal?.aborted) opening.cancel();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * acquire() for hot paths: no promise, no AbortSignal. The waiter is told exactly once (never
+   * before open returns); cancel() gives up (the waiter gets E_ABORTED unless it already got a
+   * connection).
+   */
+  open(client: ClientInfo, reader: ChunkReader | undefined, waiter: OpenWaiter): { cancel(): void } {
+    const o = new Opening(this, client, reader, waiter, this.#clock, this.#log);
+    o.next();
+    return o;
   }
 
   /** Records that the client now sticks to server (stick on src). */
@@ -528,7 +498,7 @@ export class Backend {
     };
   }
 
-  #enqueue(queue: WaitQueue<SlotWaiter>, signal?: AbortSignal): Promise<Slot> {
+  #enqueue(queue: WaitQueue<SlotWaiter>, signal?: CancelSignal): Promise<Slot> {
     const now = this.#clock.now();
     // haproxy: an unset `timeout queue` takes the value of `timeout connect`.
     const limit = this.config.timeouts.queue || this.config.timeouts.connect || 5000;
@@ -577,5 +547,125 @@ export class Backend {
       if (!w) return;
       w.value.grant(server);
     }
+  }
+}
+
+/** One open(): reserve a slot, dial, retry or redispatch; a CancelSignal for its own queue wait. */
+class Opening implements DialWaiter, CancelSignal {
+  aborted = false;
+  readonly #backend: Backend;
+  readonly #client: ClientInfo;
+  readonly #reader: ChunkReader | undefined;
+  readonly #waiter: OpenWaiter;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #attempt = 0;
+  #exclude: Set<Server> | undefined = undefined;
+  #prefer: Server | undefined = undefined;
+  #slot: Slot | undefined = undefined;
+  #socket: Socket | undefined = undefined;
+  #started = 0;
+  #onAbort: (() => void) | undefined = undefined;
+
+  constructor(backend: Backend, client: ClientInfo, reader: ChunkReader | undefined, waiter: OpenWaiter, clock: Clock, log: Logger) {
+    this.#backend = backend;
+    this.#client = client;
+    this.#reader = reader;
+    this.#waiter = waiter;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  next(): void {
+    this.#attempt++;
+    const r = this.#backend.slotFor(this.#client, { exclude: this.#exclude, prefer: this.#prefer, signal: this });
+    // A free slot is taken at once; dial() never calls back synchronously, so the waiter is not
+    // told before open() returns.
+    if (r instanceof Promise) r.then((slot) => this.#slotted(slot), (err: ProxyError) => this.#waiter.opened(err, undefined));
+    else this.#slotted(r);
+  }
+
+  cancel(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const onAbort = this.#onAbort;
+    this.#onAbort = undefined;
+    onAbort?.();
+    this.#socket?.destroy();
+  }
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#onAbort = listener;
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    if (this.#onAbort === listener) this.#onAbort = undefined;
+  }
+
+  #slotted(slot: Slot): void {
+    if (this.aborted) {
+      slot.release();
+      this.#waiter.opened(new ProxyError("E_ABORTED", "Client aborted"), undefined);
+      return;
+    }
+    this.#slot = slot;
+    this.#started = this.#clock.now();
+    const server = slot.server;
+    this.#socket = dial(server, server.config.port ?? this.#client.dstPort, this.#client, this.#backend.config.timeouts.connect, this.#reader, this);
+  }
+
+  dialed(err: ProxyError | undefined, socket: Socket): void {
+    const slot = this.#slot!;
+    this.#slot = undefined;
+    this.#socket = undefined;
+    if (!err) {
+      this.#backend.stickStore(this.#client, slot.server);
+      slot.server.sockets.add(socket);
+      this.#waiter.opened(undefined, new Connection(slot, socket, this.#attempt, this.#clock.now() - this.#started));
+      return;
+    }
+    slot.release();
+    const code = err.code;
+    if (code === "E_CONNECT" || code === "E_CONNECT_TIMEOUT") slot.server.connectErrors++;
+    const config = this.#backend.config;
+    if (code === "E_ABORTED" || this.aborted || this.#attempt > config.retries) {
+      this.#waiter.opened(err, undefined);
+      return;
+    }
+    this.#log.debug("connect failed, retrying", { backend: this.#backend.name, server: slot.server.name, attempt: this.#attempt, reason: err.message });
+    if (config.redispatch && this.#attempt === config.retries) {
+      (this.#exclude ??= new Set()).add(slot.server);
+      this.#prefer = undefined;
+    } else this.#prefer = slot.server;
+    this.next();
+  }
+}
+
+/** A connected server socket with its slot; release() settles the server's byte counters once. */
+class Connection implements BackendConnection {
+  readonly server: Server;
+  readonly queued: number;
+  readonly socket: Socket;
+  readonly attempts: number;
+  readonly connectTime: number;
+  #slot: Slot | undefined;
+
+  constructor(slot: Slot, socket: Socket, attempts: number, connectTime: number) {
+    this.server = slot.server;
+    this.queued = slot.queued;
+    this.#slot = slot;
+    this.socket = socket;
+    this.attempts = attempts;
+    this.connectTime = connectTime;
+  }
+
+  release(): void {
+    const slot = this.#slot;
+    if (!slot) return;
+    this.#slot = undefined;
+    this.server.sockets.delete(this.socket);
+    this.server.bytesIn += this.socket.bytesWritten;
+    this.server.bytesOut += this.socket.bytesRead;
+    slot.release();
   }
 }

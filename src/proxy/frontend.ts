@@ -5,9 +5,10 @@ import type { FrontendConfig, ListenAddress } from "../config/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
+import { AcceptedClient } from "./accepted_client.ts";
 import type { Backend, ClientInfo } from "./backend.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
-import type { SessionHandler } from "./session.ts";
+import type { SessionContext, SessionHandler } from "./session.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** The process-wide connection budget (global.maxconn), shared by every frontend. */
@@ -28,6 +29,7 @@ export class GlobalLimit {
 }
 
 const unmap = (ip: string | undefined): string => (ip?.startsWith("::ffff:") ? ip.slice(7) : (ip ?? ""));
+const ignore = () => {};
 
 /**
  * Node cannot stop accept()ing without closing the listener, so "stop accepting" over maxconn is
@@ -50,6 +52,14 @@ export class Frontend {
   #log: Logger;
   #stopping = new AbortController();
   #drained: (() => void)[] = [];
+  /** Ends a session: one function for every session of the frontend (SessionHandler.run's done). */
+  readonly #ended = (socket: Socket): void => {
+    if (!this.sockets.delete(socket)) return;
+    this.active--;
+    this.#limit.active--;
+    this.#limit.wake();
+    if (this.active === 0 && this.#held.length === 0) for (const r of this.#drained.splice(0)) r();
+  };
 
   constructor(config: FrontendConfig, deps: { backends: ReadonlyMap<string, Backend>; handler: SessionHandler; limit: GlobalLimit; clock: Clock; bus: EventBus; log: Logger }) {
     this.config = config;
@@ -77,7 +87,7 @@ export class Frontend {
 
   /** Takes an accepted (paused) socket from a listener. */
   accept(socket: Socket, bind: ListenAddress): void {
-    socket.on("error", () => {});
+    socket.on("error", ignore);
     if (this.#full || this.#held.length > 0) {
       const w = this.#held.push({ socket, bind }, this.#clock.now());
       socket.once("close", () => this.#held.cancel(w));
@@ -122,27 +132,38 @@ export class Frontend {
     this.total++;
     this.#limit.active++;
     this.sockets.add(socket);
-    void this.#run(socket, bind).finally(() => {
-      this.sockets.delete(socket);
-      this.active--;
-      this.#limit.active--;
-      this.#limit.wake();
-      if (this.active === 0 && this.#held.length === 0) for (const r of this.#drained.splice(0)) r();
-    });
+    const run = this.handler.run;
+    if (run && !bind.acceptProxy) {
+      // Hot path: no promise, addresses read from the socket only if the session needs them.
+      try {
+        run(this.#context(socket, new AcceptedClient(socket, this.name)), this.#ended);
+      } catch (err) {
+        this.#failed(socket, err);
+      }
+      return;
+    }
+    void this.#run(socket, bind).then(() => this.#ended(socket));
+  }
+
+  #context(socket: Socket, client: ClientInfo): SessionContext {
+    return { socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal };
+  }
+
+  #failed(socket: Socket, err: unknown): void {
+    this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
+    socket.destroy();
+    this.#ended(socket);
   }
 
   async #run(socket: Socket, bind: ListenAddress): Promise<void> {
     try {
-      let client: ClientInfo | undefined = {
-        srcAddress: unmap(socket.remoteAddress),
-        srcPort: socket.remotePort ?? 0,
-        dstAddress: unmap(socket.localAddress),
-        dstPort: socket.localPort ?? 0,
-        frontend: this.name,
-      };
+      let client: ClientInfo | undefined = new AcceptedClient(socket, this.name).snapshot();
       if (bind.acceptProxy) client = await this.#readProxyHeader(socket, client);
       if (!client) return;
-      await this.handler({ socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal });
+      const ctx = this.#context(socket, client);
+      const run = this.handler.run;
+      if (run) await new Promise<void>((resolve) => run(ctx, () => resolve()));
+      else await this.handler(ctx);
     } catch (err) {
       this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
       socket.destroy();

@@ -30,6 +30,13 @@ export interface SessionContext {
 export type SessionHandler = ((ctx: SessionContext) => Promise<void>) & {
   /** The handler reads the client socket through its ChunkReader (chunk_reader.ts) when it has one. */
   readsChunks?: boolean;
+  /**
+   * The same session without a promise, for the frontend's hot path: calls `done(ctx.socket)`
+   * exactly once when the session is over. Its ctx.client reads the socket's addresses on first
+   * use (getpeername/getsockname only when something needs them), so read them while the socket
+   * is open.
+   */
+  run?: (ctx: SessionContext, done: (socket: Socket) => void) => void;
 };
 
 /** Session handlers by frontend mode. */

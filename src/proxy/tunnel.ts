@@ -10,6 +10,9 @@ export interface TunnelResult {
   bytesToClient: number;
 }
 
+const kTunnel = Symbol("tandem.tunnel");
+type TunnelSocket = Socket & { [kTunnel]?: Tunnel };
+
 /**
  * Pipes client ⇄ server until both directions are finished. A FIN from one side is passed on as
  * a FIN (socket.end) while the other direction keeps flowing — both sockets must be created with
@@ -21,73 +24,169 @@ export interface TunnelResult {
  * Used by tcp mode for the whole connection and by http mode for Upgrade/CONNECT tunnels.
  */
 export function tunnel(client: Socket, server: Socket, timeouts: { client: number; server: number }): { done: Promise<TunnelResult>; kill: () => void } {
-  let reason: TunnelResult["reason"] | undefined;
-  let kill = () => {};
+  let t!: Tunnel;
   const done = new Promise<TunnelResult>((resolve) => {
-    let closed = 0;
-    const finish = (r: TunnelResult["reason"]) => {
-      reason ??= r;
-      client.destroy();
-      server.destroy();
-    };
-    kill = () => finish("killed");
-    const onClose = () => {
-      if (++closed < 2) return;
-      client.setTimeout(0);
-      server.setTimeout(0);
-      resolve({ reason: reason ?? "done", bytesToServer: server.bytesWritten, bytesToClient: client.bytesWritten });
-    };
-    client.on("close", (hadError) => {
-      if (hadError || !client.readableEnded) finish("client_error");
-      else if (!server.destroyed && server.writableFinished && server.readableEnded) finish("done");
-      onClose();
-    });
-    server.on("close", (hadError) => {
-      if (hadError || !server.readableEnded) finish("server_error");
-      else if (!client.destroyed && client.writableFinished && client.readableEnded) finish("done");
-      onClose();
-    });
-    client.on("error", () => finish("client_error"));
-    server.on("error", () => finish("server_error"));
-    if (timeouts.client > 0) client.setTimeout(timeouts.client, () => finish("client_timeout"));
-    if (timeouts.server > 0) server.setTimeout(timeouts.server, () => finish("server_timeout"));
-    forward(client, server, () => finish("done"));
-    forward(server, client, () => finish("done"));
+    t = new Tunnel(client, server, timeouts, resolve);
   });
-  return { done, kill: () => kill() };
+  return { done, kill: () => t.kill() };
+}
+
+/**
+ * The tunnel itself, for callers that want a callback instead of a promise (tcp sessions). Its
+ * socket listeners are shared functions that find the tunnel on the socket: a tunnel costs one
+ * object, not a dozen closures.
+ */
+export class Tunnel {
+  readonly client: Socket;
+  readonly server: Socket;
+  reason: TunnelResult["reason"] | undefined = undefined;
+  #closed = 0;
+  #onDone: (result: TunnelResult) => void;
+
+  /** Starts tunnelling at once; the client socket's 'timeout' is set to timeouts.client here. */
+  constructor(client: Socket, server: Socket, timeouts: { client: number; server: number }, onDone: (result: TunnelResult) => void) {
+    this.client = client;
+    this.server = server;
+    this.#onDone = onDone;
+    (client as TunnelSocket)[kTunnel] = this;
+    (server as TunnelSocket)[kTunnel] = this;
+    client.on("close", onClientClose);
+    server.on("close", onServerClose);
+    client.on("error", onClientError);
+    server.on("error", onServerError);
+    if (timeouts.client > 0) {
+      // Already running with this duration (a tcp session sets it at accept): keep that timer.
+      if ((client as Socket & { timeout?: number }).timeout !== timeouts.client) client.setTimeout(timeouts.client);
+      client.on("timeout", onClientTimeout);
+    }
+    if (timeouts.server > 0) {
+      server.setTimeout(timeouts.server);
+      server.on("timeout", onServerTimeout);
+    }
+    forward(client, server, this);
+    forward(server, client, this);
+  }
+
+  /** Closes both sockets now. */
+  kill(): void {
+    this.finish("killed");
+  }
+
+  finish(reason: TunnelResult["reason"]): void {
+    this.reason ??= reason;
+    this.client.destroy();
+    this.server.destroy();
+  }
+
+  closed(): void {
+    if (++this.#closed < 2) return;
+    this.#onDone({ reason: this.reason ?? "done", bytesToServer: this.server.bytesWritten, bytesToClient: this.client.bytesWritten });
+  }
+
+  /**
+   * src sent its FIN. When the other direction is finished too and nothing is left to write, both
+   * close at once (one close(2) each instead of a shutdown(2) and a wait for the peer's close);
+   * else the FIN goes on to dst. Decided after the current loop turn's I/O (endsLater), so that
+   * both FINs of a connection closing on both sides at once are seen first.
+   */
+  ended(src: Socket, dst: Socket): void {
+    // src may have closed meanwhile (its FIN, our end(): net destroys it); dst still needs the FIN.
+    if (dst.destroyed) return;
+    if (dst.readableEnded && src.writableLength === 0 && dst.writableLength === 0) this.finish("done");
+    else if (!dst.writableEnded) dst.end();
+  }
+}
+
+function tunnelOf(socket: Socket): Tunnel | undefined {
+  return (socket as TunnelSocket)[kTunnel];
+}
+
+function onClientClose(this: Socket, hadError: boolean): void {
+  const t = tunnelOf(this)!;
+  if (hadError || !this.readableEnded) t.finish("client_error");
+  else if (!t.server.destroyed && t.server.writableFinished && t.server.readableEnded) t.finish("done");
+  t.closed();
+}
+
+function onServerClose(this: Socket, hadError: boolean): void {
+  const t = tunnelOf(this)!;
+  if (hadError || !this.readableEnded) t.finish("server_error");
+  else if (!t.client.destroyed && t.client.writableFinished && t.client.readableEnded) t.finish("done");
+  t.closed();
+}
+
+function onClientError(this: Socket): void {
+  tunnelOf(this)!.finish("client_error");
+}
+
+function onServerError(this: Socket): void {
+  tunnelOf(this)!.finish("server_error");
+}
+
+function onClientTimeout(this: Socket): void {
+  tunnelOf(this)!.finish("client_timeout");
+}
+
+function onServerTimeout(this: Socket): void {
+  tunnelOf(this)!.finish("server_timeout");
+}
+
+/** 'end' of either socket: decided once this loop turn's reads are done. */
+function onEnd(this: Socket): void {
+  const t = tunnelOf(this);
+  if (!t) return;
+  if (endsQueued.length === 0) setImmediate(endsLater);
+  endsQueued.push(this);
+}
+
+const endsQueued: Socket[] = [];
+
+function endsLater(): void {
+  const queued = endsQueued.splice(0);
+  for (const src of queued) {
+    const t = tunnelOf(src)!;
+    t.ended(src, src === t.client ? t.server : t.client);
+  }
+}
+
+function onDrainResume(this: Socket): void {
+  const t = tunnelOf(this)!;
+  (this === t.client ? t.server : t.client).resume();
 }
 
 /**
  * One direction: src's bytes to dst with backpressure (stop reading src while dst's buffer is
- * over its high-water mark), then src's FIN as dst.end(). When the other direction has already
- * finished, nothing is left to wait for: `bothDone` closes both at once (one close(2) each
- * instead of a shutdown(2) and a wait for the peer's close).
+ * over its high-water mark), then src's FIN (see Tunnel.ended).
  */
-function forward(src: Socket, dst: Socket, bothDone: () => void): void {
-  const onEnd = () => {
-    if (dst.readableEnded && src.writableFinished && dst.writableLength === 0) bothDone();
-    else dst.end();
-  };
+function forward(src: Socket, dst: Socket, t: Tunnel): void {
   const reader = readerOf(src);
   // Bytes read while the server was being chosen and connected go first.
-  if (reader) for (const chunk of reader.takePending()) dst.write(chunk);
+  if (reader && reader.pendingBytes > 0) for (const chunk of reader.takePending()) dst.write(chunk);
   if (src.readableEnded) {
-    onEnd();
+    t.ended(src, dst);
     return;
   }
-  src.once("end", onEnd);
-  let onDrain: (() => void) | undefined;
-  const push = (chunk: Buffer): boolean => {
-    if (dst.write(chunk)) return true;
-    onDrain ??= () => src.resume();
-    dst.once("drain", onDrain);
-    return false;
-  };
-  if (reader) reader.onChunk = push;
+  src.on("end", onEnd);
+  if (reader) reader.onChunk = dst === t.server ? (chunk) => pushToServer(t, chunk) : (chunk) => pushToClient(t, chunk);
   else {
     src.on("data", (chunk: Buffer) => {
-      if (!push(chunk)) src.pause();
+      if (!push(src, dst, chunk)) src.pause();
     });
   }
   src.resume();
+}
+
+function pushToServer(t: Tunnel, chunk: Buffer): boolean {
+  return push(t.client, t.server, chunk);
+}
+
+function pushToClient(t: Tunnel, chunk: Buffer): boolean {
+  return push(t.server, t.client, chunk);
+}
+
+function push(src: Socket, dst: Socket, chunk: Buffer): boolean {
+  if (dst.write(chunk)) return true;
+  // Reading src stops until dst drains (so at most one of these is pending).
+  dst.once("drain", onDrainResume);
+  return false;
 }

@@ -28,7 +28,9 @@ describe("listener", () => {
     const l = listener(await freePort(), (s) => accepted.push(s));
     await l.bind();
     assert.equal(l.bound, true);
-    assert.ok(l.acceptors > 1, `acceptors: ${l.acceptors}`);
+    // Deno: one socket (its node:net has no accept hook or SO_REUSEPORT to rely on).
+    if ("deno" in process.versions) assert.equal(l.acceptors, 1);
+    else assert.ok(l.acceptors > 1, `acceptors: ${l.acceptors}`);
     const clients = Array.from({ length: 200 }, () => connect({ host: "127.0.0.1", port: l.port }));
     cleanups.push(() => clients.forEach((c) => c.destroy()));
     await waitFor(() => accepted.length === 200, 5000, "200 accepted connections");
