@@ -2,6 +2,12 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { systemClock } from "../../src/core/clock.ts";
+import { EventBus } from "../../src/core/events.ts";
+import { nullLogger } from "../../src/core/log.ts";
+import { Backend } from "../../src/proxy/backend.ts";
+import type { BackendConnection } from "../../src/proxy/backend.ts";
+import type { ProxyError } from "../../src/proxy/errors.ts";
 import { backend, config, freePort, frontend, namedServer, openClient, server, sleep, startProxy, tcpCheck, waitFor, whoAnswers } from "./fixtures.ts";
 import type { Harness, NamedServer } from "./fixtures.ts";
 
@@ -169,5 +175,59 @@ describe("backend over loopback", () => {
     await checkTarget.close();
     await waitFor(() => h.ctx.services.proxy!.serverState("sd", "A") === "down", 2000, "A down");
     await c.closed;
+  });
+});
+
+describe("Backend.open (callback acquire)", () => {
+  const client = { srcAddress: "127.0.0.1", srcPort: 1, dstAddress: "127.0.0.1", dstPort: 1, frontend: "fe" };
+  const open = (b: Backend) => {
+    let calls = 0;
+    let handle!: { cancel(): void };
+    const result = new Promise<{ err?: ProxyError; conn?: BackendConnection }>((resolve) => {
+      handle = b.open(client, undefined, {
+        opened(err, conn) {
+          calls++;
+          resolve({ err, conn });
+        },
+      });
+    });
+    return { result, cancel: () => handle.cancel(), calls: () => calls };
+  };
+
+  it("connects on a free slot, queues on a full one, and a cancelled waiter leaves the queue", async () => {
+    const [a] = await servers("A");
+    const b = new Backend(backend("o", [server("A", a.port, { maxconn: 1 })]), { clock: systemClock, bus: new EventBus(), log: nullLogger });
+    const first = open(b);
+    const { conn } = await first.result;
+    assert.ok(conn, "first connection");
+    assert.equal(conn.server.name, "A");
+    assert.equal(conn.attempts, 1);
+    const queued = open(b);
+    await sleep(30);
+    assert.equal(queued.calls(), 0, "waiting for the slot");
+    queued.cancel();
+    assert.equal((await queued.result).err?.code, "E_ABORTED");
+    const next = open(b);
+    conn.socket.destroy();
+    conn.release();
+    conn.release(); // once only
+    const second = await next.result;
+    assert.ok(second.conn, "the slot went to the next waiter, not the cancelled one");
+    assert.equal(b.active, 1);
+    second.conn.socket.destroy();
+    second.conn.release();
+    assert.equal(b.active, 0);
+    assert.equal(first.calls() + queued.calls() + next.calls(), 3);
+  });
+
+  it("retries a refused server, then reports E_CONNECT once", async () => {
+    const port = await freePort();
+    const b = new Backend(backend("r", [server("X", port)], { retries: 2 }), { clock: systemClock, bus: new EventBus(), log: nullLogger });
+    const o = open(b);
+    const { err } = await o.result;
+    assert.equal(err?.code, "E_CONNECT");
+    assert.equal(b.servers.get("X")!.connectErrors, 3);
+    assert.equal(b.active, 0);
+    assert.equal(o.calls(), 1);
   });
 });
