@@ -22,7 +22,7 @@ function dialed(srv: Server, port: number, timeout: number, giveUp = false): Pro
     const socket = dial(srv, port, client, timeout, undefined, {
       dialed(err, s) {
         calls++;
-        cleanups.push(() => s.destroy());
+        cleanups.push(() => void s.destroy());
         setTimeout(() => resolve({ err, socket: s, calls }), 50);
       },
     });
@@ -33,7 +33,7 @@ function dialed(srv: Server, port: number, timeout: number, giveUp = false): Pro
 describe("dial", () => {
   it("connects, writes the PROXY header first, and clears the connect timer", async () => {
     const got: Buffer[] = [];
-    const s = await namedServer("d", 0, "127.0.0.1", (sock) => sock.on("data", (d) => got.push(d)));
+    const s = await namedServer("d", 0, "127.0.0.1", (sock) => sock.on("data", (d: Buffer) => got.push(d)));
     cleanups.push(() => s.close());
     const r = await dialed(new Server(server("d", s.port, { sendProxy: "v1" }), { up: true, health: 1 }), s.port, 100);
     assert.equal(r.err, undefined);
