@@ -39,6 +39,8 @@ export class HttpMessage {
   rawStart = 0;
   /** Fields were added, removed or changed, or a line was not canonical: raw alone will not do. */
   edited = false;
+  /** As parsed, every line of raw was canonical (CRLF, `name: value`). */
+  rawTidy = false;
   /** Start-line values as received, to notice rules that change them. */
   rawMethod = "";
   rawPath = "";
@@ -193,12 +195,13 @@ export class HttpMessage {
     if (startLine === undefined && !this.edited) {
       if (tail === undefined) return raw;
       // The body right behind the head in the same chunk: one view over both.
-      if (tail.buffer === raw.buffer && tail.byteOffset === raw.byteOffset + raw.length) return Buffer.from(raw.buffer, raw.byteOffset, raw.length + tail.length);
+      if (follows(raw, tail)) return Buffer.from(raw.buffer, raw.byteOffset, raw.length + tail.length);
       return Buffer.concat([raw, tail]);
     }
     const n = this.names;
     const v = this.values;
     const spans = this.spans;
+    if (startLine === undefined && this.rawTidy && (tail === undefined || follows(raw, tail)) && !spans.includes(-1)) return this.#compact(raw, tail);
     let size = (startLine === undefined ? this.rawStart : startLine.length) + 2 + (tail === undefined ? 0 : tail.length);
     for (let i = 0; i < n.length; i++) size += n[i].length + v[i].length + 4;
     const out = Buffer.allocUnsafe(size);
@@ -220,6 +223,36 @@ export class HttpMessage {
     if (tail !== undefined) tail.copy(out, w + 2);
     return out;
   }
+
+  /**
+   * Lines were only removed (the hop-by-hop fields of a response, typically): the kept ones are
+   * moved up to the end of raw in place, closing the gaps, so no new buffer is needed. raw is used
+   * up by that; later calls serialize the fields instead.
+   */
+  #compact(raw: Buffer, tail: Buffer | undefined): Buffer {
+    const n = this.names;
+    const v = this.values;
+    const spans = this.spans;
+    let w = raw.length - 2; // the final CRLF stays where it is
+    for (let i = n.length - 1; i >= 0;) {
+      // A run of kept lines that are adjacent in raw moves as one.
+      let s = spans[i];
+      const e = s + n[i].length + v[i].length + 4;
+      for (i--; i >= 0 && spans[i] + n[i].length + v[i].length + 4 === s; i--) s = spans[i];
+      w -= e - s;
+      if (s !== w) raw.copyWithin(w, s, e);
+    }
+    w -= this.rawStart;
+    if (w !== 0) raw.copyWithin(w, 0, this.rawStart);
+    this.raw = undefined;
+    this.rawStart = 0;
+    return Buffer.from(raw.buffer, raw.byteOffset + w, raw.length - w + (tail === undefined ? 0 : tail.length));
+  }
+}
+
+/** tail starts right where head ends, in the same memory. */
+function follows(head: Buffer, tail: Buffer): boolean {
+  return tail.buffer === head.buffer && tail.byteOffset === head.byteOffset + head.length;
 }
 
 /** Methods whose retry cannot change server state (RFC 9110 §9.2.2). */

@@ -84,7 +84,7 @@ const MAX_LEADING_EMPTY = 4;
 
 /**
  * Accumulates bytes until a whole head (up to the empty line) is there, then parses it.
- * push() scans only the new bytes for line ends (memchr via indexOf), checks the limits on the way,
+ * push() scans only the new bytes for line ends, checks the limits on the way,
  * and copies nothing while the head sits in one chunk. After a head is returned, `rest` holds the
  * bytes that followed it (body or the next pipelined message), or undefined.
  */
@@ -131,7 +131,7 @@ export class HeadParser {
     this.#total += chunk.length;
     let from = 0;
     for (;;) {
-      const i = chunk.indexOf(LF, from);
+      const i = nextLF(chunk, from);
       if (i < 0) break;
       const p = base + i;
       const len = p - this.#lineStart;
@@ -202,18 +202,33 @@ export class HeadParser {
 }
 
 /**
- * End of the line starting at pos (index of its CRLF or bare LF, RFC 9112 §2.2) and start of the
- * next one. A CR anywhere else is caught by the byte tables of whoever reads the line.
+ * Index of the next LF in b from `from`, or -1. Head lines are short: a plain loop over the first
+ * bytes costs less than a call into native code; a long run without LF goes to indexOf (memchr).
  */
-function lineEnd(b: Buffer, pos: number): { end: number; next: number } {
-  const lf = b.indexOf(LF, pos);
-  const end = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
-  return { end, next: lf + 1 };
+function nextLF(b: Buffer, from: number): number {
+  const stop = Math.min(b.length, from + 256);
+  for (let i = from; i < stop; i++) if (b[i] === LF) return i;
+  return stop < b.length ? b.indexOf(LF, stop) : -1;
+}
+
+/**
+ * The line starting at pos in a complete head (its text `t`, the same bytes as b): `lineEndAt` is
+ * the index of its CRLF or bare LF (RFC 9112 §2.2), the return value the start of the next line.
+ * A CR anywhere else is caught by the byte tables of whoever reads the line.
+ */
+let lineEndAt = 0;
+function nextLine(t: string, b: Buffer, pos: number): number {
+  const lf = t.indexOf("\n", pos);
+  lineEndAt = lf > pos && b[lf - 1] === CR ? lf - 1 : lf;
+  return lf + 1;
 }
 
 /** Parses "HTTP/1.x" at pos; returns the minor version. */
 function version(b: Buffer, pos: number, end: number, status: number): number {
-  if (end - pos !== 8 || b.toString("latin1", pos, pos + 5) !== "HTTP/" || b[pos + 6] !== 46) throw new HttpParseError(status, "malformed HTTP version");
+  // "HTTP/" and the "." of "1.x"
+  if (end - pos !== 8 || b[pos] !== 72 || b[pos + 1] !== 84 || b[pos + 2] !== 84 || b[pos + 3] !== 80 || b[pos + 4] !== 47 || b[pos + 6] !== 46) {
+    throw new HttpParseError(status, "malformed HTTP version");
+  }
   const major = b[pos + 5] - 48;
   const minor = b[pos + 7] - 48;
   if (major < 0 || major > 9 || minor < 0 || minor > 9) throw new HttpParseError(status, "malformed HTTP version");
@@ -225,9 +240,10 @@ function version(b: Buffer, pos: number, end: number, status: number): number {
  * Parses the header lines from pos up to the empty line into m; returns nothing, throws on error.
  * Records where each canonical line (`name: value` CRLF) sits, so it can be forwarded as it is.
  */
-function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
+function fields(t: string, b: Buffer, pos: number, m: HttpMessage, status: number): void {
   for (;;) {
-    const { end, next } = lineEnd(b, pos);
+    const next = nextLine(t, b, pos);
+    const end = lineEndAt;
     if (end === pos) {
       if (next !== end + 2) m.edited = true; // bare LF ends the head: write CRLF instead
       return;
@@ -243,7 +259,7 @@ function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
     }
     if (i === pos) throw new HttpParseError(status, "empty header name");
     const known = knownName(b, pos, i);
-    const name = known !== undefined ? known.name : b.toString("latin1", pos, i);
+    const name = known !== undefined ? known.name : t.slice(pos, i);
     let vs = i + 1;
     while (vs < end && (b[vs] === SP || b[vs] === HTAB)) vs++;
     let ve = end;
@@ -253,7 +269,7 @@ function fields(b: Buffer, pos: number, m: HttpMessage, status: number): void {
     }
     m.names.push(name);
     m.lower.push(known !== undefined ? known.lower : name.toLowerCase());
-    m.values.push(b.toString("latin1", vs, ve));
+    m.values.push(t.slice(vs, ve));
     if (vs === i + 2 && b[i + 1] === SP && ve === end && next === end + 2) m.spans.push(pos);
     else {
       m.spans.push(-1);
@@ -379,18 +395,21 @@ function normAuthority(a: string, scheme: string): string {
 /** Parses a complete request head (ending with the empty line). RFC 9112 §3. */
 export function parseRequest(b: Buffer): HttpMessage {
   const m = new HttpMessage();
-  const { end, next } = lineEnd(b, 0);
+  const t = b.toString("latin1"); // one decode; names, values and the target are slices of it
+  const next = nextLine(t, b, 0);
+  const end = lineEndAt;
   let i = 0;
   while (i < end && TCHAR[b[i]] === 1) i++;
   if (i === 0 || b[i] !== SP) throw new HttpParseError(400, "invalid method");
-  m.method = b.toString("latin1", 0, i);
+  m.method = t.slice(0, i);
   const ts = ++i;
   while (i < end && TARGET[b[i]] === 1) i++;
   if (i === ts || b[i] !== SP) throw new HttpParseError(400, i < end && b[i] !== SP ? `invalid byte 0x${b[i].toString(16).padStart(2, "0")} in the request target` : "invalid request target");
-  const target = b.toString("latin1", ts, i);
+  const target = t.slice(ts, i);
   m.minor = version(b, i + 1, end, 400);
   m.raw = b;
-  fields(b, next, m, 400);
+  fields(t, b, next, m, 400);
+  m.rawTidy = !m.edited;
   semantics(m, 400);
 
   const hi = m.indexOf("host");
@@ -444,7 +463,9 @@ export function parseRequest(b: Buffer): HttpMessage {
 /** Parses a complete response head. RFC 9112 §4. */
 export function parseResponse(b: Buffer): HttpMessage {
   const m = new HttpMessage();
-  const { end, next } = lineEnd(b, 0);
+  const t = b.toString("latin1");
+  const next = nextLine(t, b, 0);
+  const end = lineEndAt;
   m.minor = version(b, 0, Math.min(8, end), 502);
   if (end < 12 || b[8] !== SP) throw new HttpParseError(502, "malformed status line");
   const d0 = b[9] - 48;
@@ -455,14 +476,15 @@ export function parseResponse(b: Buffer): HttpMessage {
   if (end > 12) {
     if (b[12] !== SP) throw new HttpParseError(502, "malformed status line");
     for (let k = 13; k < end; k++) if (VALUE[b[k]] !== 1) throw new HttpParseError(502, "invalid byte in the reason phrase");
-    m.reason = b.toString("latin1", 13, end);
+    m.reason = t.slice(13, end);
   }
   m.raw = b;
   // "HTTP/1.1 200" without the SP before an empty reason is rewritten with it, as before.
   if (b[7] === 49 && end > 12 && next === end + 2) m.rawStart = next;
   m.rawStatus = m.status;
   m.rawReason = m.reason;
-  fields(b, next, m, 502);
+  fields(t, b, next, m, 502);
+  m.rawTidy = !m.edited;
   semantics(m, 502);
   return m;
 }
