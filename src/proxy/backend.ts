@@ -447,14 +447,17 @@ export class Backend {
     this.#bus.emit("server.state", { proxy: this.name, server: s.name, state, previous: before, reason });
   }
 
+  /** Whether an active (non-backup) server is usable; kept by #refresh, which every state change runs. */
+  #usableActive = false;
+
   #hasUsableActive(): boolean {
-    for (const s of this.servers.values()) if (s.usable && !s.config.backup) return true;
-    return false;
+    return this.#usableActive;
   }
 
   /** Rebuilds balancer candidate sets and serves queues that a state change may unblock. */
   #refresh(): void {
     const all = [...this.servers.values()].filter((s) => s.usable);
+    this.#usableActive = all.some((s) => !s.config.backup);
     this.#active.update(all.filter((s) => !s.config.backup));
     this.#backup.update(all.filter((s) => s.config.backup));
     const has = all.length > 0;
@@ -537,6 +540,7 @@ export class Backend {
 
   /** Gives a server's free slots to the oldest waiter of its own queue or the backend queue. */
   #dequeue(server: Server): void {
+    if (server.queue.length === 0 && this.#queue.length === 0) return; // nobody waits: the usual case
     if (this.servers.get(server.name) !== server) return;
     while (!server.full && !server.maint && (server.up || this.config.persist)) {
       if (this.config.maxconn !== undefined && this.config.maxconn > 0 && this.active >= this.config.maxconn) return;

@@ -281,8 +281,8 @@ class HttpSession implements ServerConnOwner {
   #head(c: Buffer): Buffer | undefined {
     if (this.#state === C_WAIT) {
       this.#state = C_HEAD;
-      const now = this.ctx.clock.now();
       if (!this.#first) {
+        const now = this.ctx.clock.now();
         this.#tStart = now;
         this.#arm(now + this.#requestTimeout());
       }
@@ -330,11 +330,11 @@ class HttpSession implements ServerConnOwner {
 
   /** A complete request head: checks, routing, header rewriting, then dispatch. */
   #begin(req: HttpMessage): void {
-    const now = this.ctx.clock.now();
     const f = this.ctx.frontend;
     this.#first = false;
     this.#deadline = Infinity;
-    this.#tHead = now;
+    // Phase timers only feed the access log: no clock reads per request without one.
+    this.#tHead = this.fe.access !== undefined ? this.ctx.clock.now() : this.#tStart;
     this.#req = req;
     this.#resetExchange();
     this.#reqBody.reset(requestBodyMode(req), req.contentLength);
@@ -529,7 +529,7 @@ class HttpSession implements ServerConnOwner {
       s.uncork();
       this.#early = [];
     }
-    this.#tSent = this.ctx.clock.now();
+    if (this.fe.access !== undefined) this.#tSent = this.ctx.clock.now();
     if (this.#state === C_BODY) {
       this.#heldBytes = 0;
       this.#resumeClient();
@@ -578,7 +578,7 @@ class HttpSession implements ServerConnOwner {
     const req = this.#req!;
     const f = this.ctx.frontend;
     const src = this.ctx.client.srcAddress;
-    this.#tr = this.ctx.clock.now() - this.#tSent;
+    if (this.fe.access !== undefined) this.#tr = this.ctx.clock.now() - this.#tSent;
     this.#resMode = responseBodyMode(res, req.method);
     this.#resBody.reset(this.#resMode, res.contentLength);
     this.#serverKeep = !res.connClose && (res.minor === 1 || res.connKeepAlive) && this.#resMode !== "close";
