@@ -122,10 +122,13 @@ export class HttpMessage {
     }
     const removed = l.length - w;
     if (removed === 0) return 0;
-    this.names.length = w;
-    l.length = w;
-    this.values.length = w;
-    this.spans.length = w;
+    for (let k = 0; k < removed; k++) {
+      // pop() rather than setting length, which is a runtime call
+      this.names.pop();
+      l.pop();
+      this.values.pop();
+      this.spans.pop();
+    }
     this.edited = true;
     return removed;
   }

@@ -114,7 +114,8 @@ export class HeadParser {
 
   /** Forgets any partial head. */
   reset(): void {
-    this.#chunks.length = 0;
+    const chunks = this.#chunks;
+    while (chunks.length !== 0) chunks.pop(); // cheaper than setting length (a runtime call)
     this.#total = this.#start = this.#lineStart = this.#lines = this.#skipped = 0;
     this.#lastByte = -1;
     this.rest = undefined;
@@ -178,7 +179,7 @@ export class HeadParser {
     let first = 0;
     while (off + this.#chunks[first].length <= this.#start) off += this.#chunks[first++].length;
     const c = this.#chunks[first];
-    if (end - off <= c.length) return c.subarray(this.#start - off, end - off);
+    if (end - off <= c.length) return this.#start === off && end - off === c.length ? c : c.subarray(this.#start - off, end - off);
     const out = Buffer.allocUnsafe(size);
     let w = 0;
     for (let k = first, o = off; w < size; o += this.#chunks[k].length, k++) {

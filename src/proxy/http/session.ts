@@ -110,6 +110,8 @@ class HttpSession implements ServerConnOwner {
   #serverKeep = false;
   #dechunk = false;
   #serverPaused = false;
+  /** The client socket's `timeout client` is armed (see #syncClientTimeout). */
+  #clientTimed = false;
   #responseStarted = false;
   #status = 0;
   #bytesOut = 0;
@@ -137,6 +139,7 @@ class HttpSession implements ServerConnOwner {
     if (this.#serverPaused && this.#conn) {
       this.#serverPaused = false;
       this.#conn.socket.resume();
+      this.#syncClientTimeout();
     }
   };
   #onTimeout = () => this.#clientTimeout();
@@ -189,7 +192,6 @@ class HttpSession implements ServerConnOwner {
     s.on("close", this.#onClose);
     s.on("drain", this.#onDrain);
     s.on("timeout", this.#onTimeout);
-    s.setTimeout(this.ctx.frontend.timeouts.client);
     const stopping = this.ctx.stopping;
     if (stopping !== undefined && !stopping.aborted) HttpSession.#stopSet(stopping).add(this);
     this.#tStart = this.ctx.clock.now();
@@ -275,7 +277,21 @@ class HttpSession implements ServerConnOwner {
     if (!this.#serverPaused && this.#conn) {
       this.#serverPaused = true;
       this.#conn.socket.pause();
+      this.#syncClientTimeout();
     }
+  }
+
+  /**
+   * `timeout client` is armed only while tandem waits on the client: for the rest of a request
+   * body, or for the client to read what it was sent (server paused). Before a head the session
+   * timer counts, while the server works its own timeout does; and a socket without a timeout
+   * costs no timer refresh per read and write.
+   */
+  #syncClientTimeout(): void {
+    const want = this.#state === C_BODY || this.#serverPaused;
+    if (want === this.#clientTimed) return;
+    this.#clientTimed = want;
+    this.socket.setTimeout(want ? this.ctx.frontend.timeouts.client : 0);
   }
 
   #head(c: Buffer): Buffer | undefined {
@@ -324,6 +340,7 @@ class HttpSession implements ServerConnOwner {
     if (this.#reqBody.done) {
       this.#reqDone = true;
       this.#state = C_SENT;
+      this.#syncClientTimeout();
     }
     return end < c.length ? c.subarray(end) : undefined;
   }
@@ -340,6 +357,7 @@ class HttpSession implements ServerConnOwner {
     this.#reqBody.reset(requestBodyMode(req), req.contentLength);
     this.#reqDone = this.#reqBody.done;
     this.#state = this.#reqDone ? C_SENT : C_BODY;
+    this.#syncClientTimeout();
     this.#keepClient = !req.connClose && !this.#clientEnded && (req.minor === 1 || req.connKeepAlive) && !this.ctx.stopping?.aborted;
     this.#upgrade = req.connUpgrade && req.upgrade !== "";
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
@@ -743,6 +761,7 @@ class HttpSession implements ServerConnOwner {
       } else conn.destroy();
     }
     this.#serverPaused = false;
+    this.#syncClientTimeout();
     this.#releaseSlot();
     this.#servedBefore = true;
     this.#log();
