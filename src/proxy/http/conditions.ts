@@ -12,6 +12,8 @@ export type Predicate = (req: HttpMessage, src: string) => boolean;
 /** Compiles ACLs by name, once, and detects ACLs that refer to themselves. */
 export class ConditionCompiler {
   readonly acls: Readonly<Record<string, Condition>>;
+  /** A compiled condition tests the client address (so the session must look it up). */
+  usesSrc = false;
   #compiled = new Map<string, Predicate>();
   #compiling = new Set<string>();
 
@@ -47,7 +49,10 @@ export class ConditionCompiler {
       const set = new Set(c.method.map((m) => m.toUpperCase()));
       return (r) => set.has(r.method);
     }
-    if ("src" in c) return srcTest(c.src);
+    if ("src" in c) {
+      this.usesSrc = true;
+      return srcTest(c.src);
+    }
     return queryTest(c.query, c.exists, c.equals);
   }
 

@@ -14,10 +14,12 @@ export interface CompiledFrontend {
   requestRules: Rule[];
   responseRules: Rule[];
   routes: { backend: string; when: Predicate; label: string }[];
+  /** Some rule or route tests the client address: without, a request needs no getpeername(2). */
+  usesSrc: boolean;
 }
 
 const frontends = new WeakMap<FrontendConfig, CompiledFrontend>();
-const backends = new WeakMap<BackendConfig, Rule[]>();
+const backends = new WeakMap<BackendConfig, Rule[] & { usesSrc?: boolean }>();
 
 /** Compiles (once per config object) a frontend. Throws TandemError E_CONFIG on invalid rules. */
 export function compileFrontend(f: FrontendConfig): CompiledFrontend {
@@ -30,16 +32,19 @@ export function compileFrontend(f: FrontendConfig): CompiledFrontend {
     requestRules: compileRequestRules(f.httpRequest, conditions, owner),
     responseRules: compileResponseRules(f.httpResponse, conditions, owner),
     routes: f.useBackend.map((u) => ({ backend: u.backend, when: conditions.compile(u.if), label: `use_backend ${u.backend} if ${describeCondition(u.if)}` })),
+    usesSrc: false,
   };
+  c.usesSrc = conditions.usesSrc;
   frontends.set(f, c);
   return c;
 }
 
-/** A backend's http_response rules compiled once per config object. */
-export function backendResponseRules(b: BackendConfig): Rule[] {
+/** A backend's http_response rules compiled once per config object; `usesSrc` as in CompiledFrontend. */
+export function backendResponseRules(b: BackendConfig): Rule[] & { usesSrc?: boolean } {
   let r = backends.get(b);
   if (!r) {
-    r = compileResponseRules(b.httpResponse, new ConditionCompiler({}), `Backend "${b.name}"`);
+    const conditions = new ConditionCompiler({});
+    r = Object.assign(compileResponseRules(b.httpResponse, conditions, `Backend "${b.name}"`), { usesSrc: conditions.usesSrc });
     backends.set(b, r);
   }
   return r;

@@ -22,6 +22,8 @@ export interface FrontendRuntime {
 /** Per backend config: response rules and what retry_on allows. */
 export interface BackendRuntime {
   rules: Rule[];
+  /** A response rule tests the client address. */
+  usesSrc: boolean;
   kinds: Set<string>;
   statuses: Set<number>;
 }
@@ -58,7 +60,8 @@ export function backendRuntime(b: BackendConfig): BackendRuntime {
     else kinds.add(r);
   }
   if (b.retryOn.includes("all-retryable-errors")) for (const s of [500, 502, 503, 504]) statuses.add(s);
-  rt = { rules: backendResponseRules(b), kinds, statuses };
+  const rules = backendResponseRules(b);
+  rt = { rules, usesSrc: rules.usesSrc === true, kinds, statuses };
   backendRuntimes.set(b, rt);
   return rt;
 }

@@ -60,6 +60,8 @@ export function httpSession(ctx: SessionContext, options: HttpSessionOptions = {
   return new Promise((resolve) => new HttpSession(ctx, options.pool ?? sharedPool, resolve).start());
 }
 httpSession.readsChunks = true;
+/** The frontend's hot path (SessionHandler.run): no promise per connection. */
+httpSession.run = (ctx: SessionContext, done: (socket: Socket) => void): void => new HttpSession(ctx, sharedPool, () => done(ctx.socket)).start();
 
 /**
  * One client connection. Requests are handled one at a time; pipelined ones wait in `#held`
@@ -181,6 +183,8 @@ class HttpSession implements ServerConnOwner {
     this.#reader = readerOf(ctx.socket);
     this.fe = frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
+    // ctx.client may read the addresses on first use: the access log needs them after the close.
+    if (this.fe.access !== undefined) void (ctx.client.srcAddress + ctx.client.srcPort);
   }
 
   start(): void {
@@ -390,7 +394,7 @@ class HttpSession implements ServerConnOwner {
 
   #route(c: CompiledFrontend, req: HttpMessage): string | LocalResponse | undefined {
     try {
-      return route(c, req, this.ctx.client.srcAddress);
+      return route(c, req, c.usesSrc ? this.ctx.client.srcAddress : "");
     } catch (err) {
       this.ctx.log.error(`Routing failed in "${this.ctx.frontend.name}": ${(err as Error).message}`);
       this.#sendError(500, "routing failed");
@@ -595,7 +599,7 @@ class HttpSession implements ServerConnOwner {
   #startResponse(res: HttpMessage, rest: Buffer | undefined): void {
     const req = this.#req!;
     const f = this.ctx.frontend;
-    const src = this.ctx.client.srcAddress;
+    const src = this.#brt!.usesSrc || this.fe.compiled!.usesSrc ? this.ctx.client.srcAddress : "";
     if (this.fe.access !== undefined) this.#tr = this.ctx.clock.now() - this.#tSent;
     this.#resMode = responseBodyMode(res, req.method);
     this.#resBody.reset(this.#resMode, res.contentLength);
@@ -814,7 +818,7 @@ class HttpSession implements ServerConnOwner {
     this.#releaseSlot();
     if (this.#state === C_CLOSED) return;
     if (this.#responseStarted) return this.#destroy(this.#termination);
-    this.ctx.log.debug(`${status} to ${this.ctx.client.srcAddress}: ${why}`, { frontend: this.ctx.frontend.name });
+    if (this.ctx.log.enabled?.("debug") !== false) this.ctx.log.debug(`${status} to ${this.ctx.client.srcAddress}: ${why}`, { frontend: this.ctx.frontend.name });
     const text = this.fe.pages.get(status);
     this.#status = status;
     this.#responseStarted = true;

@@ -184,6 +184,14 @@ describe("route()", () => {
     assert.match(checkHttpConfig(bad).join("\n"), /Frontend "web" http_request\[0\]: set_path value "no-slash"/);
   });
 
+  it("knows whether any rule or route tests the client address (else no lookup per request)", () => {
+    assert.equal(compileFrontend(web).usesSrc, true);
+    const noSrc = { ...web, httpRequest: [], httpResponse: [], useBackend: [{ backend: "api", if: { acl: "is_api" } }] };
+    assert.equal(compileFrontend(noSrc).usesSrc, false);
+    const viaResponse = { ...noSrc, httpResponse: [{ action: "set_header" as const, name: "X-Net", value: "admin", if: { acl: "is_admin_net" } }] };
+    assert.equal(compileFrontend(viaResponse).usesSrc, true);
+  });
+
   it("rejects a cyclic ACL", () => {
     const f = { ...web, httpRequest: [], httpResponse: [], acls: { a: { acl: "b" }, b: { acl: "a" } }, useBackend: [{ backend: "www", if: { acl: "a" } }] };
     assert.throws(() => compileFrontend(f), /refers to itself/);
