@@ -26,7 +26,12 @@ export function listenerKey(host: string, port: number): string {
  * SO_REUSEPORT sockets on the same address each accept one per turn; the kernel spreads new
  * connections over them (haproxy accepts up to 64 per turn for the same reason).
  */
-const ACCEPTORS = 16;
+export const ACCEPTORS = 16;
+
+/** Acceptor sockets per address when `addresses` are bound: at most ~256 sockets in all (port ranges). */
+export function acceptorsFor(addresses: number): number {
+  return Math.max(1, Math.min(ACCEPTORS, Math.floor(256 / Math.max(1, addresses))));
+}
 
 /**
  * A bound (or waiting-to-bind) TCP listener. Accepted sockets are paused (pauseOnConnect) and
@@ -53,14 +58,18 @@ export class Listener {
   #retry: TimerHandle | undefined;
   #closed = false;
   #reusePort: boolean;
+  #acceptors: number;
 
   /** Listening sockets bound for this address (several on Node: see ACCEPTORS). */
   get acceptors(): number {
     return this.#servers.length;
   }
 
-  /** reusePort: bind with SO_REUSEPORT, so proxy worker processes share the address. */
-  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void; reusePort?: boolean }) {
+  /**
+   * reusePort: bind with SO_REUSEPORT, so proxy worker processes share the address. acceptors:
+   * sockets for this address (default ACCEPTORS; see acceptorsFor).
+   */
+  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void; reusePort?: boolean; acceptors?: number }) {
     this.host = options.host;
     this.port = options.port;
     this.key = listenerKey(options.host, options.port);
@@ -69,6 +78,7 @@ export class Listener {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#reusePort = options.reusePort ?? false;
+    this.#acceptors = "deno" in process.versions ? 1 : Math.max(1, options.acceptors ?? ACCEPTORS);
   }
 
   /**
@@ -132,7 +142,7 @@ export class Listener {
    * SO_REUSEPORT sockets of the same user would share it silently.
    */
   async #listen(): Promise<void> {
-    const many = !("deno" in process.versions);
+    const many = this.#acceptors > 1;
     if (many && !this.#reusePort) {
       const probe = this.#createServer();
       await this.#listenOne(probe, this.port, false);
@@ -141,7 +151,7 @@ export class Listener {
     const servers: NetServer[] = [];
     try {
       let port = this.port;
-      for (let i = 0; i < (many ? ACCEPTORS : 1); i++) {
+      for (let i = 0; i < this.#acceptors; i++) {
         const server = this.#createServer();
         servers.push(server);
         await this.#listenOne(server, port, many || this.#reusePort);

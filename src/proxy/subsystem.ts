@@ -7,7 +7,7 @@ import { TandemError } from "../core/errors.ts";
 import { Backend } from "./backend.ts";
 import { ProxyError } from "./errors.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
-import { Listener, listenerKey } from "./listener.ts";
+import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
 import type { SessionHandler, SessionHandlers } from "./session.ts";
 import { tcpSession } from "./tcp_session.ts";
 import { WorkerPool } from "./workers.ts";
@@ -118,7 +118,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     try {
       for (const [key, w] of wanted) {
         if (listeners.has(key)) continue;
-        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1 });
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
         created.push(l);
         await l.bind(
           (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),

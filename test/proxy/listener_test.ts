@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { systemClock } from "../../src/core/clock.ts";
 import { nullLogger } from "../../src/core/log.ts";
 import type { ProxyError } from "../../src/proxy/errors.ts";
-import { Listener } from "../../src/proxy/listener.ts";
+import { ACCEPTORS, acceptorsFor, Listener } from "../../src/proxy/listener.ts";
 import { freePort, waitFor } from "./fixtures.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -15,8 +15,8 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-function listener(port: number, onConnection: (s: Socket) => void, reusePort = false): Listener {
-  const l = new Listener({ host: "127.0.0.1", port, proxy: "fe", clock: systemClock, log: nullLogger, onConnection, reusePort });
+function listener(port: number, onConnection: (s: Socket) => void, reusePort = false, acceptors?: number): Listener {
+  const l = new Listener({ host: "127.0.0.1", port, proxy: "fe", clock: systemClock, log: nullLogger, onConnection, reusePort, acceptors });
   cleanups.push(() => l.close());
   return l;
 }
@@ -60,5 +60,20 @@ describe("listener", () => {
     await a.bind();
     await b.bind();
     assert.equal(a.bound && b.bound, true);
+  });
+
+  it("many addresses share a budget of sockets: a port range gets one acceptor each", async () => {
+    assert.equal(acceptorsFor(1), ACCEPTORS);
+    assert.equal(acceptorsFor(15), ACCEPTORS);
+    assert.equal(acceptorsFor(64), 4);
+    assert.equal(acceptorsFor(1000), 1);
+    const accepted: Socket[] = [];
+    cleanups.push(() => accepted.forEach((s) => s.destroy()));
+    const l = listener(await freePort(), (s) => accepted.push(s), false, 1);
+    await l.bind();
+    assert.equal(l.acceptors, 1);
+    const c = connect({ host: "127.0.0.1", port: l.port });
+    cleanups.push(() => void c.destroy());
+    await waitFor(() => accepted.length === 1, 2000, "accepted");
   });
 });
