@@ -103,6 +103,8 @@ class HttpSession implements ServerConnOwner {
   #early: Buffer[] = [];
   #reqDone = false;
   #keepClient = false;
+  /** The current request said it is the last (Connection: close, or HTTP/1.0 without keep-alive). */
+  #lastRequest = false;
   #upgrade = false;
   #attempts = 0;
   #exclude: Set<Server> | undefined;
@@ -362,7 +364,8 @@ class HttpSession implements ServerConnOwner {
     this.#reqDone = this.#reqBody.done;
     this.#state = this.#reqDone ? C_SENT : C_BODY;
     this.#syncClientTimeout();
-    this.#keepClient = !req.connClose && !this.#clientEnded && (req.minor === 1 || req.connKeepAlive) && !this.ctx.stopping?.aborted;
+    this.#lastRequest = req.connClose || (req.minor === 0 && !req.connKeepAlive);
+    this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.stopping?.aborted;
     this.#upgrade = req.connUpgrade && req.upgrade !== "";
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
     if (req.expect !== "" && req.expect !== "100-continue") return this.#sendError(417, `unsupported Expect "${req.expect}"`);
@@ -776,7 +779,7 @@ class HttpSession implements ServerConnOwner {
   #next(): void {
     this.#req = undefined;
     this.#resetExchange();
-    if (!this.#keepClient || this.#state === C_CLOSED) return this.#close();
+    if (!this.#keepClient || this.#state === C_CLOSED) return this.#lastRequest || this.#clientEnded ? this.#closeAfterLast() : this.#close();
     this.#state = C_WAIT;
     const t = this.ctx.frontend.timeouts;
     this.#arm(this.ctx.clock.now() + (t.httpKeepAlive > 0 ? t.httpKeepAlive : this.#requestTimeout()));
@@ -846,6 +849,22 @@ class HttpSession implements ServerConnOwner {
     this.#clientPaused = false;
     this.socket.resume(); // read and drop until the client's FIN
     this.#timer = this.ctx.clock.setTimeout(() => this.socket.destroy(), LINGER_MS);
+  }
+
+  /**
+   * The client said the request was its last (or closed its side), and we read everything it sent:
+   * once the response is handed to the kernel, close(2) sends it and a FIN, and no later byte of
+   * the client can turn that into a reset — no lingering needed (RFC 9112 §9.6 lingers for
+   * requests still in flight). Saves a shutdown(2), a timer and a wait for the client's FIN.
+   */
+  #closeAfterLast(): void {
+    const s = this.socket;
+    if (this.#lingering || !this.#reqDone || s.writableLength !== 0 || this.#held.length !== 0 || this.#parser.buffered !== 0) return this.#close();
+    this.#lingering = true;
+    this.#state = C_CLOSED;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    s.destroy();
   }
 
   #destroy(term: string): void {
