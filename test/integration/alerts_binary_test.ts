@@ -3,16 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import type { Server } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodedBody, decodedSubject, freePort, startSmtp } from "../notify/smtp_fixture.ts";
 import { runTandemAsync, TandemProcess } from "../helpers/binary.ts";
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-}
+import { listen } from "../helpers/net.ts";
 
 async function waitUntil(cond: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

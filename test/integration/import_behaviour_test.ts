@@ -16,6 +16,7 @@ import { parseDocument } from "yaml";
 import { importConfigs } from "../../src/import/import_configs.ts";
 import { freePort } from "../notify/smtp_fixture.ts";
 import { TandemProcess } from "../helpers/binary.ts";
+import { firstLine, listen } from "../helpers/net.ts";
 
 const HAPROXY = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
 const skip = HAPROXY ? false : "haproxy is not installed";
@@ -30,13 +31,6 @@ after(() => {
   for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-}
 
 /** Waits until something accepts on 127.0.0.1:port. */
 async function accepting(port: number, ms = 5000): Promise<void> {
@@ -110,21 +104,9 @@ async function greet(port: number, from: string, retry = false): Promise<string>
   }
 }
 
-function greetOnce(port: number, from: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: "127.0.0.1", port, localAddress: from });
-    let data = "";
-    s.setEncoding("utf8");
-    s.on("data", (d) => {
-      data += d;
-      if (data.includes("\n")) {
-        s.destroy();
-        resolve(data.trim().split(":")[0]);
-      }
-    });
-    s.on("error", reject);
-    s.setTimeout(3000, () => reject(new Error(`no greeting on ${port} from ${from}`)));
-  });
+/** The name of the server that answers (its first line is "NAME:port"). */
+async function greetOnce(port: number, from: string): Promise<string> {
+  return (await firstLine(port, { from })).split(":")[0];
 }
 
 test("stick on src: every client stays on one server, new clients go round robin — as with haproxy", { skip }, async () => {

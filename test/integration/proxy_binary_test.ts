@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer as createNetServer, connect } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import type { Server } from "node:net";
 import { createServer as createHttpServer, request } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,31 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../notify/smtp_fixture.ts";
 import { runTandem, TandemProcess } from "../helpers/binary.ts";
+import { firstLine, listen } from "../helpers/net.ts";
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => resolve());
-  });
-}
-
-/** Connects to host:port and returns the first line the server sends. */
-function greet(port: number, host = "127.0.0.1"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host, port });
-    let data = "";
-    s.setEncoding("utf8");
-    s.on("data", (d) => {
-      data += d;
-      if (data.includes("\n")) {
-        s.destroy();
-        resolve(data.trim());
-      }
-    });
-    s.on("error", reject);
-    s.setTimeout(3000, () => reject(new Error(`no greeting from ${host}:${port}`)));
-  });
-}
+/** The first line the server at 127.0.0.1:port sends. */
+const greet = (port: number) => firstLine(port);
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
