@@ -135,7 +135,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Replaces (or appends) the markdown section that starts with heading in docs/performance.md. */
+/**
+ * Writes body under heading in docs/performance.md between two markers, so that prose written
+ * around the generated table in the same section stays. A section without the markers is
+ * replaced whole; a missing one is appended.
+ */
 export function writeSection(file: string, heading: string, body: string): void {
   let text = "";
   try {
@@ -143,13 +147,17 @@ export function writeSection(file: string, heading: string, body: string): void 
   } catch {
     text = "# Performance\n\nMeasured with `npm run bench -- <suite>` on the development machine (2 cores, noisy: medians of repeated runs). Ratios are tandem / the yardstick in the same run.\n";
   }
+  const begin = "<!-- written by npm run bench: begin -->", end = "<!-- written by npm run bench: end -->";
+  const generated = `${begin}\n${body.trim()}\n${end}`;
   const start = text.indexOf(`\n${heading}\n`);
-  const section = `\n${heading}\n\n${body.trim()}\n`;
   if (start < 0) {
-    text = text.trimEnd() + "\n" + section;
-  } else {
-    const next = text.indexOf("\n## ", start + heading.length + 1);
-    text = text.slice(0, start) + section + (next < 0 ? "" : text.slice(next));
+    writeFileSync(file, `${text.trimEnd()}\n\n${heading}\n\n${generated}\n`);
+    return;
   }
+  const nextHeading = text.indexOf("\n## ", start + heading.length + 1);
+  const stop = nextHeading < 0 ? text.length : nextHeading;
+  const b = text.indexOf(begin, start), e = text.indexOf(end, start);
+  if (b >= 0 && e > b && e < stop) text = text.slice(0, b) + generated + text.slice(e + end.length);
+  else text = text.slice(0, start) + `\n${heading}\n\n${generated}\n` + text.slice(stop);
   writeFileSync(file, text);
 }

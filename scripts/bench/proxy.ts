@@ -26,7 +26,8 @@ async function freePorts(n: number): Promise<number[]> {
 }
 const RULES = 10;
 
-type Target = "haproxy" | "tandem";
+/** "node": the plain node:net proxy of node_floor.ts / node_floor_http.ts: what the runtime alone costs. */
+type Target = "haproxy" | "tandem" | "node";
 
 function haproxyConfig(mode: "tcp" | "http", workers: number): string {
   const routing = mode === "http"
@@ -81,7 +82,10 @@ ${BACKENDS.map((p, i) => `      s${i}: { address: 127.0.0.1, port: ${p} }`).join
 
 async function startTarget(target: Target, mode: "tcp" | "http", workers: number): Promise<ChildProcess> {
   let child: ChildProcess;
-  if (target === "haproxy") {
+  if (target === "node") {
+    const script = mode === "tcp" ? "node_floor.ts" : "node_floor_http.ts";
+    child = start(process.execPath, [join(root, "scripts/bench", script), String(PORT), ...BACKENDS.map(String)]);
+  } else if (target === "haproxy") {
     const file = join(dir, "haproxy.cfg");
     writeFileSync(file, haproxyConfig(mode, workers));
     child = start("haproxy", ["-db", "-f", file]);
@@ -107,7 +111,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "3" }, duration: { type: "string", default: "8" }, workers: { type: "string", default: "1" }, idle: { type: "string", default: "9000" } } });
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "3" }, duration: { type: "string", default: "8" }, workers: { type: "string", default: "1" }, idle: { type: "string", default: "9000" }, floor: { type: "boolean", default: true } }, allowNegative: true });
   const runs = Number(values.runs);
   const seconds = Number(values.duration);
   const workers = Number(values.workers);
@@ -121,6 +125,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
     for (const p of BACKENDS) await waitPort(p);
     for (let run = 0; run < runs; run++) {
       const order: Target[] = run % 2 === 0 ? ["haproxy", "tandem"] : ["tandem", "haproxy"];
+      if (values.floor) order.push("node");
       for (const target of order) {
         const child = await startTarget(target, mode, workers);
         wrk(`http://127.0.0.1:${PORT}/`, 10, 1); // warm-up
@@ -130,7 +135,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
           results.set(key, [...(results.get(key) ?? []), r]);
           process.stdout.write(`run ${run + 1}/${runs} ${target.padEnd(7)} ${s.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}\n`);
         }
-        if (run === 0) {
+        if (run === 0 && target !== "node") {
           const close = await idleConnections(PORT, idle);
           await new Promise((r) => setTimeout(r, 1000));
           const mib = treeRssMiB(child.pid!);
@@ -158,6 +163,23 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
     const errs = t.reduce((n, r) => n + r.errors, 0);
     rows.push(`| ${s.name} | ${hr.toFixed(0)} | ${tr.toFixed(0)} | **${(tr / hr).toFixed(2)}×** | ${h50.toFixed(2)} / ${t50.toFixed(2)} | ${h99.toFixed(2)} / ${t99.toFixed(2)} | **${(t99 / h99).toFixed(2)}×** | ${errs} |`);
   }
+  const floorRows: string[] = [];
+  for (const s of SCENARIOS) {
+    const n = results.get(`node|${s.name}`);
+    if (!n) continue;
+    const m = (t: Target, f: (r: WrkResult) => number) => median(results.get(`${t}|${s.name}`)!.map(f));
+    const nr = m("node", (r) => r.rps), n99 = m("node", (r) => r.p99);
+    floorRows.push(`| ${s.name} | ${nr.toFixed(0)} | **${(nr / m("haproxy", (r) => r.rps)).toFixed(2)}×** | ${n99.toFixed(2)} | **${(n99 / m("haproxy", (r) => r.p99)).toFixed(2)}×** | ${(m("tandem", (r) => r.rps) / nr).toFixed(2)}× |`);
+  }
+  const floor = floorRows.length === 0 ? "" : `
+
+The runtime's own floor, same run: ${mode === "tcp"
+    ? "a plain \`node:net\` proxy on the same Node (accept, connect round-robin, \`pipe\` both ways: \`scripts/bench/node_floor.ts\`)"
+    : "a plain \`node:net\` HTTP relay on the same Node (request heads found by their blank line and sent over pooled keep-alive server connections, responses relayed by Content-Length: \`scripts/bench/node_floor_http.ts\`; no routing rules)"}, with no health checks, limits, logs or parsing beyond that.
+
+| scenario | plain Node proxy req/s | req/s vs haproxy | p99 ms | p99 vs haproxy | tandem req/s vs plain Node |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${floorRows.join("\n")}`;
   const hr = median(rss.get("haproxy") ?? [NaN]), tr = median(rss.get("tandem") ?? [NaN]);
   const ha = median(anon.get("haproxy") ?? [NaN]), ta = median(anon.get("tandem") ?? [NaN]);
   const table = `Command: \`npm run bench -- ${mode} --runs ${runs} --duration ${seconds} --workers ${workers}\` (${new Date().toISOString().slice(0, 10)}).
@@ -167,7 +189,7 @@ of ${seconds} s each, the order of haproxy and tandem alternating between runs.
 
 | scenario | haproxy req/s | tandem req/s | req/s ratio | p50 ms (haproxy / tandem) | p99 ms (haproxy / tandem) | p99 ratio | tandem errors |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${rows.join("\n")}
+${rows.join("\n")}${floor}
 
 RSS with ${idle} idle client connections (proxy and its workers; 9,000 rather than 10,000 because this machine's hard file limit is 20,000 and each proxied connection holds two descriptors): haproxy ${hr.toFixed(1)} MiB, tandem ${tr.toFixed(1)} MiB (**${(tr / hr).toFixed(2)}×**). Of that, anonymous memory (heap, buffers; RSS without the mapped executable, whose pages the worker processes share): haproxy ${ha.toFixed(1)} MiB, tandem ${ta.toFixed(1)} MiB (**${(ta / ha).toFixed(2)}×**).`;
   process.stdout.write("\n" + table + "\n");
