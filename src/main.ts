@@ -20,6 +20,7 @@ import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
+import { tuneGc } from "./runtime/gc.ts";
 
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
 const SUBSYSTEMS: SubsystemFactory[] = [
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     case "check":
       return runCheck(args.config!, args.role, out, err);
     case "run": {
+      tuneGc();
       const log = createLogger("tandem", { level: args.logLevel, format: args.logFormat });
       const first = loadConfigFile(args.config!, "master");
       const role = resolveRole(args.role, first.input ? definedRoles(first.input) : ["master", "backup"]);

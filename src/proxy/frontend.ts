@@ -5,6 +5,7 @@ import type { FrontendConfig, ListenAddress } from "../config/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
+import { ItemSet } from "../core/item_set.ts";
 import { AcceptedClient } from "./accepted_client.ts";
 import type { Backend, ClientInfo } from "./backend.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
@@ -45,7 +46,8 @@ export class Frontend {
   active = 0;
   total = 0;
   readonly #held = new WaitQueue<{ socket: Socket; bind: ListenAddress }>();
-  readonly sockets = new Set<Socket>();
+  /** Client sockets of running sessions (an ItemSet, not a Set: see item_set.ts). */
+  readonly sockets = new ItemSet<Socket>();
   #limit: GlobalLimit;
   #clock: Clock;
   #bus: EventBus;

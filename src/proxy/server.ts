@@ -2,6 +2,7 @@
 
 import type { Socket } from "node:net";
 import type { ServerConfig } from "../config/types.ts";
+import { ItemSet } from "../core/item_set.ts";
 import type { LbServer } from "./balance/balancer.ts";
 import type { HealthChecker } from "./health_check.ts";
 import type { HealthState } from "./health_state.ts";
@@ -38,8 +39,8 @@ export class Server implements LbServer {
   connectErrors = 0;
   lastChange = 0;
   downs = 0;
-  /** Server-side sockets, so on_marked_down: shutdown_sessions can close them. */
-  readonly sockets = new Set<Socket>();
+  /** Server-side sockets, so on_marked_down: shutdown_sessions can close them (not a Set: item_set.ts). */
+  readonly sockets = new ItemSet<Socket>();
   readonly queue = new WaitQueue<SlotWaiter>();
 
   constructor(config: ServerConfig, health: HealthState) {

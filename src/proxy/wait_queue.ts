@@ -9,7 +9,8 @@ export interface Waiter<T> {
 
 /** FIFO queue backed by an array with a moving head, compacted when half of it is consumed. */
 export class WaitQueue<T> {
-  #items: Waiter<T>[] = [];
+  /** Consumed slots below #head are cleared: a waiter (and its socket) is not kept once it left. */
+  #items: (Waiter<T> | undefined)[] = [];
   #head = 0;
   #live = 0;
 
@@ -34,7 +35,8 @@ export class WaitQueue<T> {
 
   /** The oldest live waiter without removing it. */
   peek(): Waiter<T> | undefined {
-    while (this.#head < this.#items.length && this.#items[this.#head].cancelled) this.#head++;
+    const items = this.#items;
+    while (this.#head < items.length && items[this.#head]!.cancelled) items[this.#head++] = undefined;
     this.#compact();
     return this.#items[this.#head];
   }
@@ -43,7 +45,7 @@ export class WaitQueue<T> {
   shift(): Waiter<T> | undefined {
     const w = this.peek();
     if (!w) return undefined;
-    this.#head++;
+    this.#items[this.#head++] = undefined;
     this.#live--;
     w.cancelled = true;
     this.#compact();

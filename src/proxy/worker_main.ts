@@ -10,6 +10,7 @@ import { httpSession } from "./http/session.ts";
 import { createProxySubsystem } from "./subsystem.ts";
 import type { FromWorker, ProxyStatus, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
+import { tuneGc } from "../runtime/gc.ts";
 
 /** Logs through the main process (its level and format); debug lines stay here (dropped). */
 function ipcLogger(send: (m: FromWorker) => void, sub: string): Logger {
@@ -24,6 +25,7 @@ function ipcLogger(send: (m: FromWorker) => void, sub: string): Logger {
  */
 export function runProxyWorker(): void {
   delete process.env[WORKER_ENV];
+  tuneGc();
   const send = (m: FromWorker) => {
     if (process.connected) process.send!(m);
   };

@@ -1,6 +1,7 @@
 // mode http: one client connection, request by request — parse, route, forward, stream back.
 
 import type { Socket } from "node:net";
+import { ItemSet } from "../../core/item_set.ts";
 import type { TimerHandle } from "../../core/clock.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Backend, Slot } from "../backend.ts";
@@ -152,14 +153,14 @@ class HttpSession implements ServerConnOwner {
    * a Set entry per session (an EventTarget listener per session costs more and its removal
    * walks every listener).
    */
-  static #stopSets = new WeakMap<AbortSignal, Set<HttpSession>>();
+  static #stopSets = new WeakMap<AbortSignal, ItemSet<HttpSession>>();
 
-  static #stopSet(signal: AbortSignal): Set<HttpSession> {
+  static #stopSet(signal: AbortSignal): ItemSet<HttpSession> {
     let set = HttpSession.#stopSets.get(signal);
     if (set === undefined) {
-      const sessions = (set = new Set());
+      const sessions = (set = new ItemSet());
       signal.addEventListener("abort", () => {
-        for (const x of [...sessions]) x.#onStopping();
+        for (const x of sessions.values()) x.#onStopping();
       }, { once: true });
       HttpSession.#stopSets.set(signal, set);
     }
