@@ -1,6 +1,7 @@
 // The least a Node HTTP/1.1 proxy can do for `npm run bench -- http`: find the end of each request
 // head, send it over an idle keep-alive server connection (or a new one), relay the response by its
-// Content-Length, close the client after a request that said `Connection: close`. No parsing beyond
+// Content-Length, close the client after a request that said `Connection: close` (the Connection
+// header is not sent on, so server connections stay open). No parsing beyond
 // that, no checks or limits: it only serves the bench's GETs and nginx's fixed-size answers.
 // Usage: node scripts/bench/node_floor_http.ts PORT BACKEND_PORT...
 
@@ -37,9 +38,11 @@ createServer({ noDelay: true }, (client) => {
     const end = headEnd(pending);
     if (busy || end < 0) return;
     busy = true;
-    const head = pending.subarray(0, end);
+    const text = pending.subarray(0, end).toString("latin1");
     pending = pending.subarray(end);
-    const close = /\r\nconnection:\s*close/i.test(head.toString("latin1"));
+    const close = /\r\nconnection:\s*close/i.test(text);
+    // The server connection stays open whatever the client said (hop-by-hop, as a proxy does).
+    const head = Buffer.from(text.replace(/\r\nconnection:[^\r]*/i, ""), "latin1");
     const backend = backends[next++ % backends.length];
     const server = idle.get(backend)!.pop() ?? open(backend);
     let res = Buffer.alloc(0);
@@ -53,8 +56,11 @@ createServer({ noDelay: true }, (client) => {
       server.off("close", onClose);
       idle.get(backend)!.push(server);
       busy = false;
-      if (close) client.end(res);
-      else {
+      if (close) {
+        // Tell the client too: nginx's answer says keep-alive. (The head ends with a blank line.)
+        const resHead = res.subarray(0, e - 2).toString("latin1").replace(/\r\nconnection:[^\r]*/i, "");
+        client.end(Buffer.concat([Buffer.from(`${resHead}Connection: close\r\n\r\n`, "latin1"), res.subarray(e)]));
+      } else {
         client.write(res);
         serve();
       }

@@ -1,4 +1,4 @@
-// Small socket helpers the integration tests share: listen, and read a server's first line.
+// Small socket helpers the integration tests share: listen, read a server's first line, wait for a port.
 
 import { connect } from "node:net";
 import type { Server } from "node:net";
@@ -28,4 +28,21 @@ export function firstLine(port: number, options: { host?: string; from?: string 
     s.on("error", reject);
     s.setTimeout(3000, () => reject(new Error(`no greeting from ${host}:${port}${options.from ? ` (from ${options.from})` : ""}`)));
   });
+}
+
+/** Waits until something accepts on 127.0.0.1:port; throws after ms. */
+export async function accepting(port: number, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing accepts on port ${port}`);
 }

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { listen } from "../helpers/net.ts";
+import { accepting, listen } from "../helpers/net.ts";
+import { freePort } from "../notify/smtp_fixture.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const probe = fileURLToPath(new URL("./fixtures/gc_probe.cjs", import.meta.url));
@@ -25,14 +26,6 @@ async function backend(): Promise<Server> {
   });
   await listen(server, 0);
   return server;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await listen(s, 0);
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** `conns` loops of connect, GET with Connection: close, read to the end; until stop() resolves. */
@@ -84,17 +77,7 @@ proxies:
     });
     const exited = new Promise((r) => child.once("exit", r));
     try {
-      for (let i = 0; i < 100; i++) {
-        const ok = await new Promise<boolean>((resolve) => {
-          const s = connect({ host: "127.0.0.1", port }, () => {
-            s.destroy();
-            resolve(true);
-          });
-          s.on("error", () => resolve(false));
-        });
-        if (ok) break;
-        await sleep(100);
-      }
+      await accepting(port, 10_000);
       const load = churn(port, 50);
       await sleep(1500);
       child.kill("SIGUSR2"); // full GC with 50 connections in flight

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { connect, createServer as createNetServer } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import type { Server } from "node:net";
 import { createServer as createHttpServer, request } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { parseDocument } from "yaml";
 import { importConfigs } from "../../src/import/import_configs.ts";
 import { freePort } from "../notify/smtp_fixture.ts";
 import { TandemProcess } from "../helpers/binary.ts";
-import { firstLine, listen } from "../helpers/net.ts";
+import { accepting, firstLine, listen } from "../helpers/net.ts";
 
 const HAPROXY = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].find((p) => spawnSync(p, ["-v"]).status === 0);
 const skip = HAPROXY ? false : "haproxy is not installed";
@@ -31,23 +31,6 @@ after(() => {
   for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Waits until something accepts on 127.0.0.1:port. */
-async function accepting(port: number, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing accepts on port ${port}`);
-}
 
 /**
  * Runs haproxy in the foreground on cfg; returns a stop function. probe: wait until the port accepts
