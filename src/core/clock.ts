@@ -14,7 +14,7 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
-/** The real clock. Timers are unref'd so they never keep a stopping process alive on their own. */
+/** The real clock: performance.now() for intervals, Date.now() for wall time, ordinary (ref'd) timers. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
