@@ -55,7 +55,7 @@ function churn(port: number, conns: number): { stop: () => Promise<number> } {
 }
 
 for (const mode of ["tcp", "http"] as const) {
-  test(`mode ${mode}: after a full GC under Connection: close churn, young GCs promote next to nothing`, async () => {
+  test(`mode ${mode}: after a full GC under Connection: close churn, young GCs promote next to nothing`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "tandem-gc-"));
     const server = await backend();
     const port = await freePort();
@@ -87,6 +87,7 @@ proxies:
       await exited;
       const { minor, grown } = JSON.parse(readFileSync(out, "utf8")) as { minor: number; grown: number };
       const perGc = grown / Math.max(1, minor) / 2 ** 20;
+      t.diagnostic(`${served} connections; ${minor} young GCs after the full GC; old generation +${perGc.toFixed(2)} MB per young GC`);
       assert.ok(minor >= 3, `only ${minor} young GCs in 4 s of churn (${served} connections): too little load to judge`);
       // Measured: ~8–10 MB per young GC in the stuck state, under 0.5 MB otherwise.
       assert.ok(perGc < 2, `the old generation grew ${perGc.toFixed(1)} MB per young GC over ${minor} young GCs (${served} connections)`);
