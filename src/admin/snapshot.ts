@@ -3,6 +3,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Services } from "../core/subsystem.ts";
 import type { TandemConfig } from "../config/types.ts";
+import type { InstanceStatus } from "../vrrp/instance.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
 
@@ -76,17 +77,8 @@ export interface FrontendStat {
   listeners: { address: string; bound: boolean }[];
 }
 
-export interface VrrpStat {
-  instance: string;
-  state: string;
-  priority: number;
-  basePriority: number;
-  master?: string;
-  vips: string[];
-  /** Wall ms the instance started. */
-  since: number;
-  fault?: string;
-  track: { name: string; weight: number; ok: boolean; detail: string }[];
+/** The VRRP instance as its status() reports it (`received` becomes `adverts`), plus history. */
+export interface VrrpStat extends Omit<InstanceStatus, "received"> {
   adverts: { accepted: number; dropped: Record<string, number> };
   /** Wall ms an advert from the peer was last accepted. */
   peerSeen?: number;
@@ -292,9 +284,7 @@ export class SnapshotBuilder {
   }
 
   #vrrp(wall: number): VrrpStat | undefined {
-    const st = this.#services.vrrp?.status() as
-      | { enabled?: false; instance: string; state: string; priority: number; basePriority: number; master?: string; vips: string[]; since: number; fault?: string; track: VrrpStat["track"]; received: { accepted: number; dropped: Record<string, number> } }
-      | undefined;
+    const st = this.#services.vrrp?.status() as (InstanceStatus & { enabled?: false }) | undefined;
     if (!st || st.enabled === false || !st.instance) return undefined;
     const accepted = n(st.received?.accepted);
     return {

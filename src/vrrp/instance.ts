@@ -40,6 +40,7 @@ export interface InstanceStatus {
   basePriority: number;
   master?: string;
   vips: string[];
+  /** Wall ms the instance started. */
   since: number;
   fault?: string;
   received: { accepted: number; dropped: Record<string, number>; warnings: Record<string, number> };
