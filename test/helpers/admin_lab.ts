@@ -7,14 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCtl } from "../../src/cli/ctl.ts";
 import { TandemProcess } from "./binary.ts";
+import { freePort } from "./net.ts";
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort };
 
 /** A TCP backend that answers every chunk with "<name>:<chunk>"; stop() closes it and its connections. */
 export class NamedBackend {

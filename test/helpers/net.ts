@@ -1,7 +1,16 @@
-// Small socket helpers the integration tests share: listen, read a server's first line, wait for a port.
+// Small socket helpers the tests share: a free port, listen, read a server's first line, wait for a port.
 
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import type { Server } from "node:net";
+
+/** A free TCP port on host (bound then released). */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, host, () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 /** Listens on host:port; rejects when the address cannot be bound. */
 export function listen(server: Server, port: number, host = "127.0.0.1"): Promise<void> {

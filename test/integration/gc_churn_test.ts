@@ -11,8 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { accepting, listen } from "../helpers/net.ts";
-import { freePort } from "../notify/smtp_fixture.ts";
+import { accepting, freePort, listen } from "../helpers/net.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const probe = fileURLToPath(new URL("./fixtures/gc_probe.cjs", import.meta.url));

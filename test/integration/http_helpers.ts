@@ -13,17 +13,7 @@ import type { Subsystem } from "../../src/core/subsystem.ts";
 import { httpSession } from "../../src/proxy/http/session.ts";
 import { createProxySubsystem } from "../../src/proxy/subsystem.ts";
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../helpers/net.ts";
 
 /** A node:http backend that says who it is; counts TCP connections and requests. */
 export interface Backend {

@@ -2,7 +2,6 @@
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
@@ -92,14 +91,7 @@ export async function startSmtp(options: SmtpFixtureOptions = {}): Promise<SmtpF
   };
 }
 
-/** A port that nothing listens on right now (bound then released). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+export { freePort } from "../helpers/net.ts";
 
 /** A self-signed certificate for localhost / 127.0.0.1, made with openssl at test time. */
 export function selfSignedCert(): { key: string; cert: string } {

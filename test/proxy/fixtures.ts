@@ -209,13 +209,31 @@ export function openClient(port: number, host = "127.0.0.1", localAddress?: stri
   });
 }
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, host, () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+export { freePort } from "../helpers/net.ts";
+
+/**
+ * Stops what a test file started: track(start...) registers a proxy harness or named server,
+ * defer(fn) any other cleanup; cleanAll (pass it to node:test's `after`) runs them newest first.
+ */
+export function tracker(): {
+  track: <T extends Harness | NamedServer>(x: Promise<T>) => Promise<T>;
+  defer: (fn: () => Promise<void>) => void;
+  cleanAll: () => Promise<void>;
+} {
+  const cleanups: (() => Promise<void>)[] = [];
+  return {
+    async track(x) {
+      const v = await x;
+      cleanups.push(() => ("proxy" in v ? v.stop() : v.close()));
+      return v;
+    },
+    defer(fn) {
+      cleanups.push(fn);
+    },
+    async cleanAll() {
+      for (const c of cleanups.reverse()) await c();
+    },
+  };
 }
 
 /** n consecutive free ports. */

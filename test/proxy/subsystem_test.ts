@@ -4,18 +4,11 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { ProxyError } from "../../src/proxy/errors.ts";
-import { backend, blackholePort, config, freePort, freePortRange, frontend, namedServer, openClient, server, sleep, startProxy, tcpCheck, waitFor, whoAnswers } from "./fixtures.ts";
-import type { Client, Harness, NamedServer } from "./fixtures.ts";
+import { backend, blackholePort, config, freePort, freePortRange, frontend, namedServer, openClient, server, sleep, startProxy, tcpCheck, tracker, waitFor, whoAnswers } from "./fixtures.ts";
+import type { Client } from "./fixtures.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-async function track<T extends Harness | NamedServer>(x: Promise<T>): Promise<T> {
-  const v = await x;
-  cleanups.push(() => ("proxy" in v ? v.stop() : v.close()));
-  return v;
-}
+const { track, defer, cleanAll } = tracker();
+after(cleanAll);
 
 describe("proxy subsystem", () => {
   it("every bind form accepts: ip:port, lists, ranges, :port, [v6]:port", async () => {
@@ -33,7 +26,7 @@ describe("proxy subsystem", () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
     const port = (taken.address() as { port: number }).port;
-    cleanups.push(async () => void taken.close());
+    defer(async () => void taken.close());
     await assert.rejects(startProxy(config([frontend("Exchange2010", [`127.0.0.1:${port}`])], [backend("Exchange2010", [server("a", 1)])])), (err: ProxyError) => {
       assert.equal(err.code, "E_BIND");
       assert.equal(err.message, `Cannot bind "Exchange2010" on 127.0.0.1:${port}: address already in use`);
@@ -48,7 +41,7 @@ describe("proxy subsystem", () => {
 
   it("connect timeout, retries, then redispatch to a live server", async () => {
     const hole = await blackholePort();
-    cleanups.push(() => hole.close());
+    defer(() => hole.close());
     const live = await track(namedServer("live"));
     const port = await freePort();
     const timeouts = { connect: 80, client: 5000, server: 5000, queue: 1000, httpRequest: 1, httpKeepAlive: 1 };

@@ -5,18 +5,10 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { Socket } from "node:net";
 import { encodeProxyHeader, parseProxyHeader } from "../../src/proxy/proxy_protocol.ts";
-import { backend, config, freePort, frontend, namedServer, openClient, server, sleep, startProxy, waitFor } from "./fixtures.ts";
-import type { Harness, NamedServer } from "./fixtures.ts";
+import { backend, config, freePort, frontend, namedServer, openClient, server, sleep, startProxy, tracker, waitFor } from "./fixtures.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-async function track<T extends Harness | NamedServer>(x: Promise<T>): Promise<T> {
-  const v = await x;
-  cleanups.push(() => ("proxy" in v ? v.stop() : v.close()));
-  return v;
-}
+const { track, cleanAll } = tracker();
+after(cleanAll);
 const T = (over: Partial<{ connect: number; client: number; server: number; queue: number }>) => ({ connect: 500, client: 5000, server: 5000, queue: 2000, httpRequest: 1, httpKeepAlive: 1, ...over });
 
 describe("tcp session", () => {

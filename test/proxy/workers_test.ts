@@ -3,19 +3,12 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { backend, config, freePort, frontend, namedServer, server, sleep, startProxy, tcpCheck, waitFor, whoAnswers } from "./fixtures.ts";
-import type { Harness, NamedServer } from "./fixtures.ts";
+import { backend, config, freePort, frontend, namedServer, server, sleep, startProxy, tcpCheck, tracker, waitFor, whoAnswers } from "./fixtures.ts";
+import type { Harness } from "./fixtures.ts";
 import type { ProxyStatus } from "../../src/proxy/workers.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-});
-async function track<T extends Harness | NamedServer>(x: Promise<T>): Promise<T> {
-  const v = await x;
-  cleanups.push(() => ("proxy" in v ? v.stop() : v.close()));
-  return v;
-}
+const { track, defer, cleanAll } = tracker();
+after(cleanAll);
 const workerPids = () =>
   spawnSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.includes("worker_main")).map((l) => Number(l.trim().split(" ")[0]));
 const status = (h: Harness) => h.ctx.services.proxy!.status() as ProxyStatus;
@@ -30,7 +23,7 @@ describe("proxy workers (global.workers: 2)", () => {
     const cfg = config([frontend("w", [`127.0.0.1:${port}`])], [backend("w", [server("a", a.port, { check }), server("b", b.port, { check })])]);
     cfg.global.workers = 2;
     const h = await startProxy(cfg);
-    cleanups.push(() => h.stop());
+    defer(() => h.stop());
     assert.equal(workerPids().length, 1, "one worker process besides this one");
 
     // Connections spread over both processes (SO_REUSEPORT), all served, counted in one status.
