@@ -32,6 +32,7 @@ failed += run("node --test", process.execPath, ["--test", "--test-concurrency=1"
 if (only.length === 0) {
   failed += run("deno test (unit tests)", bin("deno"), ["test", "-A", "--no-check", ...unitDirs()], { NO_COLOR: "1" }) ? 1 : 0;
   failed += run("deno check (types)", bin("deno"), ["check", "src/main.ts"], { NO_COLOR: "1" }) ? 1 : 0;
+  failed += run("deno lint", bin("deno"), ["lint", "src/", "scripts/", "test/"], { NO_COLOR: "1" }) ? 1 : 0;
 }
 process.stdout.write(`\n${failed === 0 ? "all test stages passed" : `${failed} test stage(s) failed`}\n`);
 process.exit(failed === 0 ? 0 : 1);

@@ -10,7 +10,6 @@ import type {
   AlertCheck, AlertRule, BackendConfig, Condition, FrontendConfig, HealthCheckConfig, HttpRequestAction,
   HttpResponseAction, ListenAddress, NotifierConfig, Role, ServerConfig, TandemConfig, Timeouts, VrrpConfig,
 } from "./types.ts";
-import type { BindSpec } from "../core/address.ts";
 import type { Cidr } from "../core/address.ts";
 import { parseHostPort } from "../core/address.ts";
 import { DEFAULTS } from "./defaults.ts";

@@ -1,6 +1,6 @@
 // haproxy.cfg → tandem's global, defaults, proxies/frontends/backends and stats sections.
 
-import type { HaConfig, HaDirective, HaSection } from "./haproxy_cfg.ts";
+import type { HaConfig, HaSection } from "./haproxy_cfg.ts";
 import type { ImportOutput } from "./emit_yaml.ts";
 import type { ImportNotes, YamlPath } from "./notes.ts";
 import { directiveText } from "./notes.ts";

@@ -506,23 +506,23 @@ export class Backend {
     // haproxy: an unset `timeout queue` takes the value of `timeout connect`.
     const limit = this.config.timeouts.queue || this.config.timeouts.connect || 5000;
     return new Promise((resolve, reject) => {
-      let waiter: Waiter<SlotWaiter> | undefined;
       const cleanup = () => {
         timer.cancel();
         signal?.removeEventListener("abort", onAbort);
       };
       const onAbort = () => {
         cleanup();
-        if (waiter) queue.cancel(waiter);
+        queue.cancel(waiter);
         reject(new ProxyError("E_ABORTED", "Client aborted while queued"));
       };
       const timer = this.#clock.setTimeout(() => {
         cleanup();
-        if (waiter) queue.cancel(waiter);
+        queue.cancel(waiter);
         reject(new ProxyError("E_QUEUE_TIMEOUT", `Waited ${limit}ms in the queue of backend "${this.name}" without a free server`));
       }, limit);
       signal?.addEventListener("abort", onAbort, { once: true });
-      waiter = queue.push(
+      // The callbacks above run later, never before push() returns.
+      const waiter: Waiter<SlotWaiter> = queue.push(
         {
           grant: (server) => {
             cleanup();

@@ -32,17 +32,16 @@ export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Cloc
     let connected = false;
     let settled = false;
     let socket: Socket | undefined;
-    let timer: TimerHandle | undefined;
+    const timer: TimerHandle = clock.setTimeout(() => {
+      finish(false, connected && check.type === "http" ? "L7TOUT" : "L4TOUT", `timeout after ${check.timeout}ms`);
+    }, check.timeout);
     const finish = (ok: boolean, status: CheckResult["status"], detail: string) => {
       if (settled) return;
       settled = true;
-      timer?.cancel();
+      timer.cancel();
       socket?.destroy();
       resolve({ ok, status, detail, duration: Math.round(clock.now() - started) });
     };
-    timer = clock.setTimeout(() => {
-      finish(false, connected && check.type === "http" ? "L7TOUT" : "L4TOUT", `timeout after ${check.timeout}ms`);
-    }, check.timeout);
     try {
       socket = connect({ host: target.host, port: target.port });
     } catch (err) {

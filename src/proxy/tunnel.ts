@@ -170,21 +170,21 @@ function forward(src: Socket, dst: Socket, t: Tunnel): void {
   if (reader) reader.onChunk = dst === t.server ? (chunk) => pushToServer(t, chunk) : (chunk) => pushToClient(t, chunk);
   else {
     src.on("data", (chunk: Buffer) => {
-      if (!push(src, dst, chunk)) src.pause();
+      if (!push(dst, chunk)) src.pause();
     });
   }
   src.resume();
 }
 
 function pushToServer(t: Tunnel, chunk: Buffer): boolean {
-  return push(t.client, t.server, chunk);
+  return push(t.server, chunk);
 }
 
 function pushToClient(t: Tunnel, chunk: Buffer): boolean {
-  return push(t.server, t.client, chunk);
+  return push(t.client, chunk);
 }
 
-function push(src: Socket, dst: Socket, chunk: Buffer): boolean {
+function push(dst: Socket, chunk: Buffer): boolean {
   if (dst.write(chunk)) return true;
   // Reading src stops until dst drains (so at most one of these is pending).
   dst.once("drain", onDrainResume);

@@ -44,6 +44,8 @@ ${o.extra ?? ""}
 
 function imp(a: Opts, b?: Opts, read: (p: string) => { path: string; text: string } | undefined = () => undefined) {
   const r = importConfigs({ keepalived: { path: "a.conf", text: conf(a) }, keepalivedBackup: b ? { path: "b.conf", text: conf(b) } : undefined, read });
+  // The emitted section, walked freely by the assertions below.
+  // deno-lint-ignore no-explicit-any
   const vrrp = r.data.vrrp as Record<string, any>;
   return { ...r, vrrp, stderr: r.notes.filter((n) => n.kind !== "info").map(formatNote) };
 }

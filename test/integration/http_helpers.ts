@@ -74,7 +74,7 @@ export async function httpBackend(name: string, port = 0): Promise<Backend> {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  b.server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  b.server.on("upgrade", (_req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
     if (head.length) socket.write(head);
     socket.pipe(socket);

@@ -3,7 +3,6 @@
 import type { Socket } from "node:net";
 import { ItemSet } from "../../core/item_set.ts";
 import type { TimerHandle } from "../../core/clock.ts";
-import type { Logger } from "../../core/log.ts";
 import type { Backend, Slot } from "../backend.ts";
 import type { ProxyError } from "../errors.ts";
 import type { Server } from "../server.ts";

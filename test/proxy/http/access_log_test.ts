@@ -15,7 +15,7 @@ describe("access log", () => {
   it("text", () => {
     const lines: string[] = [];
     writeAccess(createLogger("t", { write: (l) => lines.push(l) }), "text", REC);
-    assert.match(lines[0], / INFO  \[t\] 10\.0\.0\.1:5555 web api\/a1 200 1234 1\/0\/-1\/8\/9 -- 1 "GET \/x\?y=1 HTTP\/1\.1"$/);
+    assert.match(lines[0], / INFO {2}\[t\] 10\.0\.0\.1:5555 web api\/a1 200 1234 1\/0\/-1\/8\/9 -- 1 "GET \/x\?y=1 HTTP\/1\.1"$/);
   });
   it("json", () => {
     const lines: string[] = [];
