@@ -161,7 +161,9 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
     const h50 = m(h, (r) => r.p50), t50 = m(t, (r) => r.p50);
     const h99 = m(h, (r) => r.p99), t99 = m(t, (r) => r.p99);
     const errs = t.reduce((n, r) => n + r.errors, 0);
-    rows.push(`| ${s.name} | ${hr.toFixed(0)} | ${tr.toFixed(0)} | **${(tr / hr).toFixed(2)}×** | ${h50.toFixed(2)} / ${t50.toFixed(2)} | ${h99.toFixed(2)} / ${t99.toFixed(2)} | **${(t99 / h99).toFixed(2)}×** | ${errs} |`);
+    // Run by run (haproxy and tandem ran back to back): how much of the ratio is the machine's noise.
+    const perRun = t.map((r, i) => (r.rps / h[i].rps).toFixed(2)).join(", ");
+    rows.push(`| ${s.name} | ${hr.toFixed(0)} | ${tr.toFixed(0)} | **${(tr / hr).toFixed(2)}×** | ${perRun} | ${h50.toFixed(2)} / ${t50.toFixed(2)} | ${h99.toFixed(2)} / ${t99.toFixed(2)} | **${(t99 / h99).toFixed(2)}×** | ${errs} |`);
   }
   const floorRows: string[] = [];
   for (const s of SCENARIOS) {
@@ -169,7 +171,9 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
     if (!n) continue;
     const m = (t: Target, f: (r: WrkResult) => number) => median(results.get(`${t}|${s.name}`)!.map(f));
     const nr = m("node", (r) => r.rps), n99 = m("node", (r) => r.p99);
-    floorRows.push(`| ${s.name} | ${nr.toFixed(0)} | **${(nr / m("haproxy", (r) => r.rps)).toFixed(2)}×** | ${n99.toFixed(2)} | **${(n99 / m("haproxy", (r) => r.p99)).toFixed(2)}×** | ${(m("tandem", (r) => r.rps) / nr).toFixed(2)}× |`);
+    const t = results.get(`tandem|${s.name}`)!;
+    const perRun = n.map((r, i) => (t[i].rps / r.rps).toFixed(2)).join(", ");
+    floorRows.push(`| ${s.name} | ${nr.toFixed(0)} | **${(nr / m("haproxy", (r) => r.rps)).toFixed(2)}×** | ${n99.toFixed(2)} | **${(n99 / m("haproxy", (r) => r.p99)).toFixed(2)}×** | ${(m("tandem", (r) => r.rps) / nr).toFixed(2)}× | ${perRun} |`);
   }
   const floor = floorRows.length === 0 ? "" : `
 
@@ -177,18 +181,19 @@ The runtime's own floor, same run: ${mode === "tcp"
     ? "a plain \`node:net\` proxy on the same Node (accept, connect round-robin, \`pipe\` both ways: \`scripts/bench/node_floor.ts\`)"
     : "a plain \`node:net\` HTTP relay on the same Node (request heads found by their blank line and sent over pooled keep-alive server connections, responses relayed by Content-Length: \`scripts/bench/node_floor_http.ts\`; no routing rules)"}, with no health checks, limits, logs or parsing beyond that.
 
-| scenario | plain Node proxy req/s | req/s vs haproxy | p99 ms | p99 vs haproxy | tandem req/s vs plain Node |
-| --- | ---: | ---: | ---: | ---: | ---: |
+| scenario | plain Node proxy req/s | req/s vs haproxy | p99 ms | p99 vs haproxy | tandem req/s vs plain Node | in each run |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${floorRows.join("\n")}`;
   const hr = median(rss.get("haproxy") ?? [NaN]), tr = median(rss.get("tandem") ?? [NaN]);
   const ha = median(anon.get("haproxy") ?? [NaN]), ta = median(anon.get("tandem") ?? [NaN]);
   const table = `Command: \`npm run bench -- ${mode} --runs ${runs} --duration ${seconds} --workers ${workers}\` (${new Date().toISOString().slice(0, 10)}).
 Both proxies in \`mode ${mode}\`${mode === "http" ? ` with ${RULES} path routing rules before the default backend` : ""}, ${workers} worker(s), in front of the same two nginx
 servers (one worker, static 200), loaded by one wrk thread on the same 2-core machine. Medians of ${runs} runs
-of ${seconds} s each, the order of haproxy and tandem alternating between runs.
+of ${seconds} s each, the order of haproxy and tandem alternating between runs; the ratio column is
+median tandem / median haproxy, the next one each run's tandem / haproxy.
 
-| scenario | haproxy req/s | tandem req/s | req/s ratio | p50 ms (haproxy / tandem) | p99 ms (haproxy / tandem) | p99 ratio | tandem errors |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| scenario | haproxy req/s | tandem req/s | req/s ratio | ratio in each run | p50 ms (haproxy / tandem) | p99 ms (haproxy / tandem) | p99 ratio | tandem errors |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}${floor}
 
 RSS with ${idle} idle client connections (proxy and its workers; 9,000 rather than 10,000 because this machine's hard file limit is 20,000 and each proxied connection holds two descriptors): haproxy ${hr.toFixed(1)} MiB, tandem ${tr.toFixed(1)} MiB (**${(tr / hr).toFixed(2)}×**). Of that, anonymous memory (heap, buffers; RSS without the mapped executable, whose pages the worker processes share): haproxy ${ha.toFixed(1)} MiB, tandem ${ta.toFixed(1)} MiB (**${(ta / ha).toFixed(2)}×**).`;
