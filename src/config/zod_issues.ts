@@ -88,6 +88,16 @@ function branchScore(issues: Issue[]): number {
   return score;
 }
 
+/** Words people write for a key that has another name here (conditions say all/any, not and/or). */
+const SYNONYMS: Record<string, string> = { and: "all", or: "any" };
+
+/** "did you mean" for an unknown key: its synonym when that is allowed here, else the closest key. */
+function keyHint(key: string, known: Set<string>): string | undefined {
+  const synonym = SYNONYMS[key.toLowerCase()];
+  if (synonym !== undefined && known.has(synonym)) return `did you mean "${synonym}"? (${synonym === "all" ? "every condition must hold" : "one condition is enough"})`;
+  return didYouMean(key, known);
+}
+
 /**
  * Converts zod issues (from safeParse of data against schema) into diagnostics.
  * Union failures pick the branch the writer most plausibly meant.
@@ -100,7 +110,7 @@ export function issuesToDiagnostics(issues: Issue[], schema: z.ZodType, data: un
       case "unrecognized_keys": {
         const known = knownKeysAt(schema, path);
         for (const key of issue.keys) {
-          const hint = didYouMean(key, known) ?? (known.size ? `allowed here: ${[...known].join(", ")}` : undefined);
+          const hint = keyHint(key, known) ?? (known.size ? `allowed here: ${[...known].join(", ")}` : undefined);
           out.push({ severity: "error", path: [...path, key], key: true, message: `unknown key "${key}"`, hint });
         }
         break;
@@ -113,6 +123,18 @@ export function issuesToDiagnostics(issues: Issue[], schema: z.ZodType, data: un
           const values = firstKeys.flatMap((i) => (i as z.core.$ZodIssueInvalidValue).values.map(String));
           const key = firstKeys[0]!.path[0] as string | number;
           const got = valueAt(data, [...path, key]);
+          if (got === undefined) {
+            // `{ deny: {...} }` for `{ action: deny, ... }`: the value written as a key.
+            const here = valueAt(data, path);
+            const asKey = here && typeof here === "object" ? Object.keys(here).find((k) => values.includes(k)) : undefined;
+            out.push({
+              severity: "error",
+              path,
+              message: `"${String(key)}" is missing: expected one of ${values.join(", ")}`,
+              hint: asKey !== undefined ? `write "${String(key)}: ${asKey}" with the other keys beside it, not "${asKey}:" as a key` : undefined,
+            });
+            break;
+          }
           out.push({
             severity: "error",
             path: [...path, key],
@@ -129,7 +151,7 @@ export function issuesToDiagnostics(issues: Issue[], schema: z.ZodType, data: un
           const keys = value && typeof value === "object" ? Object.keys(value).filter((k) => !known.has(k)) : [];
           if (keys.length > 0) {
             for (const key of keys) {
-              out.push({ severity: "error", path: [...path, key], key: true, message: `unknown key "${key}"`, hint: didYouMean(key, known) ?? `allowed here: ${[...known].join(", ")}` });
+              out.push({ severity: "error", path: [...path, key], key: true, message: `unknown key "${key}"`, hint: keyHint(key, known) ?? `allowed here: ${[...known].join(", ")}` });
             }
             break;
           }

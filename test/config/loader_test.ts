@@ -210,6 +210,31 @@ backends:
   ]);
 });
 
+test("an action written as a key, and/or for all/any: the hint says what to write", () => {
+  const text = `
+frontends:
+  www:
+    bind: ":8080"
+    acls:
+      admin: { host: admin.example.com }
+      internal: { src: 10.0.0.0/8 }
+    http_request:
+      - { deny: { status: 403 } }
+    use_backend:
+      - { backend: web, if: { and: [admin, internal] } }
+      - { backend: web, if: { or: [admin, internal] } }
+    default_backend: web
+backends:
+  web: { servers: { a: { address: 127.0.0.1, port: 9001 } } }
+`;
+  const d = problems(text).filter((x) => x.severity === "error");
+  assert.deepEqual(d.map((x) => [x.message, x.hint]), [
+    ['"action" is missing: expected one of set_header, add_header, del_header, replace_header, deny, redirect, return, set_path', 'write "action: deny" with the other keys beside it, not "deny:" as a key'],
+    ['unknown key "and"', 'did you mean "all"? (every condition must hold)'],
+    ['unknown key "or"', 'did you mean "any"? (one condition is enough)'],
+  ]);
+});
+
 test("all problems of a file are reported in one run", () => {
   const text = `
 global: { maxconn: lots }
