@@ -13,7 +13,8 @@ import type { Subsystem } from "../../src/core/subsystem.ts";
 import { httpSession } from "../../src/proxy/http/session.ts";
 import { createProxySubsystem } from "../../src/proxy/subsystem.ts";
 
-export { freePort } from "../helpers/net.ts";
+import { freePort } from "../helpers/net.ts";
+export { freePort };
 
 /** A node:http backend that says who it is; counts TCP connections and requests. */
 export interface Backend {
@@ -139,6 +140,34 @@ export async function startProxy(yaml: string, options: { chunkReader?: boolean 
   const subsystem = createProxySubsystem(ctx, { handlers: { http: options.chunkReader === false ? (c) => httpSession(c) : httpSession } });
   await subsystem.start();
   return { config: r.config, subsystem, lines, stop: () => subsystem.stop("test over") };
+}
+
+/** A proxy with frontend `web` on a free port in front of one backend `b` (server b1). */
+export interface OneBackend {
+  backend: Backend;
+  proxy: Proxy;
+  port: number;
+  /** Stops the proxy, then the backend. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts backend `b` and a proxy whose frontend `web` has the given extra keys (a YAML mapping's
+ * lines, indented as frontend keys; `frontend`) and backend `b` has `backendKeys` (flow-style
+ * keys before `servers`, e.g. `http_reuse: never, `).
+ */
+export async function oneBackend(frontend = "", backendKeys = ""): Promise<OneBackend> {
+  const backend = await httpBackend("b");
+  const port = await freePort();
+  const proxy = await startProxy(`
+frontends:
+  web:
+    bind: 127.0.0.1:${port}
+${frontend.trim() ? frontend.replace(/^\s*/gm, "    ").trimEnd() + "\n" : ""}    default_backend: b
+backends:
+  b: { ${backendKeys}servers: { b1: { address: 127.0.0.1, port: ${backend.port} } } }
+`);
+  return { backend, proxy, port, close: async () => (await proxy.stop(), await backend.close()) };
 }
 
 /**

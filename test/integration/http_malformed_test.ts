@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { freePort, httpBackend, raw, startProxy, statuses } from "./http_helpers.ts";
-import type { Backend, Proxy } from "./http_helpers.ts";
+import { oneBackend, raw, statuses } from "./http_helpers.ts";
+import type { Backend, OneBackend } from "./http_helpers.ts";
 
 const H = "Host: x\r\n";
 /** [name, bytes, status] */
@@ -32,27 +32,15 @@ const CASES: [string, string, number][] = [
 
 describe("malformed requests over raw sockets", () => {
   let backend: Backend;
-  let proxy: Proxy;
   let port: number;
+  let setup: OneBackend;
 
   before(async () => {
-    backend = await httpBackend("b");
-    port = await freePort();
-    proxy = await startProxy(`
-frontends:
-  web:
-    bind: 127.0.0.1:${port}
-    limits: { request_line: 256, header_bytes: 1024, header_count: 10 }
-    default_backend: b
-backends:
-  b: { servers: { b1: { address: 127.0.0.1, port: ${backend.port} } } }
-`);
+    setup = await oneBackend("limits: { request_line: 256, header_bytes: 1024, header_count: 10 }");
+    ({ backend, port } = setup);
   });
 
-  after(async () => {
-    await proxy.stop();
-    await backend.close();
-  });
+  after(() => setup.close());
 
   for (const [name, bytes, status] of CASES) {
     it(`${name} → ${status}`, async () => {

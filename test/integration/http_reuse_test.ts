@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import type { Socket } from "node:net";
 import { after, describe, it } from "node:test";
-import { freePort, httpBackend, startProxy } from "./http_helpers.ts";
+import { freePort, httpBackend, oneBackend, startProxy } from "./http_helpers.ts";
 import type { Backend, Proxy } from "./http_helpers.ts";
 
 function get(port: number, path: string, agent: Agent | false, method = "GET"): Promise<{ status: number; body: string }> {
@@ -27,16 +27,9 @@ after(async () => {
 });
 
 async function setup(reuse: "safe" | "never"): Promise<{ b: Backend; port: number; proxy: Proxy }> {
-  const b = await httpBackend(`b-${reuse}`);
-  const port = await freePort();
-  const proxy = await startProxy(`
-frontends:
-  web: { bind: 127.0.0.1:${port}, default_backend: b }
-backends:
-  b: { http_reuse: ${reuse}, servers: { b1: { address: 127.0.0.1, port: ${b.port} } } }
-`);
-  cleanups.push(() => proxy.stop(), () => b.close());
-  return { b, port, proxy };
+  const s = await oneBackend("", `http_reuse: ${reuse}, `);
+  cleanups.push(s.close);
+  return { b: s.backend, port: s.port, proxy: s.proxy };
 }
 
 describe("server connection reuse", () => {

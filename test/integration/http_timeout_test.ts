@@ -3,32 +3,19 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { freePort, httpBackend, raw, startProxy, statuses } from "./http_helpers.ts";
-import type { Backend, Proxy } from "./http_helpers.ts";
+import { oneBackend, raw, statuses } from "./http_helpers.ts";
+import type { OneBackend } from "./http_helpers.ts";
 
 describe("timeout client", () => {
-  let backend: Backend;
-  let proxy: Proxy;
   let port: number;
+  let setup: OneBackend;
 
   before(async () => {
-    backend = await httpBackend("b");
-    port = await freePort();
-    proxy = await startProxy(`
-frontends:
-  web:
-    bind: 127.0.0.1:${port}
-    timeout: { client: 300ms, http_keep_alive: 600ms }
-    default_backend: b
-backends:
-  b: { servers: { b1: { address: 127.0.0.1, port: ${backend.port} } } }
-`);
+    setup = await oneBackend("timeout: { client: 300ms, http_keep_alive: 600ms }");
+    port = setup.port;
   });
 
-  after(async () => {
-    await proxy.stop();
-    await backend.close();
-  });
+  after(() => setup.close());
 
   it("a request body that stops coming gets 408 after timeout client", async () => {
     const t0 = Date.now();
