@@ -21,17 +21,12 @@ export interface CheckStat {
   failures: number;
 }
 
-export interface ServerStat {
-  proxy: string;
-  name: string;
-  address: string;
-  status: ServerStatus;
-  weight: number;
-  backup: boolean;
+/** Sessions and traffic, counted alike for a server and for a backend (the sum of its servers). */
+export interface TrafficStat {
+  /** Current and total sessions. */
   scur: number;
-  smax: number;
-  slim?: number;
   stot: number;
+  /** Waiting in a queue (a backend's: its own queue plus its servers'). */
   qcur: number;
   bin: number;
   bout: number;
@@ -40,24 +35,26 @@ export interface ServerStat {
   /** New sessions per second, connection errors per second. */
   rate: number;
   errRate: number;
+}
+
+export interface ServerStat extends TrafficStat {
+  proxy: string;
+  name: string;
+  address: string;
+  status: ServerStatus;
+  weight: number;
+  backup: boolean;
+  smax: number;
+  slim?: number;
   /** Wall ms of the last status change; count of transitions to DOWN. */
   lastChange: number;
   downs: number;
   check?: CheckStat;
 }
 
-export interface BackendStat {
+export interface BackendStat extends TrafficStat {
   name: string;
   status: "UP" | "DOWN";
-  scur: number;
-  stot: number;
-  /** Waiting in the backend queue plus the servers' queues. */
-  qcur: number;
-  bin: number;
-  bout: number;
-  econ: number;
-  rate: number;
-  errRate: number;
   /** Sum of the weights of usable servers; counts of usable active/backup servers. */
   weight: number;
   act: number;
