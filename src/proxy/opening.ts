@@ -123,9 +123,7 @@ class Connection implements BackendConnection {
     const slot = this.#slot;
     if (!slot) return;
     this.#slot = undefined;
-    this.server.sockets.delete(this.socket);
-    this.server.bytesIn += this.socket.bytesWritten;
-    this.server.bytesOut += this.socket.bytesRead;
+    this.server.forget(this.socket);
     slot.release();
   }
 }

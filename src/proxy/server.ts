@@ -49,6 +49,16 @@ export class Server implements LbServer {
     this.health = health;
   }
 
+  /**
+   * A server-side socket is done (closed, or its connection released): its bytes move into the
+   * totals, so the byte counters never go down when a connection ends. Counted once per socket.
+   */
+  forget(socket: Socket): void {
+    if (!this.sockets.delete(socket)) return;
+    this.bytesIn += socket.bytesWritten;
+    this.bytesOut += socket.bytesRead;
+  }
+
   /** Effective weight: admin override, else config. */
   get weight(): number {
     return this.adminWeight ?? this.config.weight;

@@ -9,7 +9,7 @@ import type { TandemConfig } from "../../src/config/types.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { EventBus } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
-import type { Subsystem } from "../../src/core/subsystem.ts";
+import type { Services, Subsystem } from "../../src/core/subsystem.ts";
 import { httpSession } from "../../src/proxy/http/session.ts";
 import { createProxySubsystem } from "../../src/proxy/subsystem.ts";
 
@@ -123,6 +123,8 @@ export interface Proxy {
   config: TandemConfig;
   subsystem: Subsystem;
   lines: string[];
+  /** The proxy's status (services.proxy.status(): frontends, backends, servers with counters). */
+  status(): unknown;
   stop(): Promise<void>;
 }
 
@@ -136,10 +138,10 @@ export async function startProxy(yaml: string, options: { chunkReader?: boolean 
   if (!r.config) throw new Error(`bad test config: ${r.diagnostics.map((d) => d.message).join("; ")}`);
   const lines: string[] = [];
   const log = createLogger("tandem", { level: (process.env.TANDEM_TEST_LOG as "debug") ?? "info", write: (l) => lines.push(l) });
-  const ctx = { config: r.config, bus: new EventBus(), clock: systemClock, log, services: {} };
+  const ctx: { config: TandemConfig; bus: EventBus; clock: typeof systemClock; log: typeof log; services: Services } = { config: r.config, bus: new EventBus(), clock: systemClock, log, services: {} };
   const subsystem = createProxySubsystem(ctx, { handlers: { http: options.chunkReader === false ? (c) => httpSession(c) : httpSession } });
   await subsystem.start();
-  return { config: r.config, subsystem, lines, stop: () => subsystem.stop("test over") };
+  return { config: r.config, subsystem, lines, status: () => ctx.services.proxy!.status(), stop: () => subsystem.stop("test over") };
 }
 
 /** A proxy with frontend `web` on a free port in front of one backend `b` (server b1). */

@@ -79,6 +79,20 @@ describe("server connection reuse", () => {
     agent.destroy();
     assert.equal(b.connections, 10);
   });
+
+  it("a server's byte counters keep the bytes of its closed connections (they never go down)", async () => {
+    const { port, proxy } = await setup("never");
+    type Srv = { bytesIn: number; bytesOut: number };
+    const server = (): Srv => (proxy.status() as { backends: { name: string; servers: Srv[] }[] }).backends.find((x) => x.name === "b")!.servers[0];
+    let last = { bytesIn: 0, bytesOut: 0 };
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await get(port, `/b${i}`, false)).status, 200);
+      await new Promise((r) => setTimeout(r, 50)); // the server connection of that request closes
+      const now = server();
+      assert.ok(now.bytesIn > last.bytesIn && now.bytesOut > last.bytesOut, `after request ${i}: ${JSON.stringify(now)} after ${JSON.stringify(last)}`);
+      last = now;
+    }
+  });
 });
 
 describe("a backend killed under load", () => {
