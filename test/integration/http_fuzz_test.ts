@@ -1,4 +1,4 @@
-// Mutated requests and responses through the built binary: it stays up, raises nothing, keeps serving.
+// Mutated requests and responses through the built binary: it stays up, raises nothing, keeps serving, frees every slot.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -78,7 +78,7 @@ async function trickle(s: Socket, b: Buffer, rnd: () => number): Promise<void> {
   }
 }
 
-test("mutated requests and responses: the binary answers or closes, raises nothing and keeps serving", async () => {
+test("mutated requests and responses: the binary answers or closes, raises nothing, keeps serving and frees every slot", async () => {
   const rnd = lcg(20261125);
   let fuzzing = true;
   // A server that answers each read with a response, mutated half of the time, sometimes resets or stays silent.
@@ -97,6 +97,7 @@ test("mutated requests and responses: the binary answers or closes, raises nothi
   const bport = await freePort();
   await listen(backend, bport, "127.0.0.1");
   const port = await freePort();
+  const statsPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tandem-fuzz-"));
   writeFileSync(join(dir, "t.yaml"), `global: { state_dir: ${dir}/state }
 defaults:
@@ -120,6 +121,7 @@ frontends:
     forwardfor: true
     access_log: true
     default_backend: b
+stats: { bind: 127.0.0.1:${statsPort} }
 backends:
   b: { retry_on: [conn-failure, empty-response, junk-response, response-timeout], servers: { b1: { address: 127.0.0.1, port: ${bport} } } }
 `);
@@ -159,6 +161,16 @@ backends:
       s.on("error", () => resolve(text));
     });
     assert.match(answer, /^HTTP\/1\.1 200 /, "a well-formed request after the fuzzing is served");
+    // Every connection, session and server slot comes back once the clients are gone (the
+    // longest wait: timeout client 2 s, or the 1 s linger after an error page).
+    type Stats = { info: { connections: number }; frontends: { scur: number }[]; backends: { scur: number; qcur: number; servers: { scur: number }[] }[] };
+    const held = (s: Stats) => s.info.connections + s.frontends[0].scur + s.backends[0].scur + s.backends[0].qcur + s.backends[0].servers[0].scur;
+    let stats: Stats | undefined;
+    for (let i = 0; i < 40 && (stats === undefined || held(stats) !== 0); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      stats = (await (await fetch(`http://127.0.0.1:${statsPort}/;json`)).json()) as Stats;
+    }
+    assert.equal(held(stats!), 0, `still held after the clients left: ${JSON.stringify(stats)}`);
     const raised = tandem.stderr.split("\n").filter((l) => /TypeError|RangeError|ReferenceError|uncaught|unhandled|    at /i.test(l));
     assert.deepEqual(raised, [], "no exception reached the log");
     // The fuzzing reached the strict parsers on both sides, not only the happy path.
