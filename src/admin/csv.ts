@@ -26,7 +26,7 @@ export function statsCsv(s: StatsSnapshot): string {
   const pid = s.info.pid;
   const since = (at: number) => (at > 0 ? Math.max(0, Math.floor((s.info.now - at) / 1000)) : undefined);
   for (const f of s.frontends) {
-    rows.push({ pxname: f.name, svname: "FRONTEND", scur: f.scur, stot: f.stot, status: f.status, pid, type: 0, rate: Math.round(f.rate), mode: f.mode });
+    rows.push({ pxname: f.name, svname: "FRONTEND", scur: f.scur, stot: f.stot, bin: f.bin, bout: f.bout, status: f.status, pid, type: 0, rate: Math.round(f.rate), mode: f.mode });
   }
   for (const b of s.backends) {
     for (const v of b.servers) {

@@ -28,10 +28,14 @@ export class TandemMetrics {
     }
   }
 
-  /** The exposition text for a snapshot. */
+  /**
+   * The exposition text for a snapshot. prom-client writes a NaN sample as "Nan" (the event-loop
+   * lag mean and stddev of a scrape that follows another within the monitor's resolution); the
+   * text format spells it "NaN", and stricter parsers reject anything else.
+   */
   async render(s: StatsSnapshot): Promise<string> {
     this.update(s);
-    return this.registry.metrics();
+    return (await this.registry.metrics()).replace(/ Nan$/gm, " NaN");
   }
 
   get contentType(): string {
@@ -56,6 +60,8 @@ export class TandemMetrics {
       g("tandem_frontend_current_sessions", "Client connections being served", l, f.scur);
       g("tandem_frontend_held_connections", "Accepted connections waiting for a maxconn slot", l, f.held);
       c("tandem_frontend_sessions_total", "Client connections accepted", l, f.stot);
+      c("tandem_frontend_bytes_in_total", "Bytes received from clients", l, f.bin);
+      c("tandem_frontend_bytes_out_total", "Bytes sent to clients", l, f.bout);
     }
     for (const b of s.backends) {
       const l = { proxy: b.name };

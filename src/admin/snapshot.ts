@@ -70,6 +70,9 @@ export interface FrontendStat {
   scur: number;
   stot: number;
   held: number;
+  /** Bytes from and to clients. */
+  bin: number;
+  bout: number;
   rate: number;
   listeners: { address: string; bound: boolean }[];
 }
@@ -150,7 +153,7 @@ interface BackendView {
 interface ProxyView {
   connections: number;
   maxconn: number;
-  frontends: { name: string; mode: string; active: number; total: number; held: number; listeners: { address: string; bound: boolean }[] }[];
+  frontends: { name: string; mode: string; active: number; total: number; held: number; bytesIn?: number; bytesOut?: number; listeners: { address: string; bound: boolean }[] }[];
   backends: BackendView[];
 }
 
@@ -189,6 +192,8 @@ export class SnapshotBuilder {
         scur: n(f.active),
         stot: n(f.total),
         held: n(f.held),
+        bin: n(f.bytesIn),
+        bout: n(f.bytesOut),
         rate: rate(`f/${f.name}`, n(f.total)),
         listeners: f.listeners.map((l) => ({ address: l.address, bound: l.bound })),
       };

@@ -45,6 +45,9 @@ export class Frontend {
   handler: SessionHandler;
   active = 0;
   total = 0;
+  /** Bytes from and to the clients of finished sessions (running ones: `sockets`). */
+  bytesIn = 0;
+  bytesOut = 0;
   readonly #held = new WaitQueue<{ socket: Socket; bind: ListenAddress }>();
   /** Client sockets of running sessions (an ItemSet, not a Set: see item_set.ts). */
   readonly sockets = new ItemSet<Socket>();
@@ -57,6 +60,8 @@ export class Frontend {
   /** Ends a session: one function for every session of the frontend (SessionHandler.run's done). */
   readonly #ended = (socket: Socket): void => {
     if (!this.sockets.delete(socket)) return;
+    this.bytesIn += socket.bytesRead;
+    this.bytesOut += socket.bytesWritten;
     this.active--;
     this.#limit.active--;
     this.#limit.wake();

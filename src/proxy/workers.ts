@@ -42,7 +42,7 @@ export interface ProxyStatus {
   /** With workers: their count and the connections each process accepted (main first). */
   workers?: number;
   acceptedPerWorker?: number[];
-  frontends: { name: string; active: number; total: number; held: number }[];
+  frontends: { name: string; active: number; total: number; held: number; bytesIn?: number; bytesOut?: number }[];
   backends: {
     name: string;
     active: number;
@@ -86,6 +86,9 @@ export function addStatus(a: ProxyStatus, b: ProxyStatus): void {
       fa.active += fb.active;
       fa.total += fb.total;
       fa.held += fb.held;
+      for (const k of ["bytesIn", "bytesOut"] as const) {
+        if (typeof fa[k] === "number" && typeof fb[k] === "number") fa[k] = fa[k] + fb[k];
+      }
     }
   }
   for (const bb of b.backends) {

@@ -93,10 +93,10 @@ export function render(root: HTMLElement, s: StatsSnapshot): void {
         h("h2", {}, "Frontends"),
         table(
           "frontends",
-          ["Frontend", "Mode", "Status", "Cur", "Held", "Total", "Rate/s", "Listeners"],
+          ["Frontend", "Mode", "Status", "Cur", "Held", "Total", "Rate/s", "In", "Out", "Listeners"],
           s.frontends.map((f) => ({
             attrs: { "data-frontend": f.name },
-            cells: [h("b", {}, f.name), f.mode, badge(f.status, f.status === "OPEN" ? "up" : "down"), f.scur, f.held, count(f.stot), rate(f.rate), f.listeners.map((l) => `${l.address}${l.bound ? "" : " (waiting)"}`).join(", ")],
+            cells: [h("b", {}, f.name), f.mode, badge(f.status, f.status === "OPEN" ? "up" : "down"), f.scur, f.held, count(f.stot), rate(f.rate), bytes(f.bin), bytes(f.bout), f.listeners.map((l) => `${l.address}${l.bound ? "" : " (waiting)"}`).join(", ")],
           })),
         ),
       ),

@@ -7,7 +7,7 @@ export function sampleSnapshot(over: Partial<StatsSnapshot> = {}): StatsSnapshot
   const now = 1_800_000_000_000;
   return {
     info: { name: "tandem", version: "0.1.0", pid: 42, role: "master", hostname: "lb1", now, startedAt: now - 60_000, uptime: 60, connections: 3, maxconn: 1000, refresh: 5000, admin: true },
-    frontends: [{ name: "web", mode: "tcp", status: "OPEN", scur: 3, stot: 120, held: 0, rate: 2.5, listeners: [{ address: "127.0.0.1:8080", bound: true }] }],
+    frontends: [{ name: "web", mode: "tcp", status: "OPEN", scur: 3, stot: 120, held: 0, bin: 4096, bout: 65536, rate: 2.5, listeners: [{ address: "127.0.0.1:8080", bound: true }] }],
     backends: [{
       name: "web", status: "UP", scur: 3, stot: 120, qcur: 1, bin: 5000, bout: 90_000, econ: 2, rate: 2.5, errRate: 0, weight: 1, act: 1, bck: 0, stickEntries: 4,
       servers: [

@@ -28,6 +28,17 @@ test("metrics parse as the exposition format with the expected names, types and 
   assert.equal(value(fams, "tandem_vrrp_adverts_dropped_total", { reason: "bad_auth" }), 1);
   assert.equal(value(fams, "tandem_alert_spool_pending", { notifier: "ops" }), 1);
   assert.equal(value(fams, "tandem_info", { role: "master", hostname: "lb1" }), 1);
+  assert.equal(value(fams, "tandem_frontend_bytes_in_total", { proxy: "web" }), 4096);
+  assert.equal(value(fams, "tandem_frontend_bytes_out_total", { proxy: "web" }), 65536);
+});
+
+test("back-to-back scrapes: a sample without a value is written NaN, as the text format spells it", async () => {
+  const m = new TandemMetrics(); // with the runtime's default series: the event-loop lag has no sample yet
+  for (let i = 0; i < 3; i++) {
+    const text = await m.render(sampleSnapshot());
+    assert.doesNotMatch(text, / Nan$/m);
+    parseExposition(text); // throws on any value the format does not define
+  }
 });
 
 test("a removed server's series disappear on the next scrape", async () => {

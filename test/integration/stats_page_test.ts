@@ -50,6 +50,30 @@ describe("stats page of dist/tandem", () => {
     assert.match(rows[1].check_duration, /^\d+$/);
   });
 
+  it("bytes in and out are counted for the frontend and its servers, and stay after the connection closes", async () => {
+    const before = parseHaproxyCsv(await (await get("/stats;csv")).text());
+    const { connect } = await import("node:net");
+    await new Promise<void>((resolve, reject) => {
+      const c = connect(lab.proxyPort, "127.0.0.1", () => c.write("0123456789"));
+      c.on("data", () => c.end());
+      c.on("close", () => resolve());
+      c.on("error", reject);
+    });
+    // "s1:0123456789" or "s2:…" came back: 10 bytes in, 13 out, on the frontend and on one server.
+    let rows = before;
+    const fe = (rs: typeof rows) => rs.find((x) => x.svname === "FRONTEND")!;
+    assert.ok(await lab.until(async () => {
+      rows = parseHaproxyCsv(await (await get("/stats;csv")).text());
+      return Number(fe(rows).bin) - Number(fe(before).bin) === 10;
+    }), `frontend bin: ${fe(before).bin} → ${fe(rows).bin}`);
+    assert.equal(Number(fe(rows).bout) - Number(fe(before).bout), 13);
+    const server = (rs: typeof rows) => rs.filter((x) => x.type === "2").reduce((n, x) => n + Number(x.bin), 0);
+    assert.equal(server(rows) - server(before), 10);
+    const fams = parseExposition(await (await get("/metrics")).text());
+    assert.equal(fams.get("tandem_frontend_bytes_in_total")?.samples[0].value, Number(fe(rows).bin));
+    assert.equal(fams.get("tandem_frontend_bytes_out_total")?.samples[0].value, Number(fe(rows).bout));
+  });
+
   it(";json is the snapshot the page renders", async () => {
     const r = await get("/stats;json");
     assert.match(r.headers.get("content-type") ?? "", /^application\/json/);
