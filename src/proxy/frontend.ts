@@ -56,6 +56,7 @@ export class Frontend {
   #bus: EventBus;
   #log: Logger;
   #stopping = new AbortController();
+  #retiring = new AbortController();
   #drained: (() => void)[] = [];
   /** Ends a session: one function for every session of the frontend (SessionHandler.run's done). */
   readonly #ended = (socket: Socket): void => {
@@ -120,7 +121,17 @@ export class Frontend {
 
   /** Tells sessions to finish: idle keep-alive connections close now, busy ones after their response. */
   beginStop(): void {
+    this.#retiring.abort();
     this.#stopping.abort();
+  }
+
+  /**
+   * A reload replaced this frontend: every client connection closes after its current or next
+   * response (Connection: close), or when idle past `timeout http_keep_alive`; none is closed
+   * while a request may be on its way.
+   */
+  retire(): void {
+    this.#retiring.abort();
   }
 
   /** Closes every client connection (end of the grace period on stop). */
@@ -153,7 +164,7 @@ export class Frontend {
   }
 
   #context(socket: Socket, client: ClientInfo): SessionContext {
-    return { socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal };
+    return { socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal, retiring: this.#retiring.signal };
   }
 
   #failed(socket: Socket, err: unknown): void {

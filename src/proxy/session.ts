@@ -18,8 +18,14 @@ export interface SessionContext {
   clock: Clock;
   bus: EventBus;
   log: Logger;
-  /** Aborted when tandem stops or this frontend is retired by a reload: finish, keep nothing idle. */
+  /** Aborted when tandem stops: finish the exchange in progress, close idle connections now. */
   stopping?: AbortSignal;
+  /**
+   * Aborted when this frontend is retired by a reload (and when tandem stops): keep no client
+   * connection alive after its current or next response. An idle one is not closed at once: a
+   * request may already be on its way, and closing under it is an error for that client.
+   */
+  retiring?: AbortSignal;
 }
 
 /**

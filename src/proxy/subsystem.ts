@@ -146,8 +146,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
 
   const retire = (f: Frontend) => {
     retired.add(f);
-    // Kept-alive HTTP clients of the old config reconnect to the new one instead of lingering.
-    f.beginStop();
+    // Kept-alive HTTP clients of the old config move to the new one after their next response.
+    f.retire();
     void f.drained().then(() => {
       retired.delete(f);
       f.detach();

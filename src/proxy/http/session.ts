@@ -166,7 +166,7 @@ class HttpSession implements ServerConnOwner {
     return set;
   }
 
-  /** Stop or reload: an idle keep-alive connection closes now; a busy one after its response. */
+  /** Stop: an idle keep-alive connection closes now; a busy one after its response. */
   #onStopping(): void {
     this.#keepClient = false;
     if (this.#state === C_WAIT && this.#held.length === 0) this.#close();
@@ -365,7 +365,7 @@ class HttpSession implements ServerConnOwner {
     this.#state = this.#reqDone ? C_SENT : C_BODY;
     this.#syncClientTimeout();
     this.#lastRequest = req.connClose || (req.minor === 0 && !req.connKeepAlive);
-    this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.stopping?.aborted;
+    this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.retiring?.aborted;
     this.#upgrade = req.connUpgrade && req.upgrade !== "";
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
     if (req.expect !== "" && req.expect !== "100-continue") return this.#sendError(417, `unsupported Expect "${req.expect}"`);
@@ -615,7 +615,7 @@ class HttpSession implements ServerConnOwner {
     if (f.via) addVia(res, res.minor);
     this.#dechunk = this.#resMode === "chunked" && req.minor === 0;
     if (this.#dechunk) res.delete("transfer-encoding");
-    if (this.#resMode === "close" || this.#dechunk || !this.#reqDone) this.#keepClient = false;
+    if (this.#resMode === "close" || this.#dechunk || !this.#reqDone || this.ctx.retiring?.aborted) this.#keepClient = false;
     if (!this.#keepClient) res.add("Connection", "close");
     else if (req.minor === 0) res.add("Connection", "keep-alive");
     this.#status = res.status;
@@ -801,7 +801,7 @@ class HttpSession implements ServerConnOwner {
   /** A response made here (rules): keep-alive unless a request body is left unread. */
   #local(res: LocalResponse): void {
     const req = this.#req!;
-    if (!this.#reqDone) this.#keepClient = false;
+    if (!this.#reqDone || this.ctx.retiring?.aborted) this.#keepClient = false;
     const text = serializeLocal(res, { close: !this.#keepClient, keepAlive10: req.minor === 0, head: req.method === "HEAD" });
     this.#status = res.status;
     this.#responseStarted = true;
