@@ -171,7 +171,7 @@ backends:
       stats = (await (await fetch(`http://127.0.0.1:${statsPort}/;json`)).json()) as Stats;
     }
     assert.equal(held(stats!), 0, `still held after the clients left: ${JSON.stringify(stats)}`);
-    const raised = tandem.stderr.split("\n").filter((l) => /TypeError|RangeError|ReferenceError|uncaught|unhandled|    at /i.test(l));
+    const raised = tandem.stderr.split("\n").filter((l) => /TypeError|RangeError|ReferenceError|uncaught|unhandled| {4}at /i.test(l));
     assert.deepEqual(raised, [], "no exception reached the log");
     // The fuzzing reached the strict parsers on both sides, not only the happy path.
     const statuses = [...tandem.stderr.matchAll(/ web \S+ (\d{3}|-1) /g)].map((m) => m[1]);
