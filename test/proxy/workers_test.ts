@@ -35,6 +35,8 @@ describe("proxy workers (global.workers: 2)", () => {
     assert.equal(st.workers, 2);
     assert.equal(st.frontends[0].total, 40);
     assert.ok(st.acceptedPerWorker!.every((n) => n > 0), `both processes accepted: ${st.acceptedPerWorker}`);
+    // Bytes too: each client got "a\n" or "b\n", whichever process served it.
+    await waitFor(() => status(h).frontends[0].bytesOut === 80, 3000, `frontend bytes out over both processes: ${status(h).frontends[0].bytesOut}`);
 
     // Health runs in the main process; the worker follows: b dies, nobody sends to it.
     await b.close();
