@@ -379,8 +379,8 @@ export class Backend {
         // For the stats page and metrics (src/admin/snapshot.ts).
         maxActive: s.maxActive,
         maxconn: s.config.maxconn,
-        bytesIn: s.bytesIn + s.sockets.values().reduce((n, k) => n + k.bytesWritten, 0),
-        bytesOut: s.bytesOut + s.sockets.values().reduce((n, k) => n + k.bytesRead, 0),
+        bytesIn: s.sockets.bytesWritten(),
+        bytesOut: s.sockets.bytesRead(),
         connectErrors: s.connectErrors,
         lastChange: s.lastChange,
         downs: s.downs,

@@ -5,7 +5,7 @@ import type { FrontendConfig, ListenAddress } from "../config/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
-import { ItemSet } from "../core/item_set.ts";
+import { CountedSockets } from "./counted_sockets.ts";
 import { AcceptedClient } from "./accepted_client.ts";
 import type { Backend, ClientInfo } from "./backend.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
@@ -45,12 +45,9 @@ export class Frontend {
   handler: SessionHandler;
   active = 0;
   total = 0;
-  /** Bytes from and to the clients of finished sessions (running ones: `sockets`). */
-  bytesIn = 0;
-  bytesOut = 0;
   readonly #held = new WaitQueue<{ socket: Socket; bind: ListenAddress }>();
-  /** Client sockets of running sessions (an ItemSet, not a Set: see item_set.ts). */
-  readonly sockets = new ItemSet<Socket>();
+  /** Client sockets of running sessions, and the bytes from and to every client so far. */
+  readonly sockets = new CountedSockets();
   #limit: GlobalLimit;
   #clock: Clock;
   #bus: EventBus;
@@ -60,9 +57,7 @@ export class Frontend {
   #drained: (() => void)[] = [];
   /** Ends a session: one function for every session of the frontend (SessionHandler.run's done). */
   readonly #ended = (socket: Socket): void => {
-    if (!this.sockets.delete(socket)) return;
-    this.bytesIn += socket.bytesRead;
-    this.bytesOut += socket.bytesWritten;
+    if (!this.sockets.forget(socket)) return;
     this.active--;
     this.#limit.active--;
     this.#limit.wake();

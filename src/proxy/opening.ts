@@ -123,7 +123,7 @@ class Connection implements BackendConnection {
     const slot = this.#slot;
     if (!slot) return;
     this.#slot = undefined;
-    this.server.forget(this.socket);
+    this.server.sockets.forget(this.socket);
     slot.release();
   }
 }

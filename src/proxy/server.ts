@@ -1,9 +1,8 @@
 // One backend server at run time: config, health, admin state, live connections and its queue.
 
-import type { Socket } from "node:net";
 import type { ServerConfig } from "../config/types.ts";
-import { ItemSet } from "../core/item_set.ts";
 import type { LbServer } from "./balance/balancer.ts";
+import { CountedSockets } from "./counted_sockets.ts";
 import type { HealthChecker } from "./health_check.ts";
 import type { HealthState } from "./health_state.ts";
 import { WaitQueue } from "./wait_queue.ts";
@@ -31,32 +30,23 @@ export class Server implements LbServer {
   active = 0;
   /** Connections ever served. */
   total = 0;
-  /** Stats (admin): highest `active` seen; bytes to/from the server of finished connections (live ones: `sockets`). */
+  /** Stats (admin): highest `active` seen. */
   maxActive = 0;
-  bytesIn = 0;
-  bytesOut = 0;
   /** Stats: failed connection attempts (haproxy econ), status changes (wall ms of the last), transitions to down. */
   connectErrors = 0;
   lastChange = 0;
   downs = 0;
-  /** Server-side sockets, so on_marked_down: shutdown_sessions can close them (not a Set: item_set.ts). */
-  readonly sockets = new ItemSet<Socket>();
+  /**
+   * Server-side sockets, so on_marked_down: shutdown_sessions can close them, and the bytes to
+   * and from the server (a finished connection leaves through sockets.forget).
+   */
+  readonly sockets = new CountedSockets();
   readonly queue = new WaitQueue<SlotWaiter>();
 
   constructor(config: ServerConfig, health: HealthState) {
     this.name = config.name;
     this.config = config;
     this.health = health;
-  }
-
-  /**
-   * A server-side socket is done (closed, or its connection released): its bytes move into the
-   * totals, so the byte counters never go down when a connection ends. Counted once per socket.
-   */
-  forget(socket: Socket): void {
-    if (!this.sockets.delete(socket)) return;
-    this.bytesIn += socket.bytesWritten;
-    this.bytesOut += socket.bytesRead;
   }
 
   /** Effective weight: admin override, else config. */

@@ -209,8 +209,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       active: f.active,
       total: f.total,
       held: f.held,
-      bytesIn: f.bytesIn + f.sockets.values().reduce((n, k) => n + k.bytesRead, 0),
-      bytesOut: f.bytesOut + f.sockets.values().reduce((n, k) => n + k.bytesWritten, 0),
+      bytesIn: f.sockets.bytesRead(),
+      bytesOut: f.sockets.bytesWritten(),
       listeners: f.config.binds.flatMap((b) => b.ports.map((p) => {
         const l = listeners.get(listenerKey(b.host, p));
         return { address: listenerKey(b.host, p), bound: l?.bound ?? false, waiting: l?.waiting };

@@ -77,19 +77,18 @@ interface Child {
   ready: boolean;
 }
 
+/** a[k] += b[k] for each key that is a number on both sides (optional counters may be missing). */
+function addCounters<T extends object>(a: T, b: T, keys: readonly (keyof T)[]): void {
+  const x = a as Record<keyof T, unknown>, y = b as Record<keyof T, unknown>;
+  for (const k of keys) if (typeof x[k] === "number" && typeof y[k] === "number") x[k] = x[k] + y[k];
+}
+
 /** Adds the counters of b into a (same names matched; b's unknown entries ignored). */
 export function addStatus(a: ProxyStatus, b: ProxyStatus): void {
   a.connections += b.connections;
   for (const fb of b.frontends) {
     const fa = a.frontends.find((f) => f.name === fb.name);
-    if (fa) {
-      fa.active += fb.active;
-      fa.total += fb.total;
-      fa.held += fb.held;
-      for (const k of ["bytesIn", "bytesOut"] as const) {
-        if (typeof fa[k] === "number" && typeof fb[k] === "number") fa[k] = fa[k] + fb[k];
-      }
-    }
+    if (fa) addCounters(fa, fb, ["active", "total", "held", "bytesIn", "bytesOut"]);
   }
   for (const bb of b.backends) {
     const ba = a.backends.find((x) => x.name === bb.name);
@@ -98,13 +97,7 @@ export function addStatus(a: ProxyStatus, b: ProxyStatus): void {
     ba.queued += bb.queued;
     for (const sb of bb.servers) {
       const sa = ba.servers.find((x) => x.name === sb.name);
-      if (!sa) continue;
-      sa.active += sb.active;
-      sa.total += sb.total;
-      sa.queued += sb.queued;
-      for (const k of ["maxActive", "bytesIn", "bytesOut", "connectErrors"] as const) {
-        if (typeof sa[k] === "number" && typeof sb[k] === "number") sa[k] = sa[k] + sb[k];
-      }
+      if (sa) addCounters(sa, sb, ["active", "total", "queued", "maxActive", "bytesIn", "bytesOut", "connectErrors"]);
     }
   }
 }

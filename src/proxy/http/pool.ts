@@ -43,7 +43,7 @@ export class ServerConn {
   #onEnd = () => (this.owner ? this.owner.onServerEnd() : this.socket.destroy());
   #onClose = () => {
     this.closed = true;
-    this.server.forget(this.socket);
+    this.server.sockets.forget(this.socket);
     this.#pool.remove(this);
     this.owner?.onServerClose();
   };

@@ -747,7 +747,7 @@ class HttpSession implements ServerConnOwner {
     const t = this.#backend!.config.timeouts;
     const ft = this.ctx.frontend.timeouts;
     void tunnel(s, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
-      conn.server.forget(server);
+      conn.server.sockets.forget(server);
       slot?.release();
       this.#unlistenStop();
       this.#done();
