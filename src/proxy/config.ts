@@ -1,12 +1,12 @@
 // The proxy's config section: `defaults`, `proxies`, `frontends`, `backends` — defaults, merges,
 // references and every check, resolved into frontends and backends.
 
-import { isIP } from "node:net";
 import { z } from "zod";
 import type { Diagnostics, Path } from "../config/diagnostics.ts";
 import { absolutePath } from "../config/global.ts";
 import type { ConfigSection, SectionContext } from "../config/section.ts";
 import { didYouMean } from "../config/suggest.ts";
+import { ipFamily } from "../core/address.ts";
 import type { BackendConfig, FrontendConfig, HealthCheckConfig, ListenAddress, ProxyConfig, ServerConfig, Timeouts } from "./config_types.ts";
 import { backendSchema, defaultsSchema, frontendSchema, proxySchema } from "./config_schema.ts";
 import type { BackendInput, CheckInput, DefaultsInput, FrontendInput, ProxyInput } from "./config_schema.ts";
@@ -106,7 +106,7 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
   const bal = b.balance ?? defaults?.balance ?? "roundrobin";
   const servers: ServerConfig[] = Object.entries(b.servers).map(([sname, s]) => {
     const spath = [...path, "servers", sname];
-    if (isIP(s.address) === 0 && !/^[a-z0-9.-]+$/i.test(s.address)) {
+    if (ipFamily(s.address) === 0 && !/^[a-z0-9.-]+$/i.test(s.address)) {
       diag.error([...spath, "address"], `"${s.address}" is not an IP address or host name`, s.address.includes(":") ? "put the port in `port:`" : undefined);
     }
     const check = s.check === undefined || s.check === false ? undefined : healthCheck(defaults?.check, { ...b.check, ...(s.check === true ? {} : s.check) }, timeouts);
@@ -178,6 +178,9 @@ function resolve(input: Inputs, diag: Diagnostics): ProxyConfig {
   return { frontends, backends };
 }
 
+/** A server without a port takes the client's destination port, so a check cannot find one. */
+export const noCheckPort = (server: string, backend: string): string => `Server "${server}" in backend "${backend}" has no port: set check.port so it can be checked`;
+
 /** Where a frontend or backend of the resolved config is written, for diagnostics. */
 export type Where = (kind: "frontends" | "backends", name: string) => Path;
 
@@ -208,7 +211,7 @@ export function checkProxyConfig({ frontends, backends }: ProxyConfig, where: Wh
   for (const b of backends) {
     for (const s of b.servers) {
       if (s.check && s.check.port === undefined && s.port === undefined) {
-        diag.error([...where("backends", b.name), "servers", s.name], `Server "${s.name}" in backend "${b.name}" has no port: set check.port so it can be checked`, undefined, true);
+        diag.error([...where("backends", b.name), "servers", s.name], noCheckPort(s.name, b.name), undefined, true);
       }
     }
   }
@@ -232,7 +235,7 @@ export class BindClaims {
 
   /** Records owner on host:port; reports a clash with an earlier owner at path. */
   claim(owner: string, host: string, port: number, path: Path, diag: Diagnostics): void {
-    const fam = isIP(host) === 6 ? "6" : "4";
+    const fam = ipFamily(host) === 6 ? "6" : "4";
     const list = this.#seen.get(`${fam}:${port}`) ?? [];
     const wildcard = (h: string) => h === "0.0.0.0" || h === "::";
     const clash = list.find((o) => o.host === host || wildcard(o.host) || wildcard(host));
@@ -300,9 +303,7 @@ export const proxySection: ConfigSection<ProxyConfig> = {
     return config;
   },
   check(config, ctx, diag) {
-    const input = ctx.input as Inputs;
-    const proxy = config as unknown as ProxyConfig;
-    frontendBinds(proxy.frontends, diag, writtenBindPath(ctx.input));
-    compileRules(input, proxy, ctx, diag);
+    frontendBinds(config.frontends, diag, writtenBindPath(ctx.input));
+    compileRules(ctx.input as Inputs, config, ctx, diag);
   },
 };

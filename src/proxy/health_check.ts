@@ -1,8 +1,8 @@
 // Health checks: TCP connect and HTTP probes, run on a Clock, feeding the rise/fall state machine.
 
-import { connect } from "node:net";
-import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../core/clock.ts";
+import { netTransport } from "../runtime/net_transport.ts";
+import type { Conn, Transport, TransportError } from "../runtime/transport.ts";
 import type { HealthCheckConfig } from "./config_types.ts";
 import { initialHealth, nextCheckDelay, stepHealth } from "./health_state.ts";
 import type { CheckResult, HealthAction, HealthState } from "./health_state.ts";
@@ -26,12 +26,12 @@ const ERRNO_TEXT: Record<string, string> = {
  * status must fall in check.expectStatus. Never rejects: every failure is a CheckResult saying
  * which layer failed. The whole probe is bounded by check.timeout.
  */
-export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Clock): Promise<CheckResult> {
+export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Clock, transport: Transport = netTransport): Promise<CheckResult> {
   const started = clock.now();
   return new Promise((resolve) => {
     let connected = false;
     let settled = false;
-    let socket: Socket | undefined;
+    let socket: Conn | undefined;
     const timer: TimerHandle = clock.setTimeout(() => {
       finish(false, connected && check.type === "http" ? "L7TOUT" : "L4TOUT", `timeout after ${check.timeout}ms`);
     }, check.timeout);
@@ -42,22 +42,21 @@ export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Cloc
       socket?.destroy();
       resolve({ ok, status, detail, duration: Math.round(clock.now() - started) });
     };
+    const failed = (err: TransportError) => finish(false, connected && check.type === "http" ? "L7RSP" : "L4CON", ERRNO_TEXT[err.code ?? ""] ?? err.message);
+    const connectedTo = (s: Conn) => {
+      connected = true;
+      s.on("error", failed);
+      if (check.type !== "http") return finish(true, "L4OK", "connected");
+      const host = check.host ? `Host: ${check.host}\r\n` : "";
+      s.write(`${check.method} ${check.path} HTTP/1.0\r\n${host}User-Agent: tandem-check\r\nConnection: close\r\n\r\n`);
+      s.resume();
+    };
     try {
-      socket = connect({ host: target.host, port: target.port });
+      socket = transport.dial({ host: target.host, port: target.port, timeout: 0 }, { dialed: (err, s) => (err ? failed(err) : connectedTo(s)) });
     } catch (err) {
       finish(false, "SOCKERR", (err as Error).message);
       return;
     }
-    socket.on("error", (err: NodeJS.ErrnoException) => {
-      const text = ERRNO_TEXT[err.code ?? ""] ?? err.message;
-      finish(false, connected ? (check.type === "http" ? "L7RSP" : "L4CON") : "L4CON", text);
-    });
-    socket.on("connect", () => {
-      connected = true;
-      if (check.type !== "http") return finish(true, "L4OK", "connected");
-      const host = check.host ? `Host: ${check.host}\r\n` : "";
-      socket!.write(`${check.method} ${check.path} HTTP/1.0\r\n${host}User-Agent: tandem-check\r\nConnection: close\r\n\r\n`);
-    });
     let head = "";
     socket.on("data", (chunk: Buffer) => {
       head += chunk.toString("latin1");
@@ -93,6 +92,7 @@ export class HealthChecker {
   #timer: TimerHandle | undefined;
   #running = false;
   #probe: typeof probe;
+  #transport: Transport;
   /** Probes run and failed since this checker was created (stats: haproxy chkfail). */
   checks = 0;
   failures = 0;
@@ -105,6 +105,7 @@ export class HealthChecker {
     onTransition: (action: HealthAction, state: HealthState) => void;
     /** Replaceable for tests. */
     probe?: typeof probe;
+    transport?: Transport;
   }) {
     this.#target = options.target;
     this.#check = options.check;
@@ -112,6 +113,7 @@ export class HealthChecker {
     this.#onTransition = options.onTransition;
     this.#state = typeof options.initial === "string" ? initialHealth(options.check, options.initial) : options.initial;
     this.#probe = options.probe ?? probe;
+    this.#transport = options.transport ?? netTransport;
   }
 
   get state(): HealthState {
@@ -145,7 +147,7 @@ export class HealthChecker {
   }
 
   async #runOnce(): Promise<void> {
-    const result = await this.#probe(this.#target, this.#check, this.#clock);
+    const result = await this.#probe(this.#target, this.#check, this.#clock, this.#transport);
     if (!this.#running) return;
     this.checks++;
     if (!result.ok) this.failures++;

@@ -1,22 +1,23 @@
 // The proxy subsystem: builds backends, frontends and listeners from the config; hitless reload.
 
-import type { Socket } from "node:net";
-import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
-import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
-import { TandemError } from "../core/errors.ts";
-import { Backend } from "./backend.ts";
 import { Diagnostics } from "../config/diagnostics.ts";
+import { TandemError } from "../core/errors.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { netTransport } from "../runtime/net_transport.ts";
+import type { Conn, Transport } from "../runtime/transport.ts";
+import { Backend } from "./backend.ts";
 import { checkProxyConfig, frontendBinds } from "./config.ts";
 import type { Where } from "./config.ts";
+import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
-import type { ServerState } from "./server.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
 import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
+import type { ServerState } from "./server.ts";
 import type { SessionHandler, SessionHandlers } from "./session.ts";
-import { tcpSession } from "./tcp_session.ts";
-import { WorkerPool } from "./workers.ts";
 import type { ListenerStatus, ProxyStatus } from "./status.ts";
+import { tcpSession } from "./tcp_session.ts";
 import { weightProblem } from "./weight.ts";
+import { WorkerPool } from "./workers.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -26,6 +27,8 @@ export interface ProxySubsystemOptions {
   handlers?: SessionHandlers;
   /** Set in a proxy worker process (worker_main.ts): no health checks, stick entries shared. */
   worker?: WorkerSide;
+  /** How connections are accepted and made (default: node:net). */
+  transport?: Transport;
 }
 
 /** The hooks a proxy worker process gives its subsystem and gets back. */
@@ -86,6 +89,7 @@ export function validateProxyConfig(config: ProxySubsystemConfig, handlers: Sess
  */
 export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>, options: ProxySubsystemOptions = {}): Subsystem<ProxySubsystemConfig> {
   const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
+  const transport = options.transport ?? netTransport;
   const log = ctx.log.child("proxy");
   let config = ctx.config;
   const limit = new GlobalLimit(config.global.maxconn);
@@ -97,7 +101,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   const retired = new Set<Frontend>();
   const lastHealth = new Map<string, boolean>();
 
-  const onConnection = (key: string) => (socket: Socket) => {
+  const onConnection = (key: string) => (socket: Conn) => {
     const r = routes.get(key);
     if (!r) return socket.destroy();
     r.frontend.accept(socket, r.bind);
@@ -130,7 +134,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     try {
       for (const [key, w] of wanted) {
         if (listeners.has(key)) continue;
-        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, transport, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
         created.push(l);
         await l.bind(
           (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),
@@ -203,7 +207,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   if (pool) unsubscribe.push(ctx.bus.on("server.state", (e) => pool.pushServer(e.proxy, e.server)));
   options.worker?.attach({ backend: (name) => backends.get(name) });
   const makeBackend = (bc: BackendConfig) => {
-    const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
+    const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name), transport });
     if (options.worker) {
       b.checks = false;
       const w = options.worker;
