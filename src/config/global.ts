@@ -17,6 +17,7 @@ const schema = z.strictObject({
   state_dir: z.string().optional(),
   hostname: z.string().optional(),
   grace_period: duration.optional(),
+  data_path: z.enum(["auto", "ffi", "net"]).optional(),
 });
 
 type GlobalInput = z.output<typeof schema>;
@@ -44,6 +45,7 @@ export const globalSection: ConfigSection<{ global: GlobalConfig }> = {
         stateDir: absolutePath(g.state_dir ?? GLOBAL_DEFAULTS.stateDir),
         hostname: g.hostname ?? hostname(),
         gracePeriod: g.grace_period ?? GLOBAL_DEFAULTS.gracePeriod,
+        dataPath: g.data_path ?? "auto",
       },
     };
   },

@@ -15,6 +15,11 @@ export interface GlobalConfig {
   hostname: string;
   /** Grace period for a graceful stop. */
   gracePeriod: number;
+  /**
+   * How the proxy's sockets are served: `ffi` raw file descriptors through node:ffi, `net` node:net,
+   * `auto` (default) the first where it runs. Absent in configs built by hand: auto.
+   */
+  dataPath?: "auto" | "ffi" | "net";
 }
 
 /** The part of a resolved config the loader itself owns. */

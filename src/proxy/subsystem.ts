@@ -3,6 +3,7 @@
 import { Diagnostics } from "../config/diagnostics.ts";
 import { TandemError } from "../core/errors.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { transportFor } from "../runtime/ffi_transport.ts";
 import { netTransport } from "../runtime/net_transport.ts";
 import type { Conn, Transport } from "../runtime/transport.ts";
 import { Backend } from "./backend.ts";
@@ -27,7 +28,7 @@ export interface ProxySubsystemOptions {
   handlers?: SessionHandlers;
   /** Set in a proxy worker process (worker_main.ts): no health checks, stick entries shared. */
   worker?: WorkerSide;
-  /** How connections are accepted and made (default: node:net). */
+  /** How connections are accepted and made (default: the one global.data_path names). */
   transport?: Transport;
 }
 
@@ -89,9 +90,18 @@ export function validateProxyConfig(config: ProxySubsystemConfig, handlers: Sess
  */
 export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>, options: ProxySubsystemOptions = {}): Subsystem<ProxySubsystemConfig> {
   const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
-  const transport = options.transport ?? netTransport;
   const log = ctx.log.child("proxy");
   let config = ctx.config;
+  // Read once: listeners and their connections keep the data path they were made with. A data path
+  // that cannot run (data_path: ffi on Deno) fails start(), with the reason.
+  const dataPath = config.global.dataPath ?? "auto";
+  let transport: Transport = netTransport;
+  let transportError: unknown = undefined;
+  try {
+    transport = options.transport ?? transportFor(dataPath, log);
+  } catch (err) {
+    transportError = err;
+  }
   const limit = new GlobalLimit(config.global.maxconn);
   let backends = new Map<string, Backend>();
   let frontends = new Map<string, Frontend>();
@@ -283,6 +293,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     name: "proxy",
 
     async start() {
+      if (transportError !== undefined) throw transportError;
       check(config);
       backends = new Map(config.backends.map((bc) => [bc.name, makeBackend(bc)]));
       frontends = buildFrontends(config, backends);
@@ -302,7 +313,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
           throw new ProxyError("E_WORKER", `Cannot start the proxy workers: ${(err as Error).message}`, { cause: err });
         }
       }
-      log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s)`);
+      log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s), data path ${transport.name}`);
       publishHealth();
     },
 
@@ -357,6 +368,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       limit.max = next.global.maxconn;
       limit.wake();
       if (next.global.workers !== workers && !options.worker) log.warn(`global.workers changed to ${next.global.workers}: takes effect at the next start (running ${workers})`);
+      if ((next.global.dataPath ?? "auto") !== dataPath && !options.worker) log.warn(`global.data_path changed to ${next.global.dataPath}: takes effect at the next start (running ${transport.name})`);
       await pool?.reload(next);
       log.info(`Proxy reloaded: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s), ${closing.length} closed, ${created.length} new`);
       publishHealth();

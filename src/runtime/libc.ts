@@ -1,6 +1,8 @@
-// The few libc calls VRRP needs (netlink and packet sockets), through Node 26's node:ffi.
+// Node 26's node:ffi, loaded once with its warning held back, and the few libc calls VRRP needs
+// (netlink and packet sockets). The data path's calls are in fd_sys.ts.
 
 import { createRequire } from "node:module";
+import { errnoName } from "./errno.ts";
 
 /** Synchronous libc socket calls. Each returns the C result; `errno()` explains a -1. */
 export interface Libc {
@@ -19,26 +21,34 @@ export class SyscallError extends Error {
   readonly code = "E_SYSCALL";
   readonly errno: number;
   constructor(call: string, errno: number) {
-    super(`${call} failed: errno ${errno}${ERRNO_NAMES[errno] ? ` (${ERRNO_NAMES[errno]})` : ""}`);
+    super(`${call} failed: errno ${errno}${errnoName(errno) === `E${errno}` ? "" : ` (${errnoName(errno)})`}`);
     this.name = "SyscallError";
     this.errno = errno;
   }
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH",
-};
-
 let cached: Libc | undefined;
 
+/** The part of Node 26's node:ffi that tandem uses (the module is experimental, so typed here). */
+export interface NodeFfi {
+  dlopen(path: string | null, defs: Record<string, { arguments: string[]; return: string }>): {
+    lib: { registerCallback(signature: { arguments: string[]; return: string }, fn: (...a: never[]) => void): bigint };
+    functions: Record<string, (...a: never[]) => unknown>;
+  };
+  getInt32(ptr: bigint, offset: number): number;
+  getRawPointer(memory: ArrayBuffer | ArrayBufferView): bigint;
+  getCurrentEventLoop(): bigint;
+}
+
+let ffiModule: NodeFfi | undefined;
+
 /**
- * Opens libc through node:ffi. Throws Error when FFI is not available (Deno, or a Node without
- * node:ffi), so callers can report that VRRP needs the Node runtime.
+ * node:ffi, loaded once. Throws Error when FFI is not available (Deno, a Node without node:ffi
+ * or started with --no-experimental-ffi), so callers can say what needs the Node runtime.
  */
-export function loadLibc(): Libc {
-  if (cached) return cached;
-  if ("Deno" in globalThis) throw new Error("libc via node:ffi needs the Node runtime");
+export function loadNodeFfi(): NodeFfi {
+  if (ffiModule) return ffiModule;
+  if ("Deno" in globalThis) throw new Error("node:ffi needs the Node runtime");
   const require = createRequire(import.meta.url);
   // node:ffi emits an ExperimentalWarning on first use: expected here, and noise in an operator's
   // log, so that one warning is held back while the module loads (every other warning passes).
@@ -47,17 +57,22 @@ export function loadLibc(): Libc {
     if (/\bFFI\b/.test(typeof warning === "string" ? warning : warning.message)) return;
     return (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
   }) as typeof process.emitWarning;
-  let ffiModule: unknown;
   try {
-    ffiModule = require("node:ffi");
+    ffiModule = require("node:ffi") as NodeFfi;
   } finally {
     process.emitWarning = emitWarning;
   }
-  const ffi = ffiModule as {
-    dlopen(path: string, defs: Record<string, { arguments: string[]; return: string }>): { functions: Record<string, (...a: unknown[]) => unknown> };
-    getInt32(ptr: bigint, offset: number): number;
-  };
-  const { functions: f } = ffi.dlopen("libc.so.6", {
+  return ffiModule;
+}
+
+/**
+ * Opens libc through node:ffi. Throws Error when FFI is not available (Deno, or a Node without
+ * node:ffi), so callers can report that VRRP needs the Node runtime.
+ */
+export function loadLibc(): Libc {
+  if (cached) return cached;
+  const ffi = loadNodeFfi();
+  const { functions } = ffi.dlopen("libc.so.6", {
     socket: { arguments: ["int32", "int32", "int32"], return: "int32" },
     close: { arguments: ["int32"], return: "int32" },
     send: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
@@ -67,6 +82,7 @@ export function loadLibc(): Libc {
     if_nametoindex: { arguments: ["string"], return: "uint32" },
     __errno_location: { arguments: [], return: "pointer" },
   });
+  const f = functions as Record<string, (...a: unknown[]) => unknown>;
   cached = {
     socket: (d, t, p) => f.socket(d, t, p) as number,
     close: (fd) => f.close(fd) as number,
@@ -75,7 +91,7 @@ export function loadLibc(): Libc {
     recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
-    errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
+    errno: () => ffi.getInt32((f.__errno_location as () => bigint)(), 0),
   };
   return cached;
 }

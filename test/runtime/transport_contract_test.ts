@@ -5,12 +5,14 @@ import assert from "node:assert/strict";
 import { connect, createServer } from "node:net";
 import type { Socket } from "node:net";
 import { ChunkReader, readerOf } from "../../src/runtime/chunk_reader.ts";
+import { ffiTransport } from "../../src/runtime/ffi_transport.ts";
 import { netTransport } from "../../src/runtime/net_transport.ts";
 import type { Conn, Listening, Transport, TransportError } from "../../src/runtime/transport.ts";
 import { freePort } from "../helpers/net.ts";
 import { blackholePort } from "../proxy/fixtures.ts";
 
-const TRANSPORTS: Transport[] = [netTransport];
+/** The fd data path runs on Node (node:ffi) on Linux; there it must load, or this file fails. */
+const TRANSPORTS: Transport[] = "Deno" in globalThis ? [netTransport] : [netTransport, ffiTransport()];
 
 const cleanups: (() => void)[] = [];
 after(() => {
