@@ -239,7 +239,7 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
 
   /** Idle for `timeout` ms ('timeout'), or the connect timeout ran out. */
   onIdle(): void {
-    if (this.#dial !== undefined) return this.#destroy(dialError("ETIMEDOUT", `timeout after ${this.#dialMs}ms`));
+    if (this.#dial !== undefined) return this.#destroy(dialError("ETIMEDOUT", `timeout after ${this.#dialMs}ms`), true);
     this.emit("timeout");
   }
 
@@ -425,13 +425,17 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
     io.len.writeUInt32LE(4, 0);
     const got = sys.getsockopt(this.fd, SYS.SOL_SOCKET, SYS.SO_ERROR, io.addrAt, io.lenAt);
     const errno = got === 0 ? io.addr.readInt32LE(0) : sys.errno();
-    this.#destroy(systemCallError("connect", errno === 0 ? ERRNO.ECONNREFUSED : errno, this.remoteAddress, this.remotePort));
+    this.#destroy(systemCallError("connect", errno === 0 ? ERRNO.ECONNREFUSED : errno, this.remoteAddress, this.remotePort), true);
   }
 
   // ---- closing ----
 
-  /** Closes the fd now (once) and reports: the dial's waiter, then 'error', then 'close'. */
-  #destroy(err: TransportError | undefined): void {
+  /**
+   * Closes the fd now (once) and reports: the dial's waiter, then 'error', then 'close' (deferred).
+   * dialEnded: the connect failed or timed out in an event of its own, so the waiter hears it now,
+   * as net's does from its 'error' (later, a cancel in between would see a dial still running).
+   */
+  #destroy(err: TransportError | undefined, dialEnded = false): void {
     if (this.destroyed) return;
     this.destroyed = true;
     idleTimers.disarm(this);
@@ -443,8 +447,12 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
     this.#queue.clear();
     this.#pending = NO_CHUNKS;
     this.#pendingBytes = 0;
-    const waiter = this.#dial;
+    let waiter = this.#dial;
     this.#dial = undefined;
+    if (waiter !== undefined && dialEnded) {
+      waiter.dialed(err!, this);
+      waiter = undefined;
+    }
     process.nextTick(closeTick, this, err, waiter);
   }
 

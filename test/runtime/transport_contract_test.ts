@@ -22,10 +22,10 @@ after(() => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Listens on 127.0.0.1 with an OS-chosen port; connections are collected. */
-async function listening(t: Transport, opts: { readers?: boolean; acceptors?: number } = {}): Promise<{ l: Listening; conns: Conn[]; next(): Promise<Conn> }> {
+async function listening(t: Transport, opts: { readers?: boolean; acceptors?: number; backlog?: number } = {}): Promise<{ l: Listening; conns: Conn[]; next(): Promise<Conn> }> {
   const conns: Conn[] = [];
   const waiting: ((c: Conn) => void)[] = [];
-  const l = await t.listen({ host: "127.0.0.1", port: 0, backlog: 64, acceptors: opts.acceptors ?? 1, reusePort: false }, {
+  const l = await t.listen({ host: "127.0.0.1", port: 0, backlog: opts.backlog ?? 64, acceptors: opts.acceptors ?? 1, reusePort: false }, {
     connection: (c) => {
       conns.push(c);
       cleanups.push(() => void c.destroy());
@@ -211,6 +211,162 @@ for (const t of TRANSPORTS) {
       assert.equal(aborted.err?.code, "ECLOSED");
       assert.equal(aborted.calls, 1);
       assert.equal(aborted.conn.destroyed, true);
+    });
+
+    it("a client reset is 'error' ECONNRESET, then 'close' with hadError", async () => {
+      const { l, next } = await listening(t);
+      const c = await client(l.port);
+      const conn = await next();
+      const errors: string[] = [];
+      conn.on("error", (e: Error) => errors.push((e as TransportError).code ?? ""));
+      const closed = new Promise<boolean>((r) => conn.on("close", r));
+      conn.on("data", () => {});
+      conn.resume();
+      c.write("x");
+      await sleep(20);
+      c.resetAndDestroy();
+      assert.equal(await closed, true);
+      assert.deepEqual(errors, ["ECONNRESET"]);
+      assert.equal(conn.destroyed, true);
+    });
+
+    it("backpressure: write() is false past the high-water mark, 'drain' follows, every byte arrives in order", async () => {
+      const { l, next } = await listening(t);
+      const c = await client(l.port);
+      c.pause();
+      const conn = await next();
+      const chunk = Buffer.alloc(64 * 1024);
+      let sent = 0;
+      let refused = false;
+      for (let i = 0; i < 256 && !refused; i++) {
+        chunk.fill(i & 0xff);
+        refused = !conn.write(Buffer.from(chunk));
+        sent += chunk.length;
+      }
+      assert.ok(refused, "the kernel's buffers filled up");
+      assert.ok(conn.writableLength > 0);
+      const drained = new Promise<void>((r) => conn.once("drain", () => r()));
+      let got = 0;
+      let inOrder = true;
+      c.on("data", (d: Buffer) => {
+        for (let i = 0; i < d.length; i += 4096) if (d[i] !== (Math.floor((got + i) / chunk.length) & 0xff)) inOrder = false;
+        got += d.length;
+      });
+      c.resume();
+      await drained;
+      assert.equal(conn.writableLength, 0);
+      conn.end();
+      await new Promise((r) => c.on("end", r));
+      assert.equal(got, sent);
+      assert.equal(conn.bytesWritten, sent);
+      assert.ok(inOrder, "bytes arrived in the order written");
+    });
+
+    it("accepts a burst larger than one accept batch", async () => {
+      const { l, conns } = await listening(t, { backlog: 512 });
+      const clients = await Promise.all(Array.from({ length: 150 }, () => client(l.port)));
+      for (let i = 0; i < 100 && conns.length < clients.length; i++) await sleep(10);
+      assert.equal(conns.length, clients.length);
+    });
+
+    it("pause() holds bytes back, resume() delivers them in order; unshift() puts bytes in front", async () => {
+      const { l, next } = await listening(t);
+      const c = await client(l.port);
+      const conn = await next();
+      const got: string[] = [];
+      conn.on("data", (d: Buffer) => {
+        got.push(d.toString());
+        conn.pause();
+      });
+      conn.resume();
+      c.write("one");
+      await sleep(30);
+      c.write("two");
+      await sleep(30);
+      assert.deepEqual(got, ["one"]);
+      assert.equal(conn.isPaused(), true);
+      conn.unshift(Buffer.from("zero"));
+      conn.resume();
+      await sleep(30);
+      conn.resume();
+      await sleep(30);
+      assert.equal(got.join(""), "onezerotwo");
+    });
+
+    it("cork() holds writes until uncork()", async () => {
+      const { l, next } = await listening(t);
+      const c = await client(l.port);
+      const conn = await next();
+      const reply = readAll(c);
+      conn.cork();
+      conn.write("a");
+      conn.write("b", "latin1");
+      assert.equal(conn.writableLength, 2);
+      conn.uncork();
+      conn.end();
+      assert.equal(conn.writableEnded, true);
+      assert.equal(conn.writable, false);
+      assert.equal(await reply, "ab");
+    });
+
+    it("write after end() is an error", async () => {
+      const { l, next } = await listening(t);
+      await client(l.port);
+      const conn = await next();
+      conn.end();
+      const err = new Promise<string>((r) => conn.on("error", (e: Error) => r((e as TransportError).code ?? "")));
+      assert.equal(conn.write("late"), false);
+      assert.equal(await err, "ERR_STREAM_WRITE_AFTER_END");
+    });
+
+    it("a dialed connection reads with a 'data' listener: the server's bytes, its FIN as 'end'; counters and addresses", async () => {
+      const { l, next } = await listening(t);
+      const r = await dialed(t, l.port, 1000);
+      const conn = await next();
+      const got: string[] = [];
+      r.conn.on("data", (d: Buffer) => got.push(d.toString()));
+      const ended = new Promise<void>((res) => r.conn.on("end", () => res()));
+      conn.write("hello ");
+      conn.write("world");
+      conn.end();
+      await ended;
+      assert.equal(got.join(""), "hello world");
+      assert.equal(r.conn.bytesRead, 11);
+      assert.equal(r.conn.remotePort, l.port);
+      assert.match(r.conn.remoteAddress ?? "", /127\.0\.0\.1$/);
+      assert.equal(r.conn.localPort, conn.remotePort);
+      assert.match(r.conn.localAddress ?? "", /127\.0\.0\.1$/);
+      assert.equal(r.conn.readableEnded, true);
+      assert.equal(r.conn.writable, true, "half-open: still writable");
+    });
+
+    it("the idle timer restarts with each read or write", async () => {
+      const { l, next } = await listening(t);
+      const c = await client(l.port);
+      const conn = await next();
+      conn.on("data", () => {});
+      conn.resume();
+      let fired = 0;
+      conn.on("timeout", () => fired++);
+      conn.setTimeout(80);
+      for (let i = 0; i < 5; i++) {
+        await sleep(40);
+        if (i % 2) c.write("x");
+        else conn.write("y");
+      }
+      assert.equal(fired, 0);
+      await sleep(150);
+      assert.equal(fired, 1);
+    });
+
+    it("IPv6: listens on ::1 and dials it", async () => {
+      const l = await t.listen({ host: "::1", port: 0, backlog: 8, acceptors: 1, reusePort: false }, { connection: (c) => void cleanups.push(() => void c.destroy()), readers: () => false, error: () => {} });
+      cleanups.push(() => l.close());
+      const r = await new Promise<{ err?: TransportError; conn: Conn }>((res) => t.dial({ host: "::1", port: l.port, timeout: 1000 }, { dialed: (err, conn) => res({ err, conn }) }));
+      cleanups.push(() => void r.conn.destroy());
+      assert.equal(r.err, undefined);
+      assert.equal(r.conn.remoteAddress, "::1");
+      assert.equal(r.conn.localAddress, "::1");
     });
   });
 }
