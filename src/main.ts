@@ -21,6 +21,7 @@ import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
+import { trimMappedCode } from "./runtime/mapped_code.ts";
 import { tandemConfig } from "./tandem_config.ts";
 
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       const log = createLogger("tandem", { level: args.logLevel, format: args.logFormat });
       const result = loadForRole(tandemConfig, args.config!, args.role, true);
       if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
+      // Once started: code that ran only while starting leaves the resident set.
+      setTimeout(trimMappedCode, 1000).unref();
       return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);
     }
     case "route":

@@ -11,6 +11,7 @@ import { createProxySubsystem } from "./subsystem.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
 import { tuneGc } from "../runtime/gc.ts";
+import { trimMappedCode } from "../runtime/mapped_code.ts";
 
 /** Logs through the main process (its level and format); debug lines stay here (dropped). */
 function ipcLogger(send: (m: FromWorker) => void, sub: string): Logger {
@@ -63,6 +64,7 @@ export function runProxyWorker(): void {
         try {
           await proxy.start();
           send({ type: "started" });
+          setTimeout(trimMappedCode, 1000).unref();
         } catch (err) {
           send({ type: "failed", error: (err as Error).message });
           setTimeout(() => process.exit(1), 50);
