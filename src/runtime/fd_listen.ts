@@ -28,6 +28,8 @@ class FdListening implements Listening, PollTarget {
   #fd: number;
   #handlers: ListenHandlers;
   #paused: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** accept4 has failed since the last connection: the failure was reported already. */
+  #failing = false;
 
   constructor(fd: number, port: number, handlers: ListenHandlers) {
     this.#fd = fd;
@@ -57,6 +59,7 @@ class FdListening implements Listening, PollTarget {
         this.#pause(errno);
         return;
       }
+      this.#failing = false;
       // The listening socket has TCP_NODELAY, which accepted sockets inherit.
       const conn = new FdConn(fd, false, sockaddrAddress(addr), sockaddrPort(addr));
       if (handlers.readers()) conn.useReader(new ChunkReader());
@@ -65,14 +68,17 @@ class FdListening implements Listening, PollTarget {
     }
   }
 
+  /** Stops watching for ACCEPT_PAUSE_MS; the owner hears of it once per run of failures. */
   #pause(errno: number): void {
-    const err = systemCallError("accept", errno);
-    err.message += `: not accepting for ${ACCEPT_PAUSE_MS} ms`;
     io.poller.modify(this.#fd, this, 0);
     this.#paused = setTimeout(() => {
       this.#paused = undefined;
       if (this.#fd >= 0) io.poller.modify(this.#fd, this, SYS.EPOLLIN);
     }, ACCEPT_PAUSE_MS);
+    if (this.#failing) return;
+    this.#failing = true;
+    const err = systemCallError("accept", errno);
+    err.message += `: accepting again every ${ACCEPT_PAUSE_MS} ms until it works`;
     this.#handlers.error(err);
   }
 }
