@@ -11,8 +11,8 @@ import { SYS } from "./fd_sys.ts";
 import { idleTimers } from "./idle_timers.ts";
 import type { TimedItem } from "./idle_timers.ts";
 import { SendQueue } from "./send_queue.ts";
-import { addressText, SOCKADDR_MAX, sockaddrAddress, sockaddrPort } from "./sockaddr.ts";
-import { CHUNK, dialError, io } from "./fd_io.ts";
+import { addressText } from "./sockaddr.ts";
+import { CHUNK, dialError, io, localName } from "./fd_io.ts";
 
 /** node:net's writableHighWaterMark (and what a 'data'-mode socket keeps unread before it stops reading). */
 const HIGH_WATER = 64 * 1024;
@@ -46,8 +46,10 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
   #flowing: boolean | null;
   /** The kernel may hold unread bytes (an edge came and read(2) did not see EAGAIN since). */
   #readable = false;
-  /** The peer's FIN, a reset or an error was signalled: read until read(2) says which. */
+  /** A reset or an error was signalled: read until read(2) says which. */
   #closing = false;
+  /** The peer's FIN is queued (EPOLLRDHUP without EPOLLERR): the read that comes up short reached it. */
+  #finQueued = false;
   #eof = false;
   #flowQueued = false;
   /** Bytes read for 'data' and not yet emitted (unshift, or no listener yet). */
@@ -61,8 +63,7 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
   #dial: DialWaiter | undefined = undefined;
   #dialMs = 0;
   #remote: number | Buffer | string | undefined;
-  #localAddress: string | undefined = undefined;
-  #localPort: number | undefined = undefined;
+  #local: { address: string | undefined; port: number } | undefined = undefined;
 
   /**
    * fd: a connected (accepted) or connecting non-blocking socket, owned from now on: closed by
@@ -127,13 +128,11 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
   }
 
   get localAddress(): string | undefined {
-    this.#readLocal();
-    return this.#localAddress;
+    return (this.#local ??= localName(this.fd))?.address;
   }
 
   get localPort(): number | undefined {
-    this.#readLocal();
-    return this.#localPort;
+    return (this.#local ??= localName(this.fd))?.port;
   }
 
   isPaused(): boolean {
@@ -232,7 +231,9 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
     }
     if ((events & (SYS.EPOLLIN | CLOSING)) !== 0 && !this.destroyed) {
       this.#readable = true;
-      if ((events & CLOSING) !== 0) this.#closing = true;
+      if ((events & SYS.EPOLLERR) !== 0) this.#closing = true;
+      else if ((events & SYS.EPOLLRDHUP) !== 0) this.#finQueued = true;
+      else if ((events & SYS.EPOLLHUP) !== 0) this.#closing = true;
       if (this.#flowing !== false) this.#read();
     }
   }
@@ -287,10 +288,17 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
       const n = sys.read(fd, rbufAt, io.chunkBig);
       if (n > 0) {
         this.bytesRead += n;
-        // Edge-triggered: a short read emptied the queue, and the next bytes bring a new edge.
-        if (n < CHUNK && !this.#closing) this.#readable = false;
+        // Edge-triggered: a short read emptied the queue, and the next bytes bring a new edge. With
+        // the peer's FIN queued, it read up to the FIN: no read(2) just to see the 0 (a FIN is not
+        // data, so closing without reading it sends no reset).
+        const short = n < CHUNK && !this.#closing;
+        if (short) this.#readable = false;
         this.#touch();
         this.#deliver(n);
+        if (short && this.#finQueued) {
+          this.#eof = true;
+          this.#ended();
+        }
       } else if (n === 0) {
         this.#readable = false;
         this.#eof = true;
@@ -468,15 +476,6 @@ export class FdConn extends ConnEvents implements Conn, PollTarget, TimedItem {
   /** Emits 'drain' (deferred from the flush that emptied the queue). */
   drained(): void {
     if (!this.destroyed) this.emit("drain");
-  }
-
-  #readLocal(): void {
-    if (this.#localPort !== undefined || this.fd < 0) return;
-    io.len.writeUInt32LE(SOCKADDR_MAX, 0);
-    if (io.sys.getsockname(this.fd, io.addrAt, io.lenAt) !== 0) return;
-    const a = sockaddrAddress(io.addr);
-    this.#localPort = sockaddrPort(io.addr);
-    this.#localAddress = a === undefined ? undefined : addressText(a);
   }
 }
 

@@ -18,9 +18,10 @@ export interface PollTarget {
 const BATCH = 256;
 /** epoll_wait calls per wake-up before handing the loop back (libuv wakes us again if more are ready). */
 const ROUNDS = 8;
-// struct epoll_event is packed on x86_64 (events u32, data u64: 12 bytes) and padded elsewhere (16).
-const STRIDE = process.arch === "x64" ? 12 : 16;
-const DATA = process.arch === "x64" ? 4 : 8;
+// struct epoll_event is packed on x86_64 (events u32, data u64: 12 bytes) and padded elsewhere (16),
+// read and written as 32-bit words: events, then data = fd (low word) and generation (high word).
+const WORDS = process.arch === "x64" ? 3 : 4;
+const DATA = process.arch === "x64" ? 1 : 2;
 
 /**
  * The poller. Everything native it owns is allocated here once and lives as long as the process:
@@ -33,9 +34,9 @@ export class FdPoller {
   readonly #epfd: number;
   /** Targets by fd number. */
   readonly #targets: (PollTarget | undefined)[] = [];
-  readonly #events = Buffer.allocUnsafeSlow(BATCH * STRIDE);
+  readonly #events = new Uint32Array(new ArrayBuffer(BATCH * WORDS * 4));
   readonly #eventsAt: bigint;
-  readonly #event = Buffer.alloc(16);
+  readonly #event = new Uint32Array(new ArrayBuffer(16));
   readonly #eventAt: bigint;
   readonly #handle: Buffer;
   readonly #handleAt: bigint;
@@ -52,7 +53,7 @@ export class FdPoller {
     if (this.#epfd < 0) throw new Error(`epoll_create1 failed: errno ${sys.errno()}`);
     this.#eventsAt = sys.pointer(this.#events);
     this.#eventAt = sys.pointer(this.#event);
-    this.#handle = Buffer.alloc(Math.max(sys.uvHandleSize(SYS.UV_POLL), 256));
+    this.#handle = Buffer.from(new ArrayBuffer(Math.max(sys.uvHandleSize(SYS.UV_POLL), 256)));
     this.#handleAt = sys.pointer(this.#handle);
     const cb = sys.pollCallback(() => {
       // Called by libuv from its poll phase, outside any Node callback scope: nothing may throw
@@ -113,9 +114,9 @@ export class FdPoller {
 
   #ctl(op: number, fd: number, events: number, gen: number): number {
     const ev = this.#event;
-    ev.writeUInt32LE(events >>> 0, 0);
-    ev.writeInt32LE(fd, DATA);
-    ev.writeUInt32LE(gen, DATA + 4);
+    ev[0] = events;
+    ev[DATA] = fd;
+    ev[DATA + 1] = gen;
     return this.#sys.epollCtl(this.#epfd, op, fd, this.#eventAt);
   }
 
@@ -135,11 +136,11 @@ export class FdPoller {
           if (sys.errno() === ERRNO.EINTR) continue;
           break;
         }
-        for (let i = 0, at = 0; i < n; i++, at += STRIDE) {
-          const target = targets[ev.readInt32LE(at + DATA)];
-          if (target === undefined || target.pollGen !== ev.readUInt32LE(at + DATA + 4)) continue;
+        for (let i = 0, at = 0; i < n; i++, at += WORDS) {
+          const target = targets[ev[at + DATA]];
+          if (target === undefined || target.pollGen !== ev[at + DATA + 1]) continue;
           try {
-            target.onPoll(ev.readUInt32LE(at));
+            target.onPoll(ev[at]);
           } catch (err) {
             // Every other socket of the batch still gets its event (edge-triggered: one that
             // missed it would wait forever); the first error is thrown after them.

@@ -2,6 +2,7 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { lookup } from "node:dns/promises";
 import { connect, createServer } from "node:net";
 import type { Socket } from "node:net";
 import { ChunkReader, readerOf } from "../../src/runtime/chunk_reader.ts";
@@ -357,6 +358,18 @@ for (const t of TRANSPORTS) {
       assert.equal(fired, 0);
       await sleep(150);
       assert.equal(fired, 1);
+    });
+
+    it("dials a host name (looked up first)", async () => {
+      const { address } = await lookup("localhost");
+      const l = await t.listen({ host: address, port: 0, backlog: 8, acceptors: 1, reusePort: false }, { connection: (c) => void cleanups.push(() => void c.destroy()), readers: () => false, error: () => {} });
+      cleanups.push(() => l.close());
+      const r = await new Promise<{ err?: TransportError; conn: Conn }>((res) => t.dial({ host: "localhost", port: l.port, timeout: 1000 }, { dialed: (err, conn) => res({ err, conn }) }));
+      cleanups.push(() => void r.conn.destroy());
+      assert.equal(r.err, undefined);
+      assert.equal(r.conn.remoteAddress, address);
+      const bad = await new Promise<TransportError | undefined>((res) => t.dial({ host: "no-such-host.invalid", port: 80, timeout: 1000 }, { dialed: (err) => res(err) }));
+      assert.ok(bad?.code === "ENOTFOUND" || bad?.code === "EAI_AGAIN", String(bad?.code));
     });
 
     it("IPv6: listens on ::1 and dials it", async () => {
