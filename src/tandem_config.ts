@@ -12,7 +12,7 @@ import type { NotifierConfig } from "./notify/config.ts";
 import { proxySection } from "./proxy/config.ts";
 import type { ProxyConfig } from "./proxy/config_types.ts";
 import { vrrpSection } from "./vrrp/config.ts";
-import type { VrrpConfig } from "./vrrp/config.ts";
+import type { VrrpSectionConfig } from "./vrrp/config.ts";
 
 /** The sections after `global` (the loader's own), in the order they resolve and are checked. */
 export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection];
@@ -20,7 +20,7 @@ export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, v
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
   stats?: StatsConfig;
-  vrrp?: VrrpConfig;
+  vrrp?: VrrpSectionConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
 };

@@ -13,7 +13,8 @@ export interface EventMap {
   "server.state": { proxy: string; server: string; state: string; previous: string; reason: string };
   "proxy.no_server": { proxy: string };
   "proxy.health": { proxy: string; healthy: boolean; reason: string };
-  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
+  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[]; group?: string };
+  "vrrp.group": { group: string; from: string; to: string; instances: string[]; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
   "job.failed": { job: string; reason: string };

@@ -62,8 +62,8 @@ test("with the same state on both hosts the higher priority is the master; state
   assert.deepEqual(r.vrrp.roles, { master: { priority: 150, state: "backup" }, backup: { priority: 100, router_id: "R100" } });
   assert.equal(r.vrrp.preempt, false);
   const loaded = loadConfigText(r.yaml, "t.yaml", "master");
-  assert.equal(loaded.config!.vrrp!.initialState, "backup");
-  assert.equal(loaded.config!.vrrp!.preempt, false);
+  assert.equal(loaded.config!.vrrp!.instances[0].initialState, "backup");
+  assert.equal(loaded.config!.vrrp!.instances[0].preempt, false);
 });
 
 test("disagreements on VRID, VIPs, advert and auth are errors with both places", () => {
