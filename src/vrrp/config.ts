@@ -7,24 +7,41 @@ import { didYouMean } from "../config/suggest.ts";
 import { canonicalIp } from "../core/address.ts";
 import type { SyncGroupConfig, VrrpConfig, VrrpSectionConfig } from "./config_types.ts";
 import { resolveInstance, VRRP_DEFAULTS } from "./config_instance.ts";
-import { vrrpSchema, type InstanceInput, type MultiInput, type SingleInput, type VrrpInput } from "./config_schema.ts";
+import { REQUIRED_KEYS, vrrpSchema, type InstanceInput, type VrrpInput } from "./config_schema.ts";
 
 export type { TrackProxy, TrackScript, VrrpConfig, VrrpSectionConfig, SyncGroupConfig } from "./config_types.ts";
 export { rolePriority, VRRP_DEFAULTS } from "./config_instance.ts";
 
 type Path = (string | number)[];
 
-const isMulti = (v: VrrpInput): v is MultiInput => "instances" in v;
+const isMulti = (v: VrrpInput) => v.instances !== undefined;
+
+/** The one-instance form without one of its required keys cannot be resolved. */
+const incomplete = (v: VrrpInput) => !isMulti(v) && REQUIRED_KEYS.some((k) => v[k] === undefined);
 
 /** The instances as written: [name, input, path in the file]. */
 function writtenInstances(v: VrrpInput): [string, InstanceInput, Path][] {
-  if (isMulti(v)) return Object.entries(v.instances).map(([name, i]) => [name, i, ["vrrp", "instances", name]]);
-  const { name, ...inst } = v as SingleInput;
-  return [[name ?? VRRP_DEFAULTS.name, inst, ["vrrp"]]];
+  if (isMulti(v)) return Object.entries(v.instances ?? {}).map(([name, i]) => [name, i, ["vrrp", "instances", name]]);
+  if (incomplete(v)) return [];
+  const { name, instances: _i, sync_groups: _g, ...inst } = v;
+  return [[name ?? VRRP_DEFAULTS.name, inst as InstanceInput, ["vrrp"]]];
+}
+
+/** Reports a file that mixes the two forms, or leaves out what the one-instance form needs. */
+function checkForm(v: VrrpInput, diag: Diagnostics): void {
+  if (isMulti(v)) {
+    for (const key of Object.keys(v)) {
+      if (key === "instances" || key === "sync_groups" || v[key as keyof VrrpInput] === undefined) continue;
+      diag.error(["vrrp", key], `"${key}" belongs to an instance: with instances:, each instance is written in full under vrrp.instances.NAME`, `move "${key}" into each instance that needs it`, true);
+    }
+    return;
+  }
+  if (v.sync_groups !== undefined) diag.error(["vrrp", "sync_groups"], "sync_groups ties instances written under vrrp.instances", "write the instances by name under instances:", true);
+  for (const key of REQUIRED_KEYS) if (v[key] === undefined) diag.error(["vrrp"], `missing required key "${key}"`, undefined, true);
 }
 
 /** Sync groups as written: name, members with the path of each, notify. */
-function writtenGroups(v: VrrpInput): { name: string; members: [string, Path][]; notify?: MultiInput["instances"][string]["notify"] }[] {
+function writtenGroups(v: VrrpInput): { name: string; members: [string, Path][]; notify?: InstanceInput["notify"] }[] {
   if (!isMulti(v)) return [];
   return Object.entries(v.sync_groups ?? {}).map(([name, g]) => {
     const list = Array.isArray(g) ? g : g.instances;
@@ -75,6 +92,7 @@ function resolveGroups(v: VrrpInput, instances: VrrpConfig[], ctx: SectionContex
 
 /** Resolves the section for ctx.role. */
 function resolveSection(v: VrrpInput, ctx: SectionContext, diag: Diagnostics): VrrpSectionConfig {
+  checkForm(v, diag);
   const written = writtenInstances(v);
   const single = !isMulti(v);
   if (!single && written.length === 0) diag.error(["vrrp", "instances"], "no instance: VRRP would float nothing");
@@ -133,7 +151,7 @@ export const vrrpSection: ConfigSection<{ vrrp?: VrrpSectionConfig }> = {
   roles(input) {
     const v = input.vrrp as VrrpInput | undefined;
     if (!v) return undefined;
-    const roles = new Set(writtenInstances(v).flatMap(([, i]) => Object.keys(i.roles)));
+    const roles = new Set(writtenInstances(v).flatMap(([, i]) => Object.keys(i.roles ?? {})));
     return roles.size ? [...roles] : undefined;
   },
 };

@@ -67,23 +67,29 @@ const instanceKeys = {
 
 export const instanceSchema = obj(instanceKeys);
 
-/** The original single-instance form: the instance's keys at the top, its name under `name`. */
-const singleSchema = obj({ ...instanceKeys, name: z.string().optional() });
-
 const syncGroupSchema = z.union([
   z.array(z.string()),
   obj({ instances: z.array(z.string()), notify: notify.optional() }),
 ]);
 
-const multiSchema = obj({
-  instances: z.record(z.string(), instanceSchema),
+/** The keys an instance cannot do without (the one-instance form checks them in config.ts). */
+export const REQUIRED_KEYS = ["interface", "virtual_router_id", "virtual_ips", "roles"] as const;
+
+/**
+ * The section: the keys of both forms, all optional — the one-instance form (an instance's keys at
+ * the top, its name under `name`) or `instances:` with `sync_groups:`. Which form a file uses, and
+ * what it lacks or mixes, is checked in config.ts, so each mistake gets its own message.
+ */
+export const vrrpSchema = obj({
+  ...instanceKeys,
+  interface: instanceKeys.interface.optional(),
+  virtual_router_id: instanceKeys.virtual_router_id.optional(),
+  virtual_ips: instanceKeys.virtual_ips.optional(),
+  roles: instanceKeys.roles.optional(),
+  name: z.string().optional(),
+  instances: z.record(z.string(), instanceSchema).optional(),
   sync_groups: z.record(z.string(), syncGroupSchema).optional(),
 });
 
-/** The section: either form (the union's error reporting picks the form the file is written in). */
-export const vrrpSchema = z.union([singleSchema, multiSchema]);
-
 export type InstanceInput = z.output<typeof instanceSchema>;
-export type SingleInput = z.output<typeof singleSchema>;
-export type MultiInput = z.output<typeof multiSchema>;
 export type VrrpInput = z.output<typeof vrrpSchema>;
