@@ -5,6 +5,7 @@ import type { ImportOutput } from "./emit_yaml.ts";
 import type { ImportNotes, YamlPath } from "./notes.ts";
 import type { KaHost, KaInstance, KaScript, Val } from "./keepalived_host.ts";
 import { controlsHaproxy, proxyCheck } from "./shell_scripts.ts";
+import { ipFamily } from "../core/address.ts";
 
 /** Finds the text of a script a config refers to: (path as written, file that names it) → content. */
 export type ScriptReader = (path: string, besides: string) => { path: string; text: string } | undefined;
@@ -242,6 +243,10 @@ export function translateInstance(ctx: InstanceContext, r: { master?: Side; back
     if (bytes > 8) notes.warn(m.host.file, inst.auth.line, `auth_pass is ${bytes} bytes: keepalived and tandem both send only the first 8 (RFC 3768 §5.3.10), so it is kept as written`, [...base, "authentication"]);
   } else if (inst.auth) notes.untranslated(m.host.file, inst.auth.line, `authentication ${inst.auth.v.type}`, "only simple password authentication (PASS) exists in tandem", base);
   const vips = inst.vips.filter((x) => {
+    if (ipFamily(x.address.split("/")[0]) === 0) {
+      notes.error(m.host.file, x.line, `virtual_ipaddress "${x.address}" is not an IP address (a template placeholder?): it is left out`, [...base, "virtual_ips"]);
+      return false;
+    }
     if (familyOf(x.address) === family) return true;
     notes.untranslated(m.host.file, x.line, x.address, `an IPv${familyOf(x.address)} address in an IPv${family} instance: one VRRP instance carries one address family (RFC 5798) and keepalived ignores it too; put it in a vrrp_instance of its own`, [...base, "virtual_ips"]);
     return false;
