@@ -149,3 +149,29 @@ test("reload adds an instance and later removes it; the other instance does not 
   assert.equal(who(VIP), "lb1");
   await stopAll(p1, p2);
 });
+
+test("track.proxy proxies: bound — each VIP follows the proxy bound to it, not the other instance's", { skip }, async () => {
+  // web on VIP:8080 → 127.0.0.1:8081, api on VIP2:8082 → 127.0.0.1:8083, on both hosts.
+  const servers = [];
+  for (const h of ["lb1", "lb2"]) for (const port of [8081, 8083]) servers.push(await lab.serve(h, port, `${h}-${port}`, "127.0.0.1"));
+  const check = { interval: "100ms", timeout: "300ms", rise: 1, fall: 1 };
+  const proxies = {
+    proxies: {
+      web: { mode: "tcp", bind: `${VIP}:8080`, timeout: { connect: "500ms" }, servers: { app: { address: "127.0.0.1", port: 8081, check } } },
+      api: { mode: "tcp", bind: `${VIP2}:8082`, timeout: { connect: "500ms" }, servers: { app: { address: "127.0.0.1", port: 8083, check } } },
+    },
+  };
+  const track = { interfaces: [], proxy: { weight: 0, minServers: 1, proxies: "bound" as const }, scripts: [] };
+  const { a, b } = await startActiveActive(activeActive({ track }, { sections: proxies }));
+  // lb1 loses web's server: A (its VIP carries web) goes FAULT and moves; lb1's B is untouched.
+  const web1 = servers[0];
+  web1.child.kill("SIGKILL");
+  await web1.exited;
+  assert.ok((await waitFor(() => lab.holds("lb2", VIP) && !lab.holds("lb1", VIP), 3000)) >= 0, `A did not move:\n${a.output()}`);
+  assert.ok((await waitFor(() => stateOf(a, "A") === "fault", 2000)) >= 0, a.output());
+  assert.equal(stateOf(a, "B"), "backup", "B does not track web");
+  assert.equal(lab.holds("lb2", VIP2), true);
+  assert.ok(a.events.some((e) => e.event === "vrrp.state" && e.instance === "A" && e.to === "fault" && /"web"/.test(String(e.reason))), a.output());
+  await stopAll(a, b);
+  for (const s of servers) s.child.kill("SIGKILL");
+});
