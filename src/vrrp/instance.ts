@@ -174,6 +174,8 @@ export class VrrpInstance {
     this.#cfg = cfg;
     this.#machine = { ...this.#machine, preempt: cfg.preempt, preemptDelay: cfg.preemptDelay, synced: cfg.syncGroup !== undefined };
     if (cfg.syncGroup === undefined && this.#groupFault !== undefined) this.groupRecover("left its sync group");
+    // Out of its group, a backup that was waiting for the group's word no longer needs it.
+    if (cfg.syncGroup === undefined && this.#state.wantMaster) this.#dispatch({ type: "sync_master", reason: "left its sync group" });
     this.#state = { ...this.#state, config: this.#machine };
     this.#tracker.stop();
     this.#tracker = new Tracker({

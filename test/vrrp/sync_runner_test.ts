@@ -13,6 +13,7 @@ import type { Services } from "../../src/core/subsystem.ts";
 import { createVrrpSubsystem, type VrrpSubsystemConfig } from "../../src/vrrp/subsystem.ts";
 import type { VrrpConfig, VrrpSectionConfig } from "../../src/vrrp/config.ts";
 import type { InstanceIo } from "../../src/vrrp/instance.ts";
+import { encodePacket } from "../../src/vrrp/packet.ts";
 
 function inst(name: string, vrid: number, vip: string, over: Partial<VrrpConfig> = {}): VrrpConfig {
   return {
@@ -35,15 +36,19 @@ function setup(vrrp: VrrpSectionConfig) {
   const vips = new Set<string>();
   const services: Services = {};
   const config: VrrpSubsystemConfig = { file: "t.yaml", role: "master", global: {} as never, vrrp };
-  const makeIo = (): InstanceIo => ({
-    transport: { sendAdvert: () => {}, onPacket: () => {}, onError: () => {}, close: () => {} },
+  const receivers = new Map<string, (b: Uint8Array) => void>();
+  const makeIo = (cfg: VrrpConfig): InstanceIo => ({
+    transport: { sendAdvert: () => {}, onPacket: (fn) => void receivers.set(cfg.name, fn), onError: () => {}, close: () => {} },
     addresses: { add: (v) => void vips.add(v.address), remove: (v) => void vips.delete(v.address) },
     arp: { send: () => {}, close: () => {} },
     track: { linkUp: (dev) => ({ up: links.get(dev) ?? true, detail: "test" }), runScript: async () => ({ ok: true, code: 0, reason: "exit 0", output: "" }) },
   });
   const sub = createVrrpSubsystem({ config, bus, clock, log: nullLogger, services }, makeIo);
   const states = () => Object.fromEntries(services.vrrp!.status().instances.map((i) => [i.instance, i.state]));
-  return { clock, events, links, vips, services, sub, states, config };
+  /** An advert from the peer 192.0.2.12 for an instance, at a priority. */
+  const peer = (name: string, vrid: number, vip: string, priority: number) =>
+    receivers.get(name)!(encodePacket({ version: 3, vrid, priority, advertInterval: 100, addresses: [vip] }, "192.0.2.12", "192.0.2.11"));
+  return { clock, events, links, vips, services, sub, states, config, peer };
 }
 
 test("a sync group goes master together, follows a member into FAULT and back, and runs its notify script", async () => {
@@ -105,5 +110,22 @@ test("reload: an added instance starts, a removed one stops, the unchanged one i
   assert.equal(t.vips.has("192.0.2.101"), false, "B's VIP removed with it");
   assert.equal(aTransitions(), before, "A did not change state");
   assert.equal(t.services.vrrp!.status().instances[0].basePriority, 120);
+  await t.sub.stop("end");
+});
+
+test("a member waits while another hears a better master; out of the group (reload) it becomes master", async () => {
+  const a = inst("A", 51, "192.0.2.100", { syncGroup: "G" });
+  const b = inst("B", 52, "192.0.2.101", { syncGroup: "G" });
+  const t = setup({ instances: [a, b], syncGroups: [{ name: "G", instances: ["A", "B"], notify: { timeout: 1000 } }] });
+  await t.sub.start();
+  // B's peer is master at 150: B stays a plain backup, so A (no peer heard) waits for the group.
+  for (let i = 0; i < 20; i++) {
+    t.peer("B", 52, "192.0.2.101", 150);
+    t.clock.advance(100);
+  }
+  assert.deepEqual(t.states(), { A: "backup", B: "backup" });
+  assert.equal(t.services.vrrp!.status().syncGroups[0].state, "backup");
+  await t.sub.reload({ ...t.config, vrrp: { instances: [{ ...a, syncGroup: undefined }, { ...b, syncGroup: undefined }], syncGroups: [] } });
+  assert.deepEqual(t.states(), { A: "master", B: "backup" });
   await t.sub.stop("end");
 });
