@@ -1,4 +1,5 @@
-// The few libc calls VRRP needs (netlink and packet sockets), through Node 26's node:ffi.
+// The few libc calls VRRP and BGP need (netlink and packet sockets; a TCP socket with options
+// Node's net cannot set), through Node 26's node:ffi.
 
 import { createRequire } from "node:module";
 
@@ -10,6 +11,11 @@ export interface Libc {
   sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number;
   recv(fd: number, buf: Uint8Array, flags?: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** getsockopt into value (its length is the buffer size); returns 0 or -1. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  connect(fd: number, addr: Uint8Array): number;
+  /** poll(2) over `fds` (struct pollfd, 8 bytes each); returns how many have events. */
+  poll(fds: Uint8Array, count: number, timeoutMs: number): number;
   ifNameToIndex(name: string): number;
   errno(): number;
 }
@@ -27,8 +33,14 @@ export class SyscallError extends Error {
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH",
+  92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH",
+  104: "ECONNRESET", 110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH", 115: "EINPROGRESS",
 };
+
+/** The errno's name ("ECONNREFUSED"), or "errno N". */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
 
 let cached: Libc | undefined;
 
@@ -64,6 +76,9 @@ export function loadLibc(): Libc {
     sendto: { arguments: ["int32", "buffer", "uint64", "int32", "buffer", "uint32"], return: "int64" },
     recv: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
     setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
+    getsockopt: { arguments: ["int32", "int32", "int32", "buffer", "buffer"], return: "int32" },
+    connect: { arguments: ["int32", "buffer", "uint32"], return: "int32" },
+    poll: { arguments: ["buffer", "uint64", "int32"], return: "int32" },
     if_nametoindex: { arguments: ["string"], return: "uint32" },
     __errno_location: { arguments: [], return: "pointer" },
   });
@@ -74,6 +89,13 @@ export function loadLibc(): Libc {
     sendto: (fd, buf, flags, addr) => Number(f.sendto(fd, buf, BigInt(buf.length), flags, addr, addr.length)),
     recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
+    getsockopt: (fd, level, name, value) => {
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, value.length, true);
+      return f.getsockopt(fd, level, name, value, len) as number;
+    },
+    connect: (fd, addr) => f.connect(fd, addr, addr.length) as number,
+    poll: (fds, count, timeoutMs) => f.poll(fds, BigInt(count), timeoutMs) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
     errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
   };
