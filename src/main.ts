@@ -18,6 +18,7 @@ import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
+import { createBgpSubsystem } from "./bgp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
@@ -27,6 +28,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
   (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession } }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createBgpSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
 ];
@@ -49,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       tuneGc();
       const log = createLogger("tandem", { level: args.logLevel, format: args.logFormat });
       const first = loadConfigFile(args.config!, "master");
-      const role = resolveRole(args.role, first.input ? definedRoles(first.input) : ["master", "backup"]);
+      const role = resolveRole(args.role, first.input ? definedRoles(first.input) : ["master", "backup"], !first.input?.vrrp);
       const result = role === "master" ? first : loadConfigFile(args.config!, role);
       if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
       return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);

@@ -14,6 +14,8 @@ export const ALERT_EVENTS = {
   job_failed: "job.failed",
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
+  bgp_session_down: "bgp.session_down",
+  bgp_withdrawn: "bgp.withdrawn",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -72,6 +74,14 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "tandem.stopping": {
       const v = data as EventMap["tandem.stopping"];
       return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
+    }
+    case "bgp.session_down": {
+      const v = data as EventMap["bgp.session_down"];
+      return { line: `BGP session with ${v.peer} (AS ${v.as}) is down: ${v.reason}`, vars: { state: "DOWN", output: v.reason } };
+    }
+    case "bgp.withdrawn": {
+      const v = data as EventMap["bgp.withdrawn"];
+      return { line: `BGP: ${v.prefix} withdrawn: ${v.reason}`, vars: { state: "WITHDRAWN", vip: v.prefix, output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

@@ -116,9 +116,10 @@ export class Daemon {
     this.#stopping ??= (async () => {
       this.bus.emit("tandem.stopping", { role: this.#config.role, reason });
       const grace = this.#config.global.gracePeriod;
-      // Reverse start order, except that VRRP hands the VIP over first: the peer takes traffic
-      // while our listeners drain, and its priority-0 advert leaves as early as possible.
-      const order = [...this.#subsystems].reverse().sort((a, b) => Number(b.name === "vrrp") - Number(a.name === "vrrp"));
+      // Reverse start order, except that VRRP hands the VIP over and BGP withdraws first: the
+      // peer or the other nodes take traffic while our listeners drain.
+      const first = (s: Subsystem) => Number(s.name === "vrrp" || s.name === "bgp");
+      const order = [...this.#subsystems].reverse().sort((a, b) => first(b) - first(a));
       const all = (async () => {
         for (const s of order) {
           await s.stop(reason).catch((err) => this.#log.error(`${s.name}: stop failed: ${describeError(err)}`));

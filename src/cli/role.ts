@@ -10,9 +10,13 @@ export function definedRoles(input: ConfigInput | undefined): Role[] {
   return roles.filter((r): r is Role => r === "master" || r === "backup");
 }
 
-/** Returns the role for value, or throws UsageError naming the roles available. */
-export function resolveRole(value: string | undefined, available: Role[]): Role {
+/**
+ * Returns the role for value, or throws UsageError naming the roles available. `optional`: the
+ * file has no vrrp section (every node runs it alike, e.g. with bgp), so a missing --role is master.
+ */
+export function resolveRole(value: string | undefined, available: Role[], optional = false): Role {
   const list = available.join(", ") || "none";
+  if (value === undefined && optional) return "master";
   if (value === undefined) throw new UsageError(`missing --role: this file defines the roles ${list}`);
   const role = value.toLowerCase();
   if (!available.includes(role as Role)) throw new UsageError(`unknown role "${value}": this file defines the roles ${list}`);

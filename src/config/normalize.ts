@@ -16,6 +16,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { didYouMean } from "./suggest.ts";
 import { validateSchedule } from "./schedule.ts";
 import { checkVrrp } from "./vrrp_checks.ts";
+import { normalizeBgp } from "../bgp/config.ts";
 
 type ProxyInput = NonNullable<ConfigInput["proxies"]>[string];
 type FrontendInput = NonNullable<ConfigInput["frontends"]>[string];
@@ -379,6 +380,7 @@ export function normalize(input: ConfigInput, file: string, role: Role, diag: Di
   const notifiers = notifiersOf(input);
   const alerts = alertsOf(input, notifiers, diag, written?.notifiers);
   const vrrp: VrrpConfig | undefined = input.vrrp ? checkVrrp(input, role, frontends, diag) : undefined;
+  const bgp = input.bgp ? normalizeBgp(input.bgp, { frontends, backends }, g.grace_period ?? DEFAULTS.gracePeriod, diag) : undefined;
   // Relative paths are relative to the working directory, as for haproxy and keepalived (so one
   // file can serve two lab hosts started in their own directories); made absolute once, here.
   const here = (p: string) => resolve(p);
@@ -402,6 +404,7 @@ export function normalize(input: ConfigInput, file: string, role: Role, diag: Di
     backends,
     stats: input.stats ? { bind: input.stats.bind, uri: input.stats.uri ?? DEFAULTS.stats.uri, auth: input.stats.auth, admin: input.stats.admin ?? false, refresh: input.stats.refresh ?? DEFAULTS.stats.refresh } : undefined,
     vrrp,
+    bgp,
     notifiers,
     alerts,
   };

@@ -2,6 +2,7 @@
 
 import { z } from "zod";
 import { bindText, cidr, duration, fileMode, int, size, statusRange, stringList } from "./schema_types.ts";
+import { bgpSchema } from "../bgp/config.ts";
 
 const obj = z.strictObject;
 
@@ -199,6 +200,8 @@ export const EVENT_RULE_NAMES = [
   "tandem_started",
   "tandem_stopping",
   "notify_dropped",
+  "bgp_session_down",
+  "bgp_withdrawn",
 ] as const;
 
 const alert = obj({
@@ -306,6 +309,7 @@ export const configSchema = obj({
     refresh: duration.optional(),
   }).optional(),
   vrrp: vrrp.optional(),
+  bgp: bgpSchema.optional(),
   notify: z.record(z.string(), z.union([email, webhook])).optional(),
   alerts: z.array(alert).optional(),
 });

@@ -2,6 +2,7 @@
 // Durations are milliseconds, sizes are plain numbers, addresses are parsed.
 
 import type { BindSpec, Cidr } from "../core/address.ts";
+import type { BgpConfig } from "../bgp/config.ts";
 
 export type Role = "master" | "backup";
 export type Mode = "tcp" | "http";
@@ -261,6 +262,7 @@ export interface TandemConfig {
   backends: BackendConfig[];
   stats?: StatsConfig;
   vrrp?: VrrpConfig;
+  bgp?: BgpConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
 }

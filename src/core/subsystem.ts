@@ -1,4 +1,4 @@
-// The contract every subsystem (proxy, vrrp, alerts, notify, admin) fulfils, so main only wires.
+// The contract every subsystem (proxy, vrrp, bgp, alerts, notify, admin) fulfils, so main only wires.
 
 import type { Clock } from "./clock.ts";
 import type { EventBus } from "./events.ts";
@@ -24,6 +24,7 @@ export interface Services {
     clearStickTable?(proxy: string): number | undefined;
   };
   vrrp?: { status(): unknown; demote(): Promise<void> };
+  bgp?: { status(): unknown };
   notify?: { status(): unknown; send(notifier: string, message: OutgoingMessage): Promise<string> };
   alerts?: { status(): unknown };
   /** The daemon's reload (set by whoever runs the daemon): resolves true when the new config was applied. */
