@@ -3,6 +3,8 @@
 //   count HOST PORT N [CONCURRENCY]  N requests; prints {"counts":{node:n},"errors":[...]} as JSON
 //   stream HOST PORT EVERY_MS        a request every EVERY_MS ms until SIGTERM; prints
 //                                    "<start wall ms> <end wall ms> <node | ERR code>" per request
+//   sources HOST PORT FIRST N K      K requests from each of the N source addresses FIRST, FIRST+1...
+//                                    (last octet); prints {"<source>": [answers]} as JSON
 
 import { connect } from "node:net";
 
@@ -11,11 +13,11 @@ const TIMEOUT_MS = 2000;
 const wall = () => performance.timeOrigin + performance.now();
 
 /** One request: resolves with the answering node's name, or "ERR <code>". */
-function request(): Promise<string> {
+function request(localAddress?: string): Promise<string> {
   return new Promise((resolve) => {
     let data = "";
     let done = false;
-    const s = connect({ host, port: Number(port) });
+    const s = connect({ host, port: Number(port), localAddress });
     const finish = (answer: string) => {
       if (done) return;
       done = true;
@@ -51,7 +53,17 @@ if (mode === "count") {
     void request().then((a) => process.stdout.write(`${start.toFixed(1)} ${wall().toFixed(1)} ${a}\n`));
   }, Number(arg));
   process.on("SIGTERM", () => setTimeout(() => process.exit(0), TIMEOUT_MS + 100));
+} else if (mode === "sources") {
+  const [first, n, k] = [arg, concurrency, process.argv[7] ?? "3"];
+  const base = first.split(".");
+  const out: Record<string, string[]> = {};
+  await Promise.all(Array.from({ length: Number(n) }, async (_, i) => {
+    const src = [...base.slice(0, 3), String(Number(base[3]) + i)].join(".");
+    out[src] = [];
+    for (let j = 0; j < Number(k); j++) out[src].push(await request(src));
+  }));
+  process.stdout.write(JSON.stringify(out) + "\n");
 } else {
-  process.stderr.write("usage: bgp_client.ts count HOST PORT N [CONCURRENCY] | stream HOST PORT EVERY_MS\n");
+  process.stderr.write("usage: bgp_client.ts count HOST PORT N [CONCURRENCY] | stream HOST PORT EVERY_MS | sources HOST PORT FIRST N K\n");
   process.exit(2);
 }

@@ -16,6 +16,10 @@ export type RouterKind = "bird" | "frr";
 export const ROUTER_AS = 65000;
 export const NODE_AS = 65001;
 export const PASSWORD = "lab-md5-secret";
+/** A host on the nodes' segment with three servers every node balances to (ports 9001-9003). */
+export const APP = "192.0.2.100";
+/** The client's extra source addresses: 198.51.100.10 and up. */
+export const CLIENT_SOURCES = 20;
 /** BGP hold time both sides use, seconds. */
 export const HOLD = 3;
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), "bgp_client.ts");
@@ -35,6 +39,7 @@ export function nodeYaml(o: BgpLabOptions & { extra?: string } = {}): string {
   const peers = [`{ address: 192.0.2.1, as: ${ROUTER_AS}${o.password ? `, password: "${PASSWORD}"` : ""} }`];
   if (o.ipv6) peers.push(`{ address: "2001:db8:2::1", as: ${ROUTER_AS}${o.password ? `, password: "${PASSWORD}"` : ""} }`);
   const server = "servers: { app: { address: 127.0.0.1, port: 8081, check: { interval: 100ms, timeout: 300ms, rise: 1, fall: 1 } } }";
+  const apps = [1, 2, 3].map((i) => `app${i}: { address: ${APP}, port: 900${i}, check: { interval: 200ms, timeout: 300ms } }`).join(", ");
   return `global: { state_dir: state, grace_period: 4s, admin_socket: tandem.sock }
 proxies:
   web:
@@ -42,6 +47,11 @@ proxies:
     bind: "${VIP}:80"
     timeout: { connect: 500ms }
     ${server}
+  pool:
+    mode: tcp
+    bind: "${VIP}:81"
+    balance: { algorithm: source, hash: consistent }
+    servers: { ${apps} }
 ${o.ipv6 ? `  web6:\n    mode: tcp\n    bind: "[${VIP6}]:80"\n    timeout: { connect: 500ms }\n    ${server}\n` : ""}bgp:
   local_as: ${NODE_AS}
   peers: [${peers.join(", ")}]
@@ -110,7 +120,7 @@ export class BgpLab {
   constructor(kind: RouterKind, o: BgpLabOptions = {}) {
     this.kind = kind;
     this.o = o;
-    this.lab = new Lab({ router: "192.0.2.1", n1: v4("n1"), n2: v4("n2"), n3: v4("n3"), client: "" });
+    this.lab = new Lab({ router: "192.0.2.1", n1: v4("n1"), n2: v4("n2"), n3: v4("n3"), app: APP, client: "" });
     this.dir = join(this.lab.dir, "router");
     try {
       this.lab.link("router", "client", "198.51.100.1/24", "198.51.100.2/24");
@@ -118,6 +128,8 @@ export class BgpLab {
       // ECMP per flow (5-tuple), so one client's connections spread over the nodes.
       this.#sysctl("router", "net.ipv6.conf.all.forwarding=1", "net.ipv6.fib_multipath_hash_policy=1");
       this.lab.exec("client", ["ip", "route", "add", "default", "via", "198.51.100.1"]);
+      for (let i = 0; i < CLIENT_SOURCES; i++) this.lab.exec("client", ["ip", "addr", "add", `198.51.100.${10 + i}/24`, "dev", "eth1"]);
+      this.lab.exec("app", ["ip", "route", "add", "default", "via", "192.0.2.1"]);
       for (const n of NODES) this.lab.exec(n, ["ip", "route", "add", "default", "via", "192.0.2.1"]);
       if (o.ipv6) {
         this.lab.exec("router", ["ip", "-6", "addr", "add", "2001:db8:2::1/64", "dev", "eth0", "nodad"]);
@@ -213,6 +225,20 @@ export class BgpLab {
   /** The router's attributes for the VIP as text (to look for communities, local preference). */
   routeDetail(address = VIP): string {
     return this.kind === "bird" ? this.#ctl(["show", "route", "for", address, "all"]) : this.#ctl([`show bgp ${address.includes(":") ? "ipv6" : "ipv4"} unicast ${address}`]);
+  }
+
+  /** Three servers on the app host (9001-9003) answering "appN via <the node that connected>". */
+  async startApp(): Promise<void> {
+    const js = `for(const i of [1,2,3])require("node:net").createServer(c=>{c.on("error",()=>{});c.end("app"+i+" via "+c.remoteAddress+"\\n")}).listen(9000+i,"${APP}");` +
+      `console.log("listening");process.on("SIGTERM",()=>process.exit(0));`;
+    const p = this.lab.spawn("app", [NODE, "-e", js]);
+    await waitFor(() => p.lines.includes("listening"), 5000);
+  }
+
+  /** From each of the client's source addresses, k requests to VIP:81: the answers per source. */
+  sourceRequests(k: number): Record<string, string[]> {
+    const out = this.lab.exec("client", [NODE, "--no-warnings", CLIENT, "sources", VIP, "81", "198.51.100.10", String(CLIENT_SOURCES), String(k)]);
+    return JSON.parse(out.trim().split("\n").at(-1)!);
   }
 
   /** A backend on 127.0.0.1:8081 of the node answering with the node's name. */

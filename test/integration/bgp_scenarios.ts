@@ -27,6 +27,7 @@ export function scenarios(kind: RouterKind): void {
     lab = new BgpLab(kind, { ipv6: true, password: true });
     await lab.startRouter();
     for (const n of NODES) await lab.startBackend(n);
+    await lab.startApp();
     lab.writeConfig("  graceful_shutdown: 300ms\n");
     await Promise.all(NODES.map((n) => lab.startNode(n)));
   });
@@ -46,8 +47,23 @@ export function scenarios(kind: RouterKind): void {
     for (const n of NODES) assert.match(lab.lab.exec(n, ["ip", "addr", "show", "dev", "lo"]), new RegExp(`inet ${VIP.replace(/\./g, "\\.")}/32`));
     const show = lab.ctl("n1", "show bgp");
     assert.match(show, /Peers:\n {2}192\.0\.2\.1 AS 65000: established since .*, hold 3s, peer ID 192\.0\.2\.1, next hop 192\.0\.2\.11/);
-    assert.match(show, /203\.0\.113\.10\/32: announced since .*: all listeners bound, servers up \(checks web\)/);
+    assert.match(show, /203\.0\.113\.10\/32: announced since .*: all listeners bound, servers up \(checks web, pool\)/);
     assert.match(show, /2001:db8:113::10\/128: announced/);
+  });
+
+  test(`${kind}: balance source with hash consistent: a client reaches the same server through whichever node ECMP picks`, { skip }, async () => {
+    const bySource = lab.sourceRequests(6);
+    let crossed = 0;
+    for (const [src, answers] of Object.entries(bySource)) {
+      assert.deepEqual(answers.filter((a) => a.startsWith("ERR")), [], src);
+      const servers = new Set(answers.map((a) => a.split(" ")[0]));
+      const via = new Set(answers.map((a) => a.split(" ").at(-1)));
+      assert.equal(servers.size, 1, `${src} reached ${[...servers].join(", ")} through ${[...via].join(", ")}`);
+      if (via.size > 1) crossed++;
+    }
+    assert.ok(crossed >= Object.keys(bySource).length / 2, `only ${crossed} sources went through more than one node`);
+    const used = new Set(Object.values(bySource).map((a) => a[0].split(" ")[0]));
+    assert.equal(used.size, 3, `servers used: ${[...used].join(", ")}`);
   });
 
   test(`${kind}: a node whose servers all fail withdraws and no client is sent to it; it is back when they are`, { skip }, async () => {
