@@ -254,8 +254,9 @@ export class BgpLab {
     this.backends.delete(n);
   }
 
-  writeConfig(extra = ""): string {
-    this.file = this.lab.writeConfig(nodeYaml({ ...this.o, extra }), "bgp");
+  /** Writes the file every node runs: nodeYaml with `extra` lines under bgp:, or `yaml` as given. */
+  writeConfig(extra = "", yaml?: string): string {
+    this.file = this.lab.writeConfig(yaml ?? nodeYaml({ ...this.o, extra }), "bgp");
     return this.file;
   }
 
