@@ -187,7 +187,7 @@ export class Announcer {
   }
 
   status(): AnnounceStatus[] {
-    return [...this.#entries.values()].map((e) => ({ prefix: keyOf(e.a), state: e.state, reason: e.reason, since: e.since, proxies: e.a.proxies, announcements: e.announcements }));
+    return [...this.#entries.values()].map((e) => ({ prefix: keyOf(e.a), state: e.state, reason: e.reason, since: e.since, proxies: e.a.proxies ?? [], announcements: e.announcements }));
   }
 
   /** The routes sessions should carry now. */
@@ -203,7 +203,7 @@ export class Announcer {
   }
 
   #verdict(e: Entry, now: number): { want: boolean; state: AnnounceState; reason: string } {
-    const h = this.#d.health ? this.#d.health(e.a.proxies) : { healthy: false, reason: "no proxy runs in this process" };
+    const h = this.#d.health ? this.#d.health(e.a.proxies ?? []) : { healthy: false, reason: "no proxy runs in this process" };
     if (!h.healthy) return { want: false, state: "withdrawn", reason: h.reason };
     if (this.#vrrpOwned(e.a) && !this.#d.vrrp!.isMaster()) return { want: false, state: "withdrawn", reason: "a VRRP address, and this host is not the VRRP master" };
     const at = this.#startedAt + this.#cfg.announceDelay;

@@ -1,9 +1,10 @@
-// The bgp: section: its schema, defaults, resolution and checks (docs/config.md "bgp").
+// The `bgp` section: its schema, defaults, resolution and checks (docs/config.md "bgp").
 
 import { isIP } from "node:net";
 import { z } from "zod";
 import { cidr, duration, int } from "../config/schema_types.ts";
 import type { Diagnostics } from "../config/diagnostics.ts";
+import type { ConfigSection } from "../config/section.ts";
 import { didYouMean } from "../config/suggest.ts";
 import type { Cidr } from "../core/address.ts";
 import { MD5_MAX_KEY } from "../runtime/tcp_connect.ts";
@@ -85,8 +86,11 @@ export interface BgpPeerConfig {
 
 export interface BgpAnnounce {
   prefix: Cidr;
-  /** Proxies (frontends and their default backends) that must be healthy for it to be announced. */
-  proxies: string[];
+  /**
+   * Proxies that must be healthy for it to be announced, as written; absent: the frontends bound
+   * to the address and their default backends (see withProxies).
+   */
+  proxies?: string[];
 }
 
 export interface BgpConfig {
@@ -160,11 +164,8 @@ export function proxiesFor(address: string, view: ProxyView): string[] {
 
 const holdSeconds = (ms: number) => ms / 1000;
 
-/**
- * Resolves the bgp section and reports what is wrong with it into diag (paths under "bgp").
- * `gracePeriod` is global.grace_period (ms), which the stop sequence must fit in.
- */
-export function normalizeBgp(input: BgpInput, view: ProxyView, gracePeriod: number, diag: Diagnostics): BgpConfig {
+/** Resolves the bgp section (paths under "bgp") and reports what is wrong with it into diag. */
+export function normalizeBgp(input: BgpInput, diag: Diagnostics): BgpConfig {
   const at = (...p: (string | number)[]) => ["bgp", ...p];
   if (input.local_as === AS_TRANS) diag.error(at("local_as"), `AS ${AS_TRANS} is AS_TRANS (RFC 6793), not an AS of its own`);
   const hold = (ms: number | undefined, path: (string | number)[]): number => {
@@ -209,7 +210,6 @@ export function normalizeBgp(input: BgpInput, view: ProxyView, gracePeriod: numb
       diag.error(at("communities", i), (err as Error).message, 'write "65000:100", "65000:1:2" (large), no-export or no-advertise');
     }
   });
-  const names = new Set([...view.frontends.map((f) => f.name), ...view.backends.map((b) => b.name)]);
   const announced = new Set<string>();
   const announce = input.announce.map((a, i): BgpAnnounce => {
     const written = "family" in a ? { prefix: a, proxies: undefined } : { prefix: a.address, proxies: a.proxies };
@@ -222,25 +222,10 @@ export function normalizeBgp(input: BgpInput, view: ProxyView, gracePeriod: numb
     if (peers.length > 0 && !peers.some((p) => p.family === prefix.family)) {
       diag.warn(path, `no IPv${prefix.family} peer: ${prefix.address} is never announced`, "tandem sends IPv4 routes to IPv4 peers and IPv6 routes to IPv6 peers");
     }
-    let proxies: string[];
-    if (written.proxies !== undefined) {
-      written.proxies.forEach((p, j) => {
-        if (!names.has(p)) diag.error(at("announce", i, "proxies", j), `unknown proxy "${p}"`, didYouMean(p, names) ?? (names.size ? `defined: ${[...names].join(", ")}` : "define it under proxies:"));
-      });
-      proxies = written.proxies;
-      if (proxies.length === 0) diag.error(at("announce", i, "proxies"), "an empty list: the address would be announced with nothing checked", "leave proxies: out to use the frontends bound to the address");
-    } else {
-      proxies = proxiesFor(prefix.address, view);
-      if (proxies.length === 0) diag.error(path, `nothing listens on ${prefix.address}: it would be announced with nothing to serve`, `bind a frontend to ${prefix.family === 6 ? `[${prefix.address}]` : prefix.address}:PORT, or name the proxies to check with { address: ..., proxies: [...] }`);
-    }
-    return { prefix: { ...prefix, prefix: host }, proxies };
+    if (written.proxies?.length === 0) diag.error(at("announce", i, "proxies"), "an empty list: the address would be announced with nothing checked", "leave proxies: out to use the frontends bound to the address");
+    return { prefix: { ...prefix, prefix: host }, proxies: written.proxies };
   });
   if (announce.length === 0) diag.warn(at("announce"), "nothing to announce: the sessions carry no route");
-  const withdrawWait = input.withdraw_wait ?? BGP_DEFAULTS.withdrawWait;
-  const gracefulShutdown = input.graceful_shutdown ?? BGP_DEFAULTS.gracefulShutdown;
-  if (withdrawWait + gracefulShutdown >= gracePeriod) {
-    diag.warn(at(input.withdraw_wait !== undefined ? "withdraw_wait" : "graceful_shutdown"), `graceful_shutdown + withdraw_wait (${gracefulShutdown + withdrawWait}ms) leave nothing of global.grace_period (${gracePeriod}ms) to drain connections`, "raise global.grace_period");
-  }
   if (input.interface === "") diag.error(at("interface"), "an empty interface name");
   return {
     localAs: input.local_as,
@@ -253,7 +238,52 @@ export function normalizeBgp(input: BgpInput, view: ProxyView, gracePeriod: numb
     localPref: input.local_pref ?? BGP_DEFAULTS.localPref,
     interface: input.interface ?? BGP_DEFAULTS.interface,
     announceDelay: input.announce_delay ?? BGP_DEFAULTS.announceDelay,
-    withdrawWait,
-    gracefulShutdown,
+    withdrawWait: input.withdraw_wait ?? BGP_DEFAULTS.withdrawWait,
+    gracefulShutdown: input.graceful_shutdown ?? BGP_DEFAULTS.gracefulShutdown,
   };
 }
+
+/**
+ * The section with every address's proxies filled in: those written, else the frontends bound to
+ * the address and their default backends (they come from the proxy section, hence at run time).
+ */
+export function withProxies(bgp: BgpConfig, view: ProxyView): BgpConfig {
+  return { ...bgp, announce: bgp.announce.map((a) => ({ ...a, proxies: a.proxies ?? proxiesFor(a.prefix.address, view) })) };
+}
+
+/** Checks that need the proxy section and global: the proxies named or found, the stop within grace_period. */
+function checkBgp(bgp: BgpConfig, view: ProxyView, gracePeriod: number, input: BgpInput, diag: Diagnostics): void {
+  const names = new Set([...view.frontends.map((f) => f.name), ...view.backends.map((b) => b.name)]);
+  bgp.announce.forEach((a, i) => {
+    const written = input.announce[i];
+    const path = written && !("family" in written) ? ["bgp", "announce", i, "address"] : ["bgp", "announce", i];
+    if (a.proxies) {
+      a.proxies.forEach((p, j) => {
+        if (!names.has(p)) diag.error(["bgp", "announce", i, "proxies", j], `unknown proxy "${p}"`, didYouMean(p, names) ?? (names.size ? `defined: ${[...names].join(", ")}` : "define it under proxies:"));
+      });
+    } else if (proxiesFor(a.prefix.address, view).length === 0) {
+      const { address, family } = a.prefix;
+      diag.error(path, `nothing listens on ${address}: it would be announced with nothing to serve`, `bind a frontend to ${family === 6 ? `[${address}]` : address}:PORT, or name the proxies to check with { address: ..., proxies: [...] }`);
+    }
+  });
+  if (bgp.withdrawWait + bgp.gracefulShutdown >= gracePeriod) {
+    diag.warn(["bgp", input.withdraw_wait !== undefined ? "withdraw_wait" : "graceful_shutdown"], `graceful_shutdown + withdraw_wait (${bgp.gracefulShutdown + bgp.withdrawWait}ms) leave nothing of global.grace_period (${gracePeriod}ms) to drain connections`, "raise global.grace_period");
+  }
+}
+
+/** The `bgp:` section of tandem.yaml. */
+export const bgpSection: ConfigSection<{ bgp?: BgpConfig }> = {
+  name: "bgp",
+  keys: { bgp: bgpSchema.optional() },
+  normalize(ctx, diag) {
+    const b = ctx.input.bgp as BgpInput | undefined;
+    return { bgp: b ? normalizeBgp(b, diag) : undefined };
+  },
+  check(config, ctx, diag) {
+    const b = ctx.input.bgp as BgpInput | undefined;
+    const bgp = config.bgp as BgpConfig | undefined;
+    if (!b || !bgp) return;
+    const view = { frontends: (config.frontends ?? []) as ProxyView["frontends"], backends: (config.backends ?? []) as ProxyView["backends"] };
+    checkBgp(bgp, view, config.global.gracePeriod, b, diag);
+  },
+};

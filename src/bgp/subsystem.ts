@@ -2,12 +2,13 @@
 
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { TandemError } from "../core/errors.ts";
-import type { TandemConfig } from "../config/types.ts";
+import type { BaseConfig } from "../config/types.ts";
+import type { VrrpConfig } from "../vrrp/config.ts";
 import { netlinkAddressManager, hasAddress, type AddressManager } from "../vrrp/ip_address.ts";
 import { systemConnector, type TcpConnector } from "../runtime/tcp_connect.ts";
 import { sourceAddressFor } from "../runtime/route_source.ts";
 import { Announcer, type AnnounceStatus } from "./announcer.ts";
-import type { BgpConfig, BgpPeerConfig } from "./config.ts";
+import { withProxies, type BgpConfig, type BgpPeerConfig, type ProxyView } from "./config.ts";
 import type { SessionConfig } from "./fsm.ts";
 import { CEASE } from "./notification.ts";
 import { BgpSession, type PeerStatus } from "./session.ts";
@@ -45,6 +46,21 @@ export interface BgpStatus {
   announce: AnnounceStatus[];
 }
 
+/** What the BGP subsystem offers the others (ctx.services.bgp). */
+export interface BgpService {
+  /** Sessions and announcements, or `enabled: false` without a bgp section. */
+  status(): BgpStatus | { enabled: false };
+}
+
+declare module "../core/subsystem.ts" {
+  interface Services {
+    bgp?: BgpService;
+  }
+}
+
+/** What the BGP subsystem reads of the resolved config: its section, VRRP's addresses, the frontends. */
+export type BgpSubsystemConfig = BaseConfig & ProxyView & { bgp?: BgpConfig; vrrp?: VrrpConfig };
+
 /** Reconnection: 1 s after a failure, doubling to 30 s; a TCP connection gets 5 s. */
 const RETRY = 1_000;
 const RETRY_MAX = 30_000;
@@ -63,16 +79,17 @@ const peerIdentity = (c: BgpConfig, routerId: string, p: BgpPeerConfig) => JSON.
  * TandemError E_BGP_CONFIG when no router ID can be found). stop() runs the announcer's planned
  * leave (withdraw, wait, remove addresses) and then ends the sessions with a Cease.
  */
-export function createBgpSubsystem(ctx: SubsystemContext, makeIo: () => BgpIo = realIo): Subsystem {
+export function createBgpSubsystem(ctx: SubsystemContext<BgpSubsystemConfig>, makeIo: () => BgpIo = realIo): Subsystem<BgpSubsystemConfig> {
   const log = ctx.log.child("bgp");
-  let config: BgpConfig | undefined = ctx.config.bgp;
-  let tandem: TandemConfig = ctx.config;
+  const resolve = (t: BgpSubsystemConfig) => (t.bgp ? withProxies(t.bgp, t) : undefined);
+  let config: BgpConfig | undefined = resolve(ctx.config);
+  let tandem: BgpSubsystemConfig = ctx.config;
   let io: BgpIo | undefined;
   let routerId = "";
   let announcer: Announcer | undefined;
   const sessions = new Map<string, { session: BgpSession; identity: string }>();
 
-  const vrrpGate = (t: TandemConfig) => t.vrrp
+  const vrrpGate = (t: BgpSubsystemConfig) => t.vrrp
     ? { vips: t.vrrp.virtualIps.map((v) => v.cidr.address), isMaster: () => (ctx.services.vrrp?.status() as { state?: string } | undefined)?.state === "master" }
     : undefined;
 
@@ -117,7 +134,7 @@ export function createBgpSubsystem(ctx: SubsystemContext, makeIo: () => BgpIo = 
   };
 
   ctx.services.bgp = {
-    status: (): BgpStatus | { enabled: false } =>
+    status: () =>
       config && announcer
         ? { enabled: true, localAs: config.localAs, routerId, peers: [...sessions.values()].map(({ session }) => session.status()), announce: announcer.status() }
         : { enabled: false },
@@ -128,9 +145,9 @@ export function createBgpSubsystem(ctx: SubsystemContext, makeIo: () => BgpIo = 
     async start() {
       if (config) await start(config);
     },
-    async reload(next: TandemConfig) {
+    async reload(next: BgpSubsystemConfig) {
       const before = config;
-      const after = next.bgp;
+      const after = resolve(next);
       tandem = next;
       config = after;
       if (!after) {

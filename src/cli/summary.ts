@@ -1,7 +1,8 @@
 // The one-screen summary `tandem --check` prints for a valid file.
 
-import type { TandemConfig } from "../config/types.ts";
+import type { TandemConfig } from "../tandem_config.ts";
 import { formatDuration } from "../core/duration.ts";
+import { withProxies } from "../bgp/config.ts";
 
 function bindsText(c: TandemConfig["frontends"][number]): string {
   const ports = c.binds.reduce((n, b) => n + b.ports.length, 0);
@@ -56,7 +57,7 @@ export function summarize(config: TandemConfig, warnings: number): string {
       const kind = p.as === b.localAs ? "iBGP" : "eBGP";
       out.push(`  peer ${p.name} AS ${p.as} (${kind}, hold ${p.holdTime}s${p.ttl !== undefined ? `, TTL ${p.ttl}` : ""}${p.password ? ", TCP MD5" : ""})`);
     }
-    for (const a of b.announce) out.push(`  announce ${a.prefix.address}/${a.prefix.prefix} while ${a.proxies.join(", ")} healthy`);
+    for (const a of withProxies(b, config).announce) out.push(`  announce ${a.prefix.address}/${a.prefix.prefix} while ${(a.proxies ?? []).join(", ")} healthy`);
     out.push(`  start: announce after ${formatDuration(b.announceDelay)}; stop: ${b.gracefulShutdown ? `graceful-shutdown community for ${formatDuration(b.gracefulShutdown)}, ` : ""}withdraw, serve ${formatDuration(b.withdrawWait)} more`);
   }
   for (const n of config.notifiers) {

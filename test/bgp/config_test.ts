@@ -3,10 +3,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 import type { Located } from "../../src/config/diagnostics.ts";
-import { communityText, parseCommunity } from "../../src/bgp/config.ts";
+import { communityText, parseCommunity, withProxies } from "../../src/bgp/config.ts";
 import { COMMUNITY } from "../../src/bgp/update.ts";
 import { resolveRole } from "../../src/cli/role.ts";
 
@@ -47,7 +47,8 @@ test("a minimal section resolves with its defaults", () => {
   assert.deepEqual(r.diagnostics, []);
   const b = r.config!.bgp!;
   assert.deepEqual(b.peers, [{ name: "192.0.2.1", address: "192.0.2.1", family: 4, port: 179, as: 65000, password: undefined, holdTime: 3, ttl: 1 }]);
-  assert.deepEqual(b.announce, [{ prefix: { address: "203.0.113.10", prefix: 32, family: 4 }, proxies: ["web"] }]);
+  assert.deepEqual(b.announce, [{ prefix: { address: "203.0.113.10", prefix: 32, family: 4 }, proxies: undefined }]);
+  assert.deepEqual(withProxies(b, r.config!).announce[0].proxies, ["web"], "the frontends bound to the address, found at run time");
   assert.equal(b.routerId, undefined);
   assert.equal(b.localPref, 100);
   assert.equal(b.interface, "lo");
@@ -87,7 +88,7 @@ test("every key: peers with port, password, hold time, multihop; communities; IP
     ["198.51.100.1:1179", 9, 3, undefined],
     ["2001:db8:1::1", 9, 255, undefined],
   ]);
-  assert.deepEqual(b.announce[1].proxies, ["front6", "pool"]);
+  assert.deepEqual(withProxies(b, r.config!).announce[1].proxies, ["front6", "pool"]);
   assert.deepEqual([b.interface, b.announceDelay, b.withdrawWait, b.gracefulShutdown], ["dummy0", 5000, 3000, 1000]);
 });
 
@@ -101,7 +102,7 @@ bgp:
   peers: [{ address: 192.0.2.1, as: 65000 }]
   announce: [203.0.113.10/32, { address: 203.0.113.11/32, proxies: [other] }]
 `, "t.yaml");
-  assert.deepEqual(r.config!.bgp!.announce.map((a) => a.proxies), [["any"], ["other"]]);
+  assert.deepEqual(withProxies(r.config!.bgp!, r.config!).announce.map((a) => a.proxies), [["any"], ["other"]]);
 });
 
 test("AS numbers: out of range, AS_TRANS, bad asdot", () => {

@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { EventBus } from "../../src/core/events.ts";
 import { nullLogger } from "../../src/core/log.ts";
