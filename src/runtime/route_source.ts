@@ -8,6 +8,7 @@ import { isIP } from "node:net";
  * packet leaves) and its local address read. Resolves undefined when there is no route.
  */
 export function sourceAddressFor(destination: string): Promise<string | undefined> {
+  if (isIP(destination) === 0) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const socket = createSocket(isIP(destination) === 6 ? "udp6" : "udp4");
     const done = (value: string | undefined) => {
@@ -20,7 +21,8 @@ export function sourceAddressFor(destination: string): Promise<string | undefine
     try {
       socket.connect(9, destination, () => {
         try {
-          done(socket.address().address);
+          const address = socket.address().address;
+          done(address === "0.0.0.0" || address === "::" ? undefined : address);
         } catch {
           done(undefined);
         }

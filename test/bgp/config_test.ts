@@ -9,6 +9,7 @@ import type { Located } from "../../src/config/diagnostics.ts";
 import { communityText, parseCommunity, withProxies } from "../../src/bgp/config.ts";
 import { COMMUNITY } from "../../src/bgp/update.ts";
 import { resolveRole } from "../../src/cli/role.ts";
+import { summarize } from "../../src/cli/summary.ts";
 
 const proxies = `
 proxies:
@@ -182,4 +183,13 @@ test("--role: optional without a vrrp section (master), required with one", () =
   assert.equal(resolveRole(undefined, ["master", "backup"], true), "master");
   assert.equal(resolveRole("BACKUP", ["master", "backup"], true), "backup");
   assert.throws(() => resolveRole(undefined, ["master", "backup"], false), /missing --role/);
+});
+
+test("--check's summary lists the peers, what is announced while which proxies are healthy, and the stop sequence", () => {
+  const r = load(base.replace("as: 65000 }", 'as: 65000, password: "x" }') + "  graceful_shutdown: 1s\n");
+  const text = summarize(r.config!, 0);
+  assert.match(text, /^bgp: AS 65001, router ID \(the address toward 192\.0\.2\.1\), addresses added to lo while announced$/m);
+  assert.match(text, /^ {2}peer 192\.0\.2\.1 AS 65000 \(eBGP, hold 3s, TTL 1, TCP MD5\)$/m);
+  assert.match(text, /^ {2}announce 203\.0\.113\.10\/32 while web healthy$/m);
+  assert.match(text, /^ {2}start: announce after 2s; stop: graceful-shutdown community for 1s, withdraw, serve 2s more$/m);
 });
