@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { sourceAddressFor } from "../../src/runtime/route_source.ts";
 
-test("the source toward loopback is loopback; an address with no route gives undefined, never an exception", async () => {
-  assert.equal(await sourceAddressFor("127.0.0.1"), "127.0.0.1");
+test("the source toward loopback is loopback (Deno's node:dgram does not report it: undefined, so bgp.router_id is needed there); no address gives undefined", async () => {
+  assert.equal(await sourceAddressFor("127.0.0.1"), "Deno" in globalThis ? undefined : "127.0.0.1");
   assert.equal(await sourceAddressFor("not-an-address"), undefined);
 });
