@@ -14,6 +14,8 @@ export const ALERT_EVENTS = {
   job_failed: "job.failed",
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
+  cert_expiring: "tls.cert_expiring",
+  acme_failed: "acme.failed",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -72,6 +74,15 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "tandem.stopping": {
       const v = data as EventMap["tandem.stopping"];
       return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
+    }
+    case "tls.cert_expiring": {
+      const v = data as EventMap["tls.cert_expiring"];
+      const when = v.days <= 0 ? `expired on ${v.notAfter}` : `expires in ${v.days} day${v.days === 1 ? "" : "s"} (${v.notAfter})`;
+      return { line: `certificate ${v.name} (${v.file}) ${when}`, vars: { state: v.days <= 0 ? "EXPIRED" : "EXPIRING", output: v.file } };
+    }
+    case "acme.failed": {
+      const v = data as EventMap["acme.failed"];
+      return { line: `ACME order for ${v.name} (${v.domains.join(", ")}) failed: ${v.reason}; next try in ${Math.round(v.retryIn / 1000)}s`, vars: { state: "FAILED", output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

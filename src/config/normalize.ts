@@ -16,6 +16,9 @@ import { DEFAULTS } from "./defaults.ts";
 import { didYouMean } from "./suggest.ts";
 import { validateSchedule } from "./schedule.ts";
 import { checkVrrp } from "./vrrp_checks.ts";
+import { normalizeBindTls, normalizeServerTls } from "../tls/config.ts";
+import { normalizeAcme } from "../acme/config.ts";
+import { parseDuration } from "../core/duration.ts";
 
 type ProxyInput = NonNullable<ConfigInput["proxies"]>[string];
 type FrontendInput = NonNullable<ConfigInput["frontends"]>[string];
@@ -96,6 +99,8 @@ function condition(c: ConditionInput, acls: Set<string>, path: Path, diag: Diagn
   }
   if ("method" in o) return { method: list(o.method).map((m) => m.toUpperCase()) };
   if ("src" in o) return { src: (Array.isArray(o.src) ? o.src : [o.src]) as Cidr[] };
+  if ("tls" in o) return { tls: o.tls === true };
+  if ("sni" in o) return { sni: list(o.sni).map((h) => h.toLowerCase()) };
   return { query: String(o.query), exists: o.exists as boolean | undefined, equals: o.equals as string | undefined };
 }
 
@@ -123,7 +128,12 @@ function responseRules(rules: FrontendInput["http_response"], acls: Set<string>,
 }
 
 function frontendOf(name: string, f: FrontendInput, input: ConfigInput, path: Path, diag: Diagnostics, selfBackend: boolean): FrontendConfig {
-  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b): ListenAddress => ("ports" in b ? { ...b, acceptProxy: false } : { ...b.address, acceptProxy: b.accept_proxy ?? false }));
+  const acmeNames = new Set(Object.keys(input.acme?.certificates ?? {}));
+  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b, i): ListenAddress => {
+    if ("ports" in b) return { ...b, acceptProxy: false };
+    const tls = b.tls === undefined ? undefined : normalizeBindTls(b.tls, [...path, "bind", ...(Array.isArray(f.bind) ? [i] : []), "tls"], diag, acmeNames, parseDuration);
+    return { ...b.address, acceptProxy: b.accept_proxy ?? false, ...(tls ? { tls } : {}) };
+  });
   const aclNames = new Set(Object.keys(f.acls ?? {}));
   const acls: Record<string, Condition> = {};
   for (const [k, v] of Object.entries(f.acls ?? {})) acls[k] = condition(v, aclNames, [...path, "acls", k], diag);
@@ -152,6 +162,7 @@ function frontendOf(name: string, f: FrontendInput, input: ConfigInput, path: Pa
       requestLine: f.limits?.request_line ?? DEFAULTS.limits.requestLine,
       headerBytes: f.limits?.header_bytes ?? DEFAULTS.limits.headerBytes,
       headerCount: f.limits?.header_count ?? DEFAULTS.limits.headerCount,
+      h2Streams: f.limits?.h2_streams ?? DEFAULTS.limits.h2Streams,
     },
   };
 }
@@ -176,6 +187,7 @@ function backendOf(name: string, b: BackendInput, input: ConfigInput, path: Path
       sendProxy: s.send_proxy === true ? "v1" : s.send_proxy === false ? undefined : s.send_proxy,
       check,
       initState: s.init_state ?? "up",
+      ...(s.tls !== undefined && s.tls !== false ? { tls: normalizeServerTls(s.tls) } : {}),
     };
   });
   if (servers.length === 0) diag.warn([...path, "servers"], `backend "${name}" has no server: every request will get 503`, undefined, true);
@@ -404,5 +416,6 @@ export function normalize(input: ConfigInput, file: string, role: Role, diag: Di
     vrrp,
     notifiers,
     alerts,
+    acme: input.acme ? normalizeAcme(input.acme, diag) : undefined,
   };
 }

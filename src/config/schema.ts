@@ -2,6 +2,8 @@
 
 import { z } from "zod";
 import { bindText, cidr, duration, fileMode, int, size, statusRange, stringList } from "./schema_types.ts";
+import { bindTlsSchema, serverTlsSchema } from "../tls/config.ts";
+import { acmeSchema } from "../acme/config.ts";
 
 const obj = z.strictObject;
 
@@ -45,6 +47,7 @@ const server = obj({
   send_proxy: z.union([z.boolean(), z.enum(["v1", "v2"])]).optional(),
   check: z.union([z.boolean(), checkSchema]).optional(),
   init_state: z.enum(["up", "down"]).optional(),
+  tls: serverTlsSchema.optional(),
 });
 
 const stick = obj({
@@ -76,6 +79,8 @@ export const condition: z.ZodType<ConditionInput> = z.lazy(() =>
     obj({ method: stringList }),
     obj({ src: z.union([cidr, z.array(cidr)]) }),
     obj({ query: z.string(), exists: z.boolean().optional(), equals: z.string().optional() }),
+    obj({ tls: z.boolean() }),
+    obj({ sni: stringList }),
   ])
 );
 
@@ -110,7 +115,7 @@ const httpResponseRule = z.union([
   obj({ action: z.literal("set_status"), status: int(100, 599), reason: z.string().optional(), ...when }),
 ]);
 
-const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional() })]);
+const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional(), tls: bindTlsSchema.optional() })]);
 
 const frontendKeys = {
   mode: z.enum(["tcp", "http"]).optional(),
@@ -126,7 +131,7 @@ const frontendKeys = {
   via: z.boolean().optional(),
   access_log: z.union([z.boolean(), obj({ format: z.enum(["text", "json"]).optional() })]).optional(),
   errorfiles: z.record(z.string(), z.string()).optional(),
-  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional() }).optional(),
+  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional(), h2_streams: int(1, 10_000).optional() }).optional(),
 };
 
 const backendKeys = {
@@ -199,6 +204,8 @@ export const EVENT_RULE_NAMES = [
   "tandem_started",
   "tandem_stopping",
   "notify_dropped",
+  "cert_expiring",
+  "acme_failed",
 ] as const;
 
 const alert = obj({
@@ -308,6 +315,7 @@ export const configSchema = obj({
   vrrp: vrrp.optional(),
   notify: z.record(z.string(), z.union([email, webhook])).optional(),
   alerts: z.array(alert).optional(),
+  acme: acmeSchema.optional(),
 });
 
 /** Sections validated entry by entry, so one bad entry does not hide the others' problems. */

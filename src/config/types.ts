@@ -2,6 +2,8 @@
 // Durations are milliseconds, sizes are plain numbers, addresses are parsed.
 
 import type { BindSpec, Cidr } from "../core/address.ts";
+import type { BindTlsConfig, ServerTlsConfig } from "../tls/config.ts";
+import type { AcmeConfig } from "../acme/config.ts";
 
 export type Role = "master" | "backup";
 export type Mode = "tcp" | "http";
@@ -64,6 +66,8 @@ export interface ServerConfig {
   check?: HealthCheckConfig;
   /** State before the first check result. */
   initState: "up" | "down";
+  /** TLS toward the server (and its health checks); absent = plain TCP. */
+  tls?: ServerTlsConfig;
 }
 
 export interface StickConfig {
@@ -84,7 +88,11 @@ export type Condition =
   | { header: string; exists?: boolean; equals?: string; regex?: string }
   | { method: string[] }
   | { src: Cidr[] }
-  | { query: string; exists?: boolean; equals?: string };
+  | { query: string; exists?: boolean; equals?: string }
+  /** The client connection is TLS (haproxy's ssl_fc). */
+  | { tls: boolean }
+  /** The server name the client sent in its TLS handshake (haproxy's ssl_fc_sni); "*.x" matches subdomains. */
+  | { sni: string[] };
 
 export type HttpRequestAction =
   | { action: "set_header" | "add_header"; name: string; value: string; if?: Condition }
@@ -122,6 +130,8 @@ export interface BackendConfig {
 
 export interface ListenAddress extends BindSpec {
   acceptProxy: boolean;
+  /** TLS termination on this listener (src/tls/). */
+  tls?: BindTlsConfig;
 }
 
 export interface FrontendConfig {
@@ -140,7 +150,7 @@ export interface FrontendConfig {
   via: boolean;
   accessLog: { enabled: boolean; format: "text" | "json" };
   errorfiles: Record<number, string>;
-  limits: { requestLine: number; headerBytes: number; headerCount: number };
+  limits: { requestLine: number; headerBytes: number; headerCount: number; h2Streams: number };
 }
 
 export interface StatsConfig {
@@ -263,4 +273,6 @@ export interface TandemConfig {
   vrrp?: VrrpConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
+  /** ACME certificates (src/acme/). */
+  acme?: AcmeConfig;
 }

@@ -1,11 +1,12 @@
 // The contract between a frontend and a mode-specific session handler (tcp now, http later).
 
 import type { Socket } from "node:net";
-import type { FrontendConfig, Mode } from "../config/types.ts";
+import type { FrontendConfig, ListenAddress, Mode } from "../config/types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import type { Backend, ClientInfo } from "./backend.ts";
+import type { TlsInfo } from "../tls/info.ts";
 
 /** Everything a session handler gets for one accepted client connection. */
 export interface SessionContext {
@@ -13,6 +14,10 @@ export interface SessionContext {
   socket: Socket;
   client: ClientInfo;
   frontend: FrontendConfig;
+  /** The bind line the client connected through (its tls: settings). */
+  bind?: ListenAddress;
+  /** Set when tandem terminated TLS on this connection (socket is then the TLS socket). */
+  tls?: TlsInfo;
   /** The backends of the config that was current when the connection was accepted. */
   backends: ReadonlyMap<string, Backend>;
   clock: Clock;

@@ -8,6 +8,7 @@ import type { Services, Subsystem } from "../core/subsystem.ts";
 import type { Backend } from "./backend.ts";
 import { httpSession } from "./http/session.ts";
 import { createProxySubsystem } from "./subsystem.ts";
+import { h2Session } from "./h2/session.ts";
 import type { FromWorker, ProxyStatus, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
 import { tuneGc } from "../runtime/gc.ts";
@@ -55,6 +56,7 @@ export function runProxyWorker(): void {
         const ctx = { config: m.config as TandemConfig, bus, clock: systemClock, log, services };
         proxy = createProxySubsystem(ctx, {
           handlers: { http: httpSession },
+          h2: h2Session,
           worker: {
             onStick: (p, key, server) => send({ type: "stick", proxy: p, key, server }),
             attach: (api) => (lookup = api.backend),

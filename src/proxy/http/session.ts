@@ -25,6 +25,7 @@ import type { CompiledFrontend } from "./routing.ts";
 import { applyRules } from "./rules.ts";
 import { backendRuntime, frontendRuntime } from "./runtime.ts";
 import type { BackendRuntime, FrontendRuntime } from "./runtime.ts";
+import { acmeAnswer } from "./acme_answer.ts";
 
 // Client-side states.
 const C_WAIT: number = 0; // between requests, no byte of the next one yet
@@ -369,6 +370,10 @@ class HttpSession implements ServerConnOwner {
     this.#upgrade = req.connUpgrade && req.upgrade !== "";
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
     if (req.expect !== "" && req.expect !== "100-continue") return this.#sendError(417, `unsupported Expect "${req.expect}"`);
+    req.tls = this.ctx.tls;
+    // ACME HTTP-01 validations are answered before any rule (src/acme/challenges.ts).
+    const acme = acmeAnswer(req);
+    if (acme !== undefined) return this.#local(acme);
     const rt = this.fe;
     if (rt.compiled === undefined) return this.#sendError(500, rt.error ?? "frontend rules failed to compile");
     const decision = this.#route(rt.compiled, req);
@@ -382,7 +387,7 @@ class HttpSession implements ServerConnOwner {
     this.#backend = backend;
     this.#brt = backendRuntime(backend.config);
     stripHopByHop(req, this.#upgrade);
-    if (f.forwardfor) addForwarded(req, this.ctx.client.srcAddress, "http");
+    if (f.forwardfor) addForwarded(req, this.ctx.client.srcAddress, this.ctx.tls ? "https" : "http");
     if (f.via) addVia(req, req.minor);
     if (backend.config.httpReuse === "never" && !this.#upgrade) req.add("Connection", "close");
     // Forwarded as HTTP/1.1, which requires Host (RFC 9112 §3.2): an HTTP/1.0 request without one
