@@ -14,6 +14,7 @@ import type { Role, TandemConfig } from "./types.ts";
 import { TandemError } from "../core/errors.ts";
 import { validateAlerts } from "../alerts/validate.ts";
 import { backendResponseRules, compileFrontend } from "../proxy/http/routing.ts";
+import { checkTlsFiles } from "../tls/check.ts";
 
 export interface LoadResult {
   /** Present when there is no error (warnings allowed). */
@@ -134,6 +135,8 @@ export function loadConfigText(text: string, file: string, role: Role = "master"
       diag.error([parsed.data.proxies?.[b.name] ? "proxies" : "backends", b.name], (err as Error).message, undefined, true);
     }
   }
+  // Certificate and CA files are read now: a bad PEM fails --check and a reload, not a handshake.
+  diag.items.push(...checkTlsFiles(config, parsed.data, Date.now()));
   // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds about
   // alerts and notifiers that our own pass found nothing wrong with (one report per problem).
   const entry = (path: (string | number)[]) => path.slice(0, 2).join(".");

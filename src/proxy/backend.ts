@@ -77,7 +77,7 @@ export interface OpenWaiter {
 const skipFull = (s: Server): boolean => s.full;
 
 const sameCheck = (a?: HealthCheckConfig, b?: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b);
-const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port;
+const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port && JSON.stringify(a.tls) === JSON.stringify(b.tls);
 
 /** Run-time backend. Create with the config, start() to run health checks, update() on reload. */
 export class Backend {
@@ -414,7 +414,7 @@ export class Backend {
       throw new ProxyError("E_CONFIG", `Server "${s.name}" in backend "${this.name}" has no port: set check.port so it can be checked`);
     }
     s.checker = new HealthChecker({
-      target: { host: check.address ?? s.config.address, port },
+      target: { host: check.address ?? s.config.address, port, tls: s.config.tls },
       check,
       clock: this.#clock,
       initial: s.health,

@@ -7,6 +7,7 @@ import type { ChunkReader } from "./chunk_reader.ts";
 import { ProxyError } from "./errors.ts";
 import { encodeProxyHeader } from "./proxy_protocol.ts";
 import type { Server } from "./server.ts";
+import { describeTlsError, startClientTls } from "../tls/client.ts";
 
 /** Told once how a dial ended: connected (err undefined) or failed (the socket is destroyed). */
 export interface DialWaiter {
@@ -49,6 +50,8 @@ class Dial {
  * Errors: ProxyError E_CONNECT, E_CONNECT_TIMEOUT or E_ABORTED.
  */
 export function dial(server: Server, port: number, client: ClientInfo, timeout: number, reader: ChunkReader | undefined, waiter: DialWaiter): Socket {
+  // A TLS socket reads its own way (the TLS layer takes the TCP stream over).
+  if (server.config.tls) reader = undefined;
   const socket: DialSocket = new Socket(reader ? { allowHalfOpen: true, noDelay: true, onread: reader.onread } as object : { allowHalfOpen: true, noDelay: true } as object);
   if (reader) attachReader(socket, reader);
   socket[kDial] = new Dial(server, port, client, timeout, waiter);
@@ -63,7 +66,7 @@ export function dial(server: Server, port: number, client: ClientInfo, timeout: 
   return socket;
 }
 
-function settle(socket: DialSocket, err: ProxyError | undefined): void {
+function settle(socket: DialSocket, err: ProxyError | undefined, result: Socket = socket): void {
   const d = socket[kDial];
   if (!d) return;
   socket[kDial] = undefined;
@@ -75,7 +78,7 @@ function settle(socket: DialSocket, err: ProxyError | undefined): void {
     socket.setTimeout(0);
   }
   if (err) socket.destroy();
-  d.waiter.dialed(err, socket);
+  d.waiter.dialed(err, err ? socket : result);
 }
 
 function onConnect(this: DialSocket): void {
@@ -86,7 +89,14 @@ function onConnect(this: DialSocket): void {
     const c = d.client;
     this.write(encodeProxyHeader(proxy, { srcAddress: c.srcAddress, srcPort: c.srcPort, dstAddress: c.dstAddress, dstPort: c.dstPort }));
   }
-  settle(this, undefined);
+  const tls = d.server.config.tls;
+  if (tls === undefined) return settle(this, undefined);
+  // TLS toward the server (src/tls/client.ts), bounded by the same connect timeout.
+  startClientTls(this, tls, d.server.config.address, d.port, (err, secure) => {
+    if (this[kDial] !== d) return secure?.destroy(); // timed out or aborted meanwhile
+    if (err) return settle(this, new ProxyError("E_CONNECT", d.fail(`TLS handshake failed: ${describeTlsError(err)}`), { cause: err, server: d.server.name }));
+    settle(this, undefined, secure as unknown as Socket);
+  });
 }
 
 function onError(this: DialSocket, err: NodeJS.ErrnoException): void {

@@ -5,12 +5,17 @@ import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { HealthCheckConfig } from "../config/types.ts";
 import { initialHealth, nextCheckDelay, stepHealth } from "./health_state.ts";
+import type { ServerTlsConfig } from "../tls/config.ts";
+import { clientOptions, describeTlsError } from "../tls/client.ts";
+import { connect as tlsConnect } from "node:tls";
 import type { CheckResult, HealthAction, HealthState } from "./health_state.ts";
 
 /** Where a probe goes. */
 export interface ProbeTarget {
   host: string;
   port: number;
+  /** Probe over TLS (a server with tls:): the handshake is part of the L4 step (haproxy check-ssl). */
+  tls?: ServerTlsConfig;
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -43,16 +48,16 @@ export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Cloc
       resolve({ ok, status, detail, duration: Math.round(clock.now() - started) });
     };
     try {
-      socket = connect({ host: target.host, port: target.port });
+      socket = target.tls ? tlsConnect({ ...clientOptions(target.tls, target.host), port: target.port }) : connect({ host: target.host, port: target.port });
     } catch (err) {
       finish(false, "SOCKERR", (err as Error).message);
       return;
     }
     socket.on("error", (err: NodeJS.ErrnoException) => {
-      const text = ERRNO_TEXT[err.code ?? ""] ?? err.message;
+      const text = ERRNO_TEXT[err.code ?? ""] ?? (target.tls ? `TLS: ${describeTlsError(err)}` : err.message);
       finish(false, connected ? (check.type === "http" ? "L7RSP" : "L4CON") : "L4CON", text);
     });
-    socket.on("connect", () => {
+    socket.on(target.tls ? "secureConnect" : "connect", () => {
       connected = true;
       if (check.type !== "http") return finish(true, "L4OK", "connected");
       const host = check.host ? `Host: ${check.host}\r\n` : "";

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { createServer } from "node:tls";
-import type { SecureContextOptions, Server as TlsServer, TLSSocket } from "node:tls";
+import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket } from "node:tls";
 import type { FrontendConfig, ListenAddress, TandemConfig } from "../config/types.ts";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
@@ -18,6 +18,7 @@ import type { BindTlsConfig } from "./config.ts";
 import { dueWarnings, isoDay } from "./expiry.ts";
 import type { TlsInfo } from "./info.ts";
 import { SniSelector } from "./sni.ts";
+import { helloFacts } from "./client_hello.ts";
 
 /** Runs an HTTP/2 connection (src/proxy/h2/); called with the TLS socket in ctx.socket. */
 export type H2Runner = (ctx: SessionContext, done: () => void) => void;
@@ -46,6 +47,11 @@ interface Pending {
 
 /** One ticket key per process: sessions resume across the contexts of every bind and reload. */
 const TICKET_KEYS = randomBytes(48);
+/** On a raw socket: whether its ClientHello takes ECDSA (read before the handshake where it matters). */
+const kEcdsa = Symbol("tandem.ecdsa");
+type RawSocket = Socket & { [kEcdsa]?: boolean };
+/** A ClientHello larger than this is not waited for (a TLS record holds at most 16 KiB). */
+const HELLO_MAX = 16_384 + 5;
 
 /** A reason word for a handshake that failed (node/OpenSSL error codes → stats labels). */
 export function failureReason(err: NodeJS.ErrnoException): string {
@@ -53,7 +59,7 @@ export function failureReason(err: NodeJS.ErrnoException): string {
   if (code === "ERR_TLS_HANDSHAKE_TIMEOUT") return "timeout";
   if (code === "ECONNRESET" || code === "EPIPE") return "reset";
   if (code === "ERR_SSL_HTTP_REQUEST" || code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG") return "not_tls";
-  if (/VERSION|PROTOCOL/.test(code)) return "protocol";
+  if (/VERSION|PROTOCOL|UNEXPECTED|RECORD|DECODE|LENGTH|BAD_|ALERT/.test(code)) return "protocol";
   if (/CIPHER/.test(code)) return "cipher";
   if (/CERTIFICATE|SNI|SERVERNAME/.test(code) || /no suitable signature|certificate/i.test(err.message)) return "cert";
   return "other";
@@ -150,17 +156,49 @@ export class TlsTerminator {
         return;
       }
       const raw = ctx.socket;
+      // A FIN during the handshake is the end of it (with allowHalfOpen the TLS socket would wait
+      // for the handshake timeout); sessions get half-close back once the handshake is done.
+      raw.allowHalfOpen = false;
       this.#pending.set(raw, { ctx, done, inner });
       raw.once("close", () => {
         // Closed during the handshake (a failed one, or the grace period's killAll).
         if (this.#pending.delete(raw)) done(raw);
       });
-      ep.server.emit("connection", raw);
+      if (ep.selector.mixed) this.#peekHello(raw, ep, ctx);
+      else ep.server.emit("connection", raw);
     };
     const handler = ((ctx: SessionContext) => new Promise<void>((resolve) => run(ctx, () => resolve()))) as SessionHandler;
     handler.run = run;
     handler.readsChunks = inner.readsChunks;
     return handler;
+  }
+
+  /**
+   * Reads the ClientHello before handing the connection to the TLS engine, so that SNI picks the
+   * ECDSA or the RSA certificate of a name by what the client takes (SniSelector). The bytes are
+   * put back; the handshake timeout covers the wait.
+   */
+  #peekHello(raw: RawSocket, ep: Endpoint, ctx: SessionContext): void {
+    let buf: Buffer = Buffer.alloc(0);
+    const t = ctx.bind?.tls?.handshakeTimeout ?? (ctx.frontend.timeouts.client || 10_000);
+    const timer = this.#clock.setTimeout(() => {
+      this.stats.failures.timeout = (this.stats.failures.timeout ?? 0) + 1;
+      raw.destroy();
+    }, t);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const facts = helloFacts(buf);
+      if (!facts.complete && buf.length < HELLO_MAX) return;
+      timer.cancel();
+      raw.off("data", onData);
+      raw.pause();
+      raw[kEcdsa] = facts.ecdsa ?? true;
+      raw.unshift(buf);
+      ep.server.emit("connection", raw);
+    };
+    raw.on("data", onData);
+    raw.once("close", () => timer.cancel());
+    raw.resume();
   }
 
   #endpoint(f: FrontendConfig, bind: ListenAddress, t: BindTlsConfig, certs: LoadedCertificate[]): Endpoint {
@@ -182,7 +220,10 @@ export class TlsTerminator {
       ...(defaults.length ? { cert: defaults.map((c) => c.certPem), key: defaults.map((c) => c.keyPem) } : {}),
       ...(alpn.length ? { ALPNProtocols: alpn } : {}),
       handshakeTimeout: t.handshakeTimeout ?? (f.timeouts.client || 10_000),
-      SNICallback: (name, cb) => cb(null, selector.select(name)),
+      // Called by the TLSSocket (this): its raw socket carries what the ClientHello said.
+      SNICallback: function (this: { _parent?: RawSocket }, name: string, cb: (err: Error | null, ctx?: SecureContext) => void) {
+        cb(null, selector.select(name, this._parent?.[kEcdsa] ?? true));
+      },
     });
     server.on("secureConnection", (socket: TLSSocket) => this.#secure(socket));
     server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => this.#failed(err, socket, bind));
@@ -196,6 +237,7 @@ export class TlsTerminator {
     this.#pending.delete(raw);
     this.stats.handshakes++;
     socket.on("error", ignore);
+    socket.allowHalfOpen = true;
     const info: TlsInfo = {
       sni: typeof socket.servername === "string" ? socket.servername.toLowerCase() : "",
       alpn: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : "",
