@@ -21,6 +21,7 @@ import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
+import { createAcmeSubsystem } from "./acme/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
 
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
@@ -28,6 +29,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
   (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession }, h2: h2Session }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createAcmeSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
 ];

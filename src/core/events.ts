@@ -24,6 +24,8 @@ export interface EventMap {
   "tls.cert_expiring": { name: string; file: string; notAfter: string; days: number };
   /** Certificates were (re)loaded from their files. */
   "tls.loaded": { certificates: number; errors: string[] };
+  /** A certificate file under state_dir/acme/ was (re)written: here by an order, or from the peer. The proxy reloads its certificates. */
+  "acme.installed": { name: string; file: string; notAfter: string };
   /** An ACME order succeeded: where the new certificate goes next (src/acme/deliver.ts; the pair link subscribes). */
   "acme.issued": { name: string; domains: string[]; file: string; pem: string; notAfter: string };
   "acme.failed": { name: string; domains: string[]; reason: string; retryIn: number };

@@ -198,7 +198,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
   };
   const unsubscribe = [ctx.bus.on("server.state", publishHealth), ctx.bus.on("proxy.no_server", publishHealth)];
   // A certificate issued by ACME (src/acme/) is served from the next handshake on, here and in the workers.
-  unsubscribe.push(ctx.bus.on("acme.issued", () => {
+  unsubscribe.push(ctx.bus.on("acme.installed", () => {
     for (const e of tls.load(config)) log.error(e.message);
     void pool?.reload(config);
   }));
