@@ -6,6 +6,7 @@ import type { TandemConfig } from "../config/types.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
+import type { TlsStats } from "../tls/terminator.ts";
 
 /** Status words as haproxy prints them. */
 export type ServerStatus = "UP" | "DOWN" | "MAINT" | "DRAIN";
@@ -117,6 +118,8 @@ export interface StatsSnapshot {
   backends: BackendStat[];
   vrrp?: VrrpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
+  /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
+  tls?: TlsStats;
 }
 
 // The shapes read from the other subsystems' status() (src/proxy/subsystem.ts + Backend.status(),
@@ -155,6 +158,7 @@ interface ProxyView {
   maxconn: number;
   frontends: { name: string; mode: string; active: number; total: number; held: number; bytesIn?: number; bytesOut?: number; listeners: { address: string; bound: boolean }[] }[];
   backends: BackendView[];
+  tls?: TlsStats;
 }
 
 const n = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
@@ -218,6 +222,7 @@ export class SnapshotBuilder {
       },
       frontends,
       backends,
+      tls: proxy.tls,
       vrrp: this.#vrrp(wall),
       alerts: {
         rules: alerts?.rules?.length ?? 0,
