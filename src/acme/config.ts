@@ -3,6 +3,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { Diagnostics } from "../config/diagnostics.ts";
+import type { ConfigSection } from "../config/section.ts";
+import type { ProxyConfig } from "../proxy/config_types.ts";
 import { duration } from "../config/schema_types.ts";
 
 const obj = z.strictObject;
@@ -66,3 +68,30 @@ export function normalizeAcme(a: AcmeInput, diag: Diagnostics): AcmeConfig {
     certificates,
   };
 }
+
+/**
+ * The `acme` section. Its check: every `tls.acme` name of a bind is an acme.certificates entry
+ * (and binds naming one exist only with an acme section).
+ */
+export const acmeSection: ConfigSection<{ acme?: AcmeConfig }> = {
+  name: "acme",
+  keys: { acme: acmeSchema.optional() },
+  normalize(ctx, diag) {
+    const a = ctx.input.acme as AcmeInput | undefined;
+    return { acme: a ? normalizeAcme(a, diag) : undefined };
+  },
+  check(config, ctx, diag) {
+    const names = new Set((config.acme as AcmeConfig | undefined)?.certificates.map((c) => c.name) ?? []);
+    for (const f of (config as unknown as ProxyConfig).frontends ?? []) {
+      const section = (ctx.input.proxies as Record<string, unknown> | undefined)?.[f.name] ? "proxies" : "frontends";
+      const raw = ((ctx.input[section] as Record<string, { bind?: unknown }> | undefined)?.[f.name])?.bind;
+      f.binds.forEach((b, i) => {
+        b.tls?.acme.forEach((name, j) => {
+          if (names.has(name)) return;
+          const path = [section, f.name, "bind", ...(Array.isArray(raw) ? [i] : []), "tls", "acme", j];
+          diag.error(path, `unknown ACME certificate "${name}"`, names.size ? `defined: ${[...names].join(", ")}` : "define it under acme.certificates");
+        });
+      });
+    }
+  },
+};

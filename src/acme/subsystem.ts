@@ -2,11 +2,14 @@
 
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import type { TandemConfig } from "../config/types.ts";
+import type { BaseConfig } from "../config/types.ts";
 import type { TimerHandle } from "../core/clock.ts";
 import { describeError } from "../core/errors.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import type { AcmeCertificateConfig, AcmeConfig } from "./config.ts";
+
+/** The part of the config the ACME subsystem reads. */
+export type AcmeSubsystemConfig = BaseConfig & { acme?: AcmeConfig; vrrp?: unknown };
 import { challenges } from "./challenges.ts";
 import { deliverIssued } from "./deliver.ts";
 import { describeAcmeError, newKey, orderCertificate } from "./order.ts";
@@ -34,9 +37,9 @@ interface Tracked {
  * through deliverIssued (installed, then acme.issued for the pair link). A file that changed under
  * us (copied from the peer) is announced as acme.installed so the proxy serves it.
  */
-export function createAcmeSubsystem(ctx: SubsystemContext): Subsystem {
+export function createAcmeSubsystem(ctx: SubsystemContext<AcmeSubsystemConfig>): Subsystem<AcmeSubsystemConfig> {
   const log = ctx.log.child("acme");
-  let config: TandemConfig = ctx.config;
+  let config: AcmeSubsystemConfig = ctx.config;
   let tracked = new Map<string, Tracked>();
   let timer: TimerHandle | undefined;
   let running = false;
@@ -47,6 +50,7 @@ export function createAcmeSubsystem(ctx: SubsystemContext): Subsystem {
   const leader = (): boolean => {
     if (!config.vrrp) return true;
     const st = ctx.services.vrrp?.status() as { state?: string } | undefined;
+    // VRRP configured but not running (yet): not the leader.
     return st?.state === "master";
   };
 
@@ -141,7 +145,7 @@ export function createAcmeSubsystem(ctx: SubsystemContext): Subsystem {
     timer = ctx.clock.setTimeout(tick, next - now);
   };
 
-  const track = (cfg: TandemConfig): void => {
+  const track = (cfg: AcmeSubsystemConfig): void => {
     const next = new Map<string, Tracked>();
     for (const c of cfg.acme?.certificates ?? []) {
       const old = tracked.get(c.name);

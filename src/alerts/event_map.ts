@@ -14,6 +14,8 @@ export const ALERT_EVENTS = {
   job_failed: "job.failed",
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
+  vrrp_split_brain: "vrrp.split_brain",
+  notify_dropped: "notify.dropped",
   cert_expiring: "tls.cert_expiring",
   acme_failed: "acme.failed",
 } as const satisfies Record<string, EventName>;
@@ -83,6 +85,14 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "acme.failed": {
       const v = data as EventMap["acme.failed"];
       return { line: `ACME order for ${v.name} (${v.domains.join(", ")}) failed: ${v.reason}; next try in ${Math.round(v.retryIn / 1000)}s`, vars: { state: "FAILED", output: v.reason } };
+    }
+    case "vrrp.split_brain": {
+      const v = data as EventMap["vrrp.split_brain"];
+      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN" } };
+    }
+    case "notify.dropped": {
+      const v = data as EventMap["notify.dropped"];
+      return { line: `message ${v.id} to ${v.notifier} dropped: ${v.reason}`, vars: { state: "DROPPED", output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

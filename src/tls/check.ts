@@ -3,8 +3,9 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import type { Diagnostic, Path } from "../config/diagnostics.ts";
-import type { ConfigInput } from "../config/schema.ts";
-import type { TandemConfig } from "../config/types.ts";
+import type { ConfigSection } from "../config/section.ts";
+import type { ProxyConfig } from "../proxy/config_types.ts";
+import type { AcmeConfig } from "../acme/config.ts";
 import { certificateCache, certificateFiles } from "./cert_store.ts";
 import { CertificateError } from "./certificate.ts";
 import { isoDay } from "./expiry.ts";
@@ -15,11 +16,13 @@ import { splitPem } from "./pem.ts";
  * not a usable certificate (error, with the file name and why), an expired or not yet valid
  * certificate (warning, with the date). `now` is wall-clock ms.
  */
-export function checkTlsFiles(config: TandemConfig, input: ConfigInput, now: number): Diagnostic[] {
+export function checkTlsFiles(config: ProxyConfig & { acme?: AcmeConfig }, input: Readonly<Record<string, unknown>>, now: number): Diagnostic[] {
+  const proxies = input.proxies as Record<string, { bind?: unknown }> | undefined;
+  const frontends = input.frontends as Record<string, { bind?: unknown }> | undefined;
   const out: Diagnostic[] = [];
   for (const f of config.frontends) {
-    const section = input.proxies?.[f.name] ? "proxies" : "frontends";
-    const rawBind = (input.proxies?.[f.name] ?? input.frontends?.[f.name])?.bind;
+    const section = proxies?.[f.name] ? "proxies" : "frontends";
+    const rawBind = (proxies?.[f.name] ?? frontends?.[f.name])?.bind;
     f.binds.forEach((b, i) => {
       if (!b.tls) return;
       const base: Path = [section, f.name, "bind", ...(Array.isArray(rawBind) ? [i] : []), "tls", "crt"];
@@ -46,7 +49,7 @@ export function checkTlsFiles(config: TandemConfig, input: ConfigInput, now: num
     });
   }
   for (const b of config.backends) {
-    const section = input.proxies?.[b.name] ? "proxies" : "backends";
+    const section = proxies?.[b.name] ? "proxies" : "backends";
     for (const s of b.servers) {
       if (s.tls?.caFile) {
         const problem = caProblem(s.tls.caFile);
@@ -79,3 +82,17 @@ function caProblem(file: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The TLS subsystem's checks, as a config section without keys of its own (the tls: blocks are
+ * in the proxy's binds and servers): certificate and CA files are read at --check and reload.
+ */
+export const tlsSection: ConfigSection<Record<never, never>> = {
+  name: "tls",
+  keys: {},
+  normalize: () => ({}),
+  check(config, ctx, diag) {
+    if (!ctx.firstRole) return;
+    diag.items.push(...checkTlsFiles(config as unknown as ProxyConfig & { acme?: AcmeConfig }, ctx.input, Date.now()));
+  },
+};

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { Diagnostics, Path } from "../config/diagnostics.ts";
 import { stringList } from "../config/schema_types.ts";
+import { parseDuration } from "../core/duration.ts";
 
 const obj = z.strictObject;
 
@@ -69,14 +70,11 @@ export interface ServerTlsConfig {
   ciphers?: string;
 }
 
-/** Resolves a bind's tls: block; `acmeNames` are the names under acme.certificates. */
-export function normalizeBindTls(t: BindTlsInput, path: Path, diag: Diagnostics, acmeNames: ReadonlySet<string>, timeoutOf: (v: number | string) => number | undefined): BindTlsConfig {
+/** Resolves a bind's tls: block (acme names are checked against acme.certificates by the acme section). */
+export function normalizeBindTls(t: BindTlsInput, path: Path, diag: Diagnostics): BindTlsConfig {
   const crt = (t.crt ?? []).map((f) => resolve(f));
   const acme = t.acme ?? [];
   if (crt.length === 0 && acme.length === 0) diag.error(path, "a tls: bind needs certificates", "add crt: [FILE_OR_DIR] or acme: [NAME]", true);
-  acme.forEach((name, i) => {
-    if (!acmeNames.has(name)) diag.error([...path, "acme", ...(Array.isArray(t.acme) ? [i] : [])], `unknown ACME certificate "${name}"`, acmeNames.size ? `defined: ${[...acmeNames].join(", ")}` : "define it under acme.certificates");
-  });
   const alpn = t.alpn === undefined ? ["h2", "http/1.1"] : Array.isArray(t.alpn) ? t.alpn : [t.alpn];
   const minVersion = t.min_version ?? "TLSv1.2";
   if (t.max_version !== undefined && TLS_VERSIONS.indexOf(t.max_version) < TLS_VERSIONS.indexOf(minVersion)) {
@@ -84,7 +82,7 @@ export function normalizeBindTls(t: BindTlsInput, path: Path, diag: Diagnostics,
   }
   let handshakeTimeout: number | undefined;
   if (t.handshake_timeout !== undefined) {
-    handshakeTimeout = timeoutOf(t.handshake_timeout);
+    handshakeTimeout = parseDuration(t.handshake_timeout);
     if (handshakeTimeout === undefined) diag.error([...path, "handshake_timeout"], `"${t.handshake_timeout}" is not a duration`, "write 5s");
   }
   return { crt, acme, alpn, minVersion, maxVersion: t.max_version, ciphers: t.ciphers, ciphersuites: t.ciphersuites, handshakeTimeout };

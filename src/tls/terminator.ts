@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { createServer } from "node:tls";
 import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket } from "node:tls";
-import type { FrontendConfig, ListenAddress, TandemConfig } from "../config/types.ts";
+import type { BaseConfig } from "../config/types.ts";
+import type { FrontendConfig, ListenAddress, ProxyConfig } from "../proxy/config_types.ts";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
@@ -94,7 +95,7 @@ export class TlsTerminator {
    * Builds the handshake engines of config's TLS binds. Returns the certificate problems found
    * (a bind keeps the certificates that loaded); the caller decides whether they are fatal.
    */
-  load(config: TandemConfig): CertificateError[] {
+  load(config: BaseConfig & ProxyConfig): CertificateError[] {
     const errors: CertificateError[] = [];
     const served = new Map<string, LoadedCertificate>();
     for (const f of config.frontends) {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 import { makeCa, makeLeaf, tempDir } from "../helpers/certs.ts";
 

@@ -2,7 +2,7 @@
 
 import { constants, createServer } from "node:http2";
 import type { Http2Server, Http2Session, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
-import type { FrontendConfig } from "../../config/types.ts";
+import type { FrontendConfig } from "../config_types.ts";
 import type { SessionContext } from "../session.ts";
 import { frontendRuntime } from "../http/runtime.ts";
 import { H2Exchange } from "./exchange.ts";
