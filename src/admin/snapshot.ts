@@ -7,6 +7,7 @@ import type { BackendStatus, ProxyStatus } from "../proxy/status.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
+import type { TlsStats } from "../tls/info.ts";
 
 /** Status words as haproxy prints them. */
 export type ServerStatus = "UP" | "DOWN" | "MAINT" | "DRAIN";
@@ -118,6 +119,8 @@ export interface StatsSnapshot {
   backends: BackendStat[];
   vrrp?: VrrpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
+  /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
+  tls?: TlsStats;
 }
 
 const n = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
@@ -181,6 +184,7 @@ export class SnapshotBuilder {
       },
       frontends,
       backends,
+      tls: proxy.tls,
       vrrp: this.#vrrp(wall),
       alerts: {
         rules: alerts?.rules?.length ?? 0,

@@ -282,6 +282,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.#lastRequest = req.connClose || (req.minor === 0 && !req.connKeepAlive);
     this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.retiring?.aborted;
     const upgrade = req.connUpgrade && req.upgrade !== "";
+    req.tls = this.ctx.tls;
     const backend = admit(req, this.fe, this.ctx.backends, this.#src, this.ctx.log, f.name);
     if (backend instanceof Refusal) {
       if (backend.termination !== undefined) log.termination = backend.termination;
@@ -289,7 +290,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     }
     if (!(backend instanceof Backend)) return this.#local(backend);
     log.backend = backend.name;
-    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "http" });
+    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
     const repeatable = this.#reqBody.mode === "none" && isIdempotent(req.method);
     this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#reader !== undefined }, reqDone);
   }
@@ -377,15 +378,14 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   switched(server: Conn, release: () => void): void {
     this.#to("switched");
     this.#deadline.cancel();
-    const s = this.socket;
     this.#listen(false);
-    s.setTimeout(0);
+    this.socket.setTimeout(0);
     for (const b of this.#held) server.write(b);
     this.#held = [];
     this.#writeLog();
     const t = this.#exchange.backend!.config.timeouts;
     const ft = this.ctx.frontend.timeouts;
-    void tunnel(s, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
+    void tunnel(this.socket, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
       release();
       this.#unlistenStop();
       this.#done();
@@ -495,6 +495,6 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   }
 
   #writeLog(): void {
-    if (this.fe.access !== undefined) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
+    if (this.fe.access) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
   }
 }
