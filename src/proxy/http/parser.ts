@@ -127,6 +127,7 @@ export class HeadParser {
    */
   push(chunk: Buffer): HttpMessage | undefined {
     this.rest = undefined;
+    if (this.#lastByte === CR && chunk.length !== 0 && chunk[0] !== LF) throw this.#bareCR();
     const base = this.#total;
     this.#chunks.push(chunk);
     this.#total += chunk.length;
@@ -156,6 +157,12 @@ export class HeadParser {
       if (++this.#lines > this.limits.headerCount + 1) throw this.#error(`more than ${this.limits.headerCount} header fields`, 431);
       this.#lineStart = p + 1;
       from = i + 1;
+    }
+    // RFC 9112 §2.2: a bare CR is invalid. In a complete head the byte tables of the line parsers
+    // refuse it; in an incomplete one it is refused now, not after timeout http_request: a peer
+    // that takes a bare CR for a line end sees the head end where this parser waits for it.
+    for (let k = chunk.indexOf(CR); k >= 0 && k + 1 < chunk.length; k = chunk.indexOf(CR, k + 1)) {
+      if (chunk[k + 1] !== LF) throw this.#bareCR();
     }
     if (chunk.length) this.#lastByte = chunk[chunk.length - 1];
     const pending = this.#total - this.#start;
@@ -195,6 +202,10 @@ export class HeadParser {
     return this.kind === "request"
       ? new HttpParseError(414, `request line longer than ${this.limits.requestLine} bytes`)
       : new HttpParseError(502, `status line longer than ${this.limits.requestLine} bytes`);
+  }
+
+  #bareCR(): HttpParseError {
+    return this.#error("CR not followed by LF (bare CR)");
   }
 
   #error(message: string, status = 400): HttpParseError {
@@ -280,17 +291,24 @@ function fields(t: string, b: Buffer, pos: number, m: HttpMessage, status: numbe
   }
 }
 
+/** v without leading and trailing OWS: SP and HTAB only (RFC 9110 §5.6.3), not JavaScript's trim() set (NBSP, VT, FF, ...). */
+export function trimOws(v: string): string {
+  let s = 0;
+  let e = v.length;
+  while (s < e && (v.charCodeAt(s) === SP || v.charCodeAt(s) === HTAB)) s++;
+  while (e > s && (v.charCodeAt(e - 1) === SP || v.charCodeAt(e - 1) === HTAB)) e--;
+  return s === 0 && e === v.length ? v : v.slice(s, e);
+}
+
 /** Splits a comma list, trimming OWS, dropping empty elements (RFC 9110 §5.6.1). */
-function list(v: string): string[] {
+export function list(v: string): string[] {
   const out: string[] = [];
   for (const part of v.split(",")) {
-    const t = part.trim();
+    const t = trimOws(part);
     if (t !== "") out.push(t);
   }
   return out;
 }
-
-const DIGITS = /^\d{1,15}$/;
 
 /** The value of 1 to 15 ASCII digits and nothing else, else -1. */
 function plainNumber(v: string): number {
@@ -304,15 +322,29 @@ function plainNumber(v: string): number {
   return n;
 }
 
-/** Derives framing and connection facts from the fields (RFC 9112 §6, RFC 9110 §7.6.1, §8.6). */
+const TOKEN = "[-!#$%&'*+.^_`|~0-9A-Za-z]+";
+/** quoted-string, RFC 9110 §5.6.4: qdtext and quoted-pair, obs-text included. */
+const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+/** transfer-coding = token *( OWS ";" OWS transfer-parameter ), RFC 9112 §7; parameter = token BWS "=" BWS ( token / quoted-string ). */
+const TRANSFER_CODING = new RegExp(`^(${TOKEN})(?:[ \\t]*;[ \\t]*${TOKEN}[ \\t]*=[ \\t]*(?:${TOKEN}|${QUOTED}))*$`);
+
+/**
+ * Derives framing and connection facts from the fields (RFC 9112 §6, RFC 9110 §7.6.1, §8.6).
+ * What a next hop could read differently is refused or rewritten here: several Content-Length
+ * values that agree become one field (RFC 9110 §8.6), several Transfer-Encoding fields one list.
+ */
 function semantics(m: HttpMessage, status: number): void {
   let cl = -1;
+  let clFields = 0;
+  let clList = false;
   let te: string[] | undefined;
+  let teFields = 0;
   const l = m.lower;
   for (let i = 0; i < l.length; i++) {
     const n = l[i];
     const v = m.values[i];
     if (n === "content-length") {
+      clFields++;
       const plain = plainNumber(v);
       if (plain >= 0) {
         if (cl >= 0 && plain !== cl) throw new HttpParseError(status, "differing Content-Length values");
@@ -320,18 +352,21 @@ function semantics(m: HttpMessage, status: number): void {
         continue;
       }
       // RFC 9110 §8.6: a list of identical values may be taken as one; anything else is an error.
+      clList = true;
       for (const part of v.split(",")) {
-        const t = part.trim();
-        if (!DIGITS.test(t)) throw new HttpParseError(status, `malformed Content-Length "${v}"`);
-        const n2 = Number(t);
+        const n2 = plainNumber(trimOws(part));
+        if (n2 < 0) throw new HttpParseError(status, `malformed Content-Length "${v}"`);
         if (cl >= 0 && n2 !== cl) throw new HttpParseError(status, "differing Content-Length values");
         cl = n2;
       }
     } else if (n === "transfer-encoding") {
       te ??= [];
-      for (const c of list(v)) {
-        for (let k = 0; k < c.length; k++) if (TCHAR[c.charCodeAt(k)] !== 1 && c.charCodeAt(k) !== 59 && c.charCodeAt(k) !== 61 && c.charCodeAt(k) !== 32) throw new HttpParseError(status, `malformed Transfer-Encoding "${v}"`);
-        te.push(c.toLowerCase());
+      teFields++;
+      const codings = list(v);
+      if (codings.length === 0) throw new HttpParseError(status, "empty Transfer-Encoding");
+      for (const c of codings) {
+        if (!TRANSFER_CODING.test(c)) throw new HttpParseError(status, `malformed Transfer-Encoding "${v}"`);
+        te.push(c);
       }
     } else if (n === "connection") {
       const whole = v.toLowerCase(); // the usual single option needs no split
@@ -342,19 +377,24 @@ function semantics(m: HttpMessage, status: number): void {
         else if (t === "upgrade") m.connUpgrade = true;
         else (m.connOther ??= []).push(t);
       }
-    } else if (n === "upgrade") m.upgrade = v;
+    } else if (n === "upgrade") m.upgrade = m.upgrade === "" ? v : `${m.upgrade}, ${v}`;
     else if (n === "expect") m.expect = v.toLowerCase();
   }
   if (te !== undefined) {
     if (cl >= 0) throw new HttpParseError(status, "both Content-Length and Transfer-Encoding");
     if (m.minor === 0) throw new HttpParseError(status, "Transfer-Encoding in an HTTP/1.0 message"); // RFC 9112 §6.1
-    if (te.length === 0) throw new HttpParseError(status, "empty Transfer-Encoding");
     for (let k = 0; k < te.length; k++) {
-      const isChunked = te[k] === "chunked";
+      const isChunked = te[k].toLowerCase() === "chunked";
+      // RFC 9112 §6.3 item 4: chunked must be the final coding, applied once (§7).
       if (isChunked !== (k === te.length - 1)) throw new HttpParseError(status, `Transfer-Encoding "${te.join(", ")}" does not end with one chunked`);
     }
+    // RFC 9112 §6.1: a server answers 501 to a transfer coding it does not implement. Requests
+    // carry chunked alone (clients do not compress request framing): anything else is refused.
+    if (status === 400 && te.length !== 1) throw new HttpParseError(501, `Transfer-Encoding "${te.join(", ")}" is not supported (only chunked)`);
+    if (teFields > 1) m.set("Transfer-Encoding", te.join(", "));
     m.chunked = true;
   }
+  if (clFields > 1 || clList) m.set("Content-Length", String(cl));
   m.contentLength = cl;
 }
 
