@@ -8,7 +8,7 @@ export const DEFAULTS = {
   retries: 3,
   check: { interval: 2_000, rise: 2, fall: 3, method: "GET", path: "/", expect: { min: 200, max: 399 } },
   stick: { size: 100 * 1024, expire: 30 * 60_000 },
-  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100 },
+  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, drainBody: 1024 * 1024 },
   stats: { uri: "/", refresh: 5_000 },
   vrrp: {
     name: "VI_1",

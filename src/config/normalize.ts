@@ -152,7 +152,9 @@ function frontendOf(name: string, f: FrontendInput, input: ConfigInput, path: Pa
       requestLine: f.limits?.request_line ?? DEFAULTS.limits.requestLine,
       headerBytes: f.limits?.header_bytes ?? DEFAULTS.limits.headerBytes,
       headerCount: f.limits?.header_count ?? DEFAULTS.limits.headerCount,
+      drainBody: f.limits?.drain_body ?? DEFAULTS.limits.drainBody,
     },
+    allowH2cUpgrade: f.allow_h2c_upgrade ?? false,
   };
 }
 

@@ -123,3 +123,61 @@ backends:
     });
   }
 });
+
+/**
+ * h2c smuggling: a server that accepts `Upgrade: h2c` turns the connection into a tunnel that no
+ * rule sees again. tandem takes h2c out of the request (RFC 9113 §3.1) unless the frontend sets
+ * allow_h2c_upgrade, and relays a 101 only to a protocol the request offered (RFC 9110 §7.8).
+ */
+describe("Upgrade: h2c in front of a server that accepts it", () => {
+  const heads: string[] = [];
+  let server: { port: number; close(): Promise<void> };
+  let port: number;
+  let allowPort: number;
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  const H2C = `GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n`;
+
+  before(async () => {
+    server = await rawBackend((data, s) => {
+      heads.push(data);
+      // Switches to whatever the request names, h2c included (and to h2c when asked for /sneaky).
+      const want = /^upgrade: *(\S+)/im.exec(data)?.[1] ?? (data.includes("/sneaky") ? "h2c" : undefined);
+      if (want) s.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${data.includes("/sneaky") ? "h2c" : want}\r\n\r\n`);
+      else s.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+    port = await freePort();
+    allowPort = await freePort();
+    proxy = await startProxy(`
+frontends:
+  web: { bind: 127.0.0.1:${port}, default_backend: b }
+  loose: { bind: 127.0.0.1:${allowPort}, default_backend: b, allow_h2c_upgrade: true }
+backends:
+  b: { servers: { s1: { address: 127.0.0.1, port: ${server.port} } } }
+`);
+  });
+
+  after(async () => {
+    await proxy.stop();
+    await server.close();
+  });
+
+  it("by default the request goes on without Upgrade and HTTP2-Settings, and is answered as HTTP/1.1", async () => {
+    heads.length = 0;
+    const r = await raw(port, H2C, 500);
+    assert.deepEqual(statuses(r.text), [200], r.text);
+    assert.equal(heads.length, 1);
+    assert.doesNotMatch(heads[0], /upgrade|http2-settings/i);
+  });
+
+  it("a 101 to h2c when the request offered websocket is refused with 502", async () => {
+    const r = await raw(port, `GET /sneaky HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket, h2c\r\n\r\n`, 500);
+    assert.deepEqual(statuses(r.text), [502], r.text);
+  });
+
+  it("allow_h2c_upgrade: true relays the upgrade", async () => {
+    heads.length = 0;
+    const r = await raw(allowPort, H2C, 500);
+    assert.deepEqual(statuses(r.text), [101], r.text);
+    assert.match(heads[0], /^Upgrade: h2c\r$/im);
+  });
+});

@@ -67,7 +67,8 @@ export function frontend(name: string, binds: string[], over: Partial<FrontendCo
     via: false,
     accessLog: { enabled: false, format: "text" },
     errorfiles: {},
-    limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100 },
+    limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100, drainBody: 1024 * 1024 },
+    allowH2cUpgrade: false,
     ...over,
   };
 }

@@ -12,7 +12,7 @@ import { tunnel } from "../tunnel.ts";
 import { writeAccess } from "./access_log.ts";
 import { BodyDecoder, requestBodyMode, responseBodyMode } from "./body.ts";
 import type { BodyMode } from "./body.ts";
-import { addForwarded, addVia, stripHopByHop } from "./forward_headers.ts";
+import { addForwarded, addVia, stripHopByHop, upgradeAccepted, upgradeRequested } from "./forward_headers.ts";
 import { isIdempotent } from "./message.ts";
 import type { HttpMessage } from "./message.ts";
 import { HeadParser, HttpParseError } from "./parser.ts";
@@ -366,7 +366,7 @@ class HttpSession implements ServerConnOwner {
     this.#syncClientTimeout();
     this.#lastRequest = req.connClose || (req.minor === 0 && !req.connKeepAlive);
     this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.retiring?.aborted;
-    this.#upgrade = req.connUpgrade && req.upgrade !== "";
+    this.#upgrade = upgradeRequested(req, f.allowH2cUpgrade);
     if (req.method === "CONNECT") return this.#sendError(501, "CONNECT is not supported");
     if (req.expect !== "" && req.expect !== "100-continue") return this.#sendError(417, `unsupported Expect "${req.expect}"`);
     const rt = this.fe;
@@ -587,6 +587,7 @@ class HttpSession implements ServerConnOwner {
   #interim(res: HttpMessage, rest: Buffer | undefined): void {
     if (res.status === 101) {
       if (!this.#upgrade) return this.#serverFailed("junk-response", 502, "101 without an Upgrade request", "SH");
+      if (!upgradeAccepted(this.#req!, res)) return this.#serverFailed("junk-response", 502, `101 to "${res.upgrade}", not a protocol the request offered`, "SH");
       return this.#switch(res, rest);
     }
     if (this.#req!.minor === 1) {
