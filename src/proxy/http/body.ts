@@ -61,6 +61,17 @@ export function responseBodyMode(m: HttpMessage, requestMethod: string): BodyMod
 }
 
 /**
+ * Whether the rest of a request body may be read and dropped after an early response, keeping
+ * the connection: a finished body, a Content-Length body with at most `limit` bytes left, or a
+ * chunked one (whose length is unknown: the reader stops at `limit`). limit 0: never.
+ */
+export function drainable(d: BodyDecoder, limit: number): boolean {
+  if (d.done) return true;
+  if (limit <= 0) return false;
+  return d.mode === "chunked" || (d.mode === "length" && d.remaining <= limit);
+}
+
+/**
  * Finds where a body ends in a byte stream, validating chunked framing byte by byte (data is
  * skipped in bulk). feed() returns how far the body extends in the given bytes; the caller
  * forwards that slice as it is (zero copy) or, with a sink, only the payload (de-chunking).

@@ -10,7 +10,7 @@ import type { SessionContext } from "../session.ts";
 import { ChunkReader, readerOf } from "../chunk_reader.ts";
 import { tunnel } from "../tunnel.ts";
 import { writeAccess } from "./access_log.ts";
-import { BodyDecoder, requestBodyMode, responseBodyMode } from "./body.ts";
+import { BodyDecoder, drainable, requestBodyMode, responseBodyMode } from "./body.ts";
 import type { BodyMode } from "./body.ts";
 import { addForwarded, addVia, stripHopByHop, upgradeAccepted, upgradeRequested } from "./forward_headers.ts";
 import { isIdempotent } from "./message.ts";
@@ -102,6 +102,8 @@ class HttpSession implements ServerConnOwner {
   #reqHead: Buffer = EMPTY;
   #early: Buffer[] = [];
   #reqDone = false;
+  /** While the rest of a request body is drained after its response: bytes still allowed, else -1. */
+  #drainLeft = -1;
   #keepClient = false;
   /** The current request said it is the last (Connection: close, or HTTP/1.0 without keep-alive). */
   #lastRequest = false;
@@ -333,6 +335,7 @@ class HttpSession implements ServerConnOwner {
       this.#sendError(400, (err as Error).message);
       return undefined;
     }
+    if (this.#drainLeft >= 0) return this.#drained(c, end);
     const part = end === c.length ? c : c.subarray(0, end);
     if (part.length > 0) {
       if (this.#connReady && this.#conn) {
@@ -348,6 +351,25 @@ class HttpSession implements ServerConnOwner {
       this.#state = C_SENT;
       this.#syncClientTimeout();
     }
+    return end < c.length ? c.subarray(end) : undefined;
+  }
+
+  /**
+   * Body bytes that arrive after the response (the server answered early): read and dropped up to
+   * limits.drain_body, so the connection serves the next request (haproxy drains the same way);
+   * beyond the bound it closes.
+   */
+  #drained(c: Buffer, end: number): Buffer | undefined {
+    this.#drainLeft -= end;
+    if (this.#drainLeft < 0) {
+      this.#close();
+      return undefined;
+    }
+    if (!this.#reqBody.done) return undefined;
+    this.#drainLeft = -1;
+    this.#reqDone = true;
+    this.#next();
+    this.#syncClientTimeout();
     return end < c.length ? c.subarray(end) : undefined;
   }
 
@@ -616,7 +638,7 @@ class HttpSession implements ServerConnOwner {
     if (f.via) addVia(res, res.minor);
     this.#dechunk = this.#resMode === "chunked" && req.minor === 0;
     if (this.#dechunk) res.delete("transfer-encoding");
-    if (this.#resMode === "close" || this.#dechunk || !this.#reqDone || this.ctx.retiring?.aborted) this.#keepClient = false;
+    if (this.#resMode === "close" || this.#dechunk || !drainable(this.#reqBody, f.limits.drainBody) || this.ctx.retiring?.aborted) this.#keepClient = false;
     if (!this.#keepClient) res.add("Connection", "close");
     else if (req.minor === 0) res.add("Connection", "keep-alive");
     this.#status = res.status;
@@ -776,8 +798,12 @@ class HttpSession implements ServerConnOwner {
     this.#next();
   }
 
-  /** After a response: close, or wait for the next request and replay held bytes. */
+  /** After a response: close, drain the rest of the request body, or wait for the next request and replay held bytes. */
   #next(): void {
+    if (!this.#reqDone && this.#keepClient && this.#state === C_BODY) {
+      this.#drainLeft = this.ctx.frontend.limits.drainBody;
+      return this.#resumeClient();
+    }
     this.#req = undefined;
     this.#resetExchange();
     if (!this.#keepClient || this.#state === C_CLOSED) return this.#lastRequest || this.#clientEnded ? this.#closeAfterLast() : this.#close();
@@ -802,7 +828,7 @@ class HttpSession implements ServerConnOwner {
   /** A response made here (rules): keep-alive unless a request body is left unread. */
   #local(res: LocalResponse): void {
     const req = this.#req!;
-    if (!this.#reqDone || this.ctx.retiring?.aborted) this.#keepClient = false;
+    if (!drainable(this.#reqBody, this.ctx.frontend.limits.drainBody) || this.ctx.retiring?.aborted) this.#keepClient = false;
     const text = serializeLocal(res, { close: !this.#keepClient, keepAlive10: req.minor === 0, head: req.method === "HEAD" });
     this.#status = res.status;
     this.#responseStarted = true;
