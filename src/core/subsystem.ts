@@ -26,8 +26,14 @@ export interface Services {
   vrrp?: { status(): unknown; demote(): Promise<void> };
   notify?: { status(): unknown; send(notifier: string, message: OutgoingMessage): Promise<string> };
   alerts?: { status(): unknown };
-  /** The daemon's reload (set by whoever runs the daemon): resolves true when the new config was applied. */
-  reload?: () => Promise<boolean>;
+  /** The daemon's reload (set by whoever runs the daemon): whether the new config was applied, and why not. */
+  reload?: () => Promise<ReloadOutcome>;
+}
+
+/** What a reload did: applied everywhere, or not at all, with the reasons (one per line of text). */
+export interface ReloadOutcome {
+  applied: boolean;
+  errors: string[];
 }
 
 /** A message handed to the notifier (spooled before any delivery attempt). */
@@ -49,7 +55,10 @@ export interface SubsystemContext {
 export interface Subsystem {
   readonly name: string;
   start(): Promise<void>;
-  /** Applies a new, already validated config. Keeps what did not change. */
+  /**
+   * Applies a new, already validated config. Keeps what did not change. Throws when it cannot,
+   * having kept the running config (the daemon then returns the others to it).
+   */
   reload(config: TandemConfig): Promise<void>;
   /** Stops within the grace period; reason is logged and sent in events. */
   stop(reason: string): Promise<void>;

@@ -135,7 +135,12 @@ export class WorkerPool {
       const onMessage = (m: FromWorker) => {
         if (m.type !== "reloaded" || m.id !== id) return;
         c.proc.off("message", onMessage);
-        if (m.error) this.#log.error(`Proxy worker ${c.index}: reload failed: ${m.error}`);
+        if (m.error) {
+          // The main process runs the new configuration: a worker left on the old one is
+          // restarted, and starts with the new one (or keeps failing loudly).
+          this.#log.error(`Proxy worker ${c.index} cannot apply the new configuration: ${m.error}; restarting it`);
+          this.#send(c, { type: "stop", reason: "reload failed" });
+        }
         resolve();
       };
       c.proc.on("message", onMessage);
