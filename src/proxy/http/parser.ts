@@ -404,10 +404,12 @@ function hostOf(v: string): string {
   for (let k = 0; k < v.length; k++) if (HOSTCHAR[v.charCodeAt(k)] !== 1) throw new HttpParseError(400, `invalid Host "${v}"`);
   let h = v;
   if (h.startsWith("[")) {
+    // IP-literal (RFC 3986 §3.2.2): an IPv6 address in brackets.
     const e = h.indexOf("]");
-    if (e < 0 || (e + 1 < h.length && (h.charCodeAt(e + 1) !== COLON || !digits(h, e + 2)))) throw new HttpParseError(400, `invalid Host "${v}"`);
+    if (e < 0 || !/^\[[0-9A-Fa-f:.]+\]$/.test(h.slice(0, e + 1)) || (e + 1 < h.length && (h.charCodeAt(e + 1) !== COLON || !digits(h, e + 2)))) throw new HttpParseError(400, `invalid Host "${v}"`);
     return h.slice(0, e + 1).toLowerCase();
   }
+  if (h.includes("[") || h.includes("]")) throw new HttpParseError(400, `invalid Host "${v}"`);
   const c = h.indexOf(":");
   if (c >= 0) {
     if (!digits(h, c + 1)) throw new HttpParseError(400, `invalid Host "${v}"`);

@@ -158,6 +158,10 @@ const REQUESTS: Case[] = [
   ["Host with a slash", `GET / HTTP/1.1\r\nHost: a/b\r\n\r\n`, 400],
   ["Host with a bad port", `GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n`, 400],
   ["Host IPv6 literal", `GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n`, { status: 200, host: "[::1]" }],
+  // Found by the reference-parser fuzzing: brackets belong to an IP-literal only (RFC 3986 §3.2.2).
+  ["Host with a stray bracket", `GET / HTTP/1.1\r\nHost: 12]7.0.0.1:8080\r\n\r\n`, 400],
+  ["Host with an opening bracket inside", `GET / HTTP/1.1\r\nHost: a[b\r\n\r\n`, 400],
+  ["Host IP-literal that is no address", `GET / HTTP/1.1\r\nHost: [a@b]\r\n\r\n`, 400],
   ["HTTP/2.0 request line", `GET / HTTP/2.0\r\n${H}\r\n`, 505],
   ["malformed version", `GET / HTTP/1.1x\r\n${H}\r\n`, 400],
   ["lower-case version", `GET / http/1.1\r\n${H}\r\n`, 400],
