@@ -1,8 +1,8 @@
 // `tandem --config F --role R`: load, start the subsystems, handle SIGTERM/SIGINT (stop) and SIGHUP (reload).
 
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
-import type { TandemConfig } from "../config/types.ts";
-import { loadConfigFile } from "../config/loader.ts";
+import type { TandemConfig } from "../tandem_config.ts";
+import { loadConfigFile } from "../tandem_config.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
 import type { Located } from "../config/diagnostics.ts";
 import { EventBus } from "../core/events.ts";
@@ -12,7 +12,7 @@ import { describeError, EXIT, TandemError } from "../core/errors.ts";
 import type { ReloadOutcome, Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { logEvents } from "../core/event_log.ts";
 
-export type SubsystemFactory = (ctx: SubsystemContext) => Subsystem | undefined;
+export type SubsystemFactory = (ctx: SubsystemContext<TandemConfig>) => Subsystem<TandemConfig> | undefined;
 
 function logDiagnostics(log: Logger, file: string, items: Located[]): void {
   for (const d of items) {
@@ -28,7 +28,7 @@ export class Daemon {
   readonly services: Services = {};
   #config: TandemConfig;
   #log: Logger;
-  #subsystems: Subsystem[] = [];
+  #subsystems: Subsystem<TandemConfig>[] = [];
   #stopping?: Promise<void>;
   #reloading = Promise.resolve();
 
@@ -38,7 +38,7 @@ export class Daemon {
     this.bus = new EventBus({ onError: (err, name) => log.error(`event subscriber failed on "${name}": ${describeError(err)}`) });
     logEvents(this.bus, log.child("event"));
     this.services.reload = () => this.reload();
-    const ctx: SubsystemContext = { config, bus: this.bus, clock: systemClock, log, services: this.services };
+    const ctx: SubsystemContext<TandemConfig> = { config, bus: this.bus, clock: systemClock, log, services: this.services };
     for (const make of factories) {
       const s = make(ctx);
       if (s) this.#subsystems.push(s);
@@ -104,7 +104,7 @@ export class Daemon {
       }
       logDiagnostics(this.#log, file, result.diagnostics);
       const running = this.#config;
-      const applied: Subsystem[] = [];
+      const applied: Subsystem<TandemConfig>[] = [];
       for (const s of this.#subsystems) {
         try {
           await s.reload(result.config);

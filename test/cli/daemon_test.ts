@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Daemon } from "../../src/cli/daemon.ts";
-import { loadConfigFile } from "../../src/config/loader.ts";
-import type { TandemConfig } from "../../src/config/types.ts";
+import { loadConfigFile } from "../../src/tandem_config.ts";
+import type { TandemConfig } from "../../src/tandem_config.ts";
 import { createLogger } from "../../src/core/log.ts";
 import type { Subsystem } from "../../src/core/subsystem.ts";
 
