@@ -242,6 +242,8 @@ H2_connections: ${t.h2}` };
   async #reload(): Promise<CommandResult> {
     const reload = this.#services.reload;
     if (!reload) return err("Reload is not available in this process");
-    return (await reload()) ? ok("Configuration reloaded") : err("Reload failed, keeping the running configuration (see the log)");
+    const outcome = await reload();
+    if (outcome.applied) return ok("Configuration reloaded");
+    return err(["Reload failed, keeping the running configuration:", ...outcome.errors.map((e) => e.replace(/^/gm, "  "))].join("\n"));
   }
 }
