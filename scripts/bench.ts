@@ -1,10 +1,13 @@
-// `npm run bench -- tcp|http|failover [options]`: tandem against haproxy/keepalived in the same run.
+// `npm run bench -- tcp|http|failover|tls|scale [options]`: tandem against haproxy/keepalived in
+// the same run; scale: one to three tandem nodes behind a BGP/ECMP router.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
   tcp: "./bench/proxy.ts",
   http: "./bench/proxy.ts",
   failover: "./bench/failover.ts",
+  tls: "./bench/tls.ts",
+  scale: "./bench/scale.ts",
 };
 
 if (!which || !(which in SUITES)) {

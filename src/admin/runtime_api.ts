@@ -19,7 +19,9 @@ export const HELP = `Commands:
   show stat                         per proxy and server counters, as CSV (haproxy columns)
   show servers [PROXY]              servers with status, weight, sessions and last check
   show vrrp [INSTANCE]              VRRP state, priority, tracking, VIPs, last transitions; sync groups
+  show bgp                          BGP sessions per peer, what is announced and why (not)
   show table [PROXY]                stick tables, or the entries of one
+  show tls                          certificates served, their expiry, handshake counters
   disable server PROXY/SERVER       put a server in maintenance
   enable server PROXY/SERVER        take it out of maintenance and drain (ready)
   set server PROXY/SERVER state ready|drain|maint
@@ -82,7 +84,9 @@ export class RuntimeApi {
     if (a === "show" && b === "stat" && !c) return { text: statsCsv(this.#snapshot()).trimEnd() };
     if (a === "show" && b === "servers" && w.length <= 3) return this.#servers(c);
     if (a === "show" && b === "vrrp" && !d) return this.#vrrp(c);
+    if (a === "show" && b === "bgp" && !c) return this.#bgp();
     if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
+    if (a === "show" && b === "tls" && !c) return this.#tls();
     if ((a === "disable" || a === "enable") && b === "server" && c && !d) return this.#setState(c, a === "disable" ? "maint" : "ready");
     if (a === "set" && b === "server" && c && d === "state" && e && w.length === 5) {
       if (e !== "ready" && e !== "drain" && e !== "maint") return err(`Unknown state "${e}": must be ready, drain or maint`);
@@ -110,6 +114,10 @@ export class RuntimeApi {
       ["Vrrp_state", vrrpSummary(s.vrrp, (v) => v.state) || "disabled"],
     ];
     if (s.vrrp.length) lines.push(["Vrrp_priority", vrrpSummary(s.vrrp, (v) => String(v.priority))]);
+    if (s.bgp) {
+      lines.push(["Bgp_sessions_established", `${s.bgp.peers.filter((p) => p.state === "established").length}/${s.bgp.peers.length}`]);
+      lines.push(["Bgp_announced", `${s.bgp.announce.filter((a) => a.state === "announced").length}/${s.bgp.announce.length}`]);
+    }
     lines.push(["Alert_spool_pending", s.alerts.notifiers.reduce((n, q) => n + q.pending, 0)]);
     return lines.map(([k, v]) => `${k}: ${v}`).join("\n");
   }
@@ -154,6 +162,25 @@ export class RuntimeApi {
     return { text: blocks.join("\n\n") };
   }
 
+  #bgp(): CommandResult {
+    const s = this.#snapshot();
+    const b = s.bgp;
+    if (!b) return err("BGP is not configured");
+    const now = s.info.now;
+    const since = (at: number) => `since ${new Date(at).toISOString()} (${ago(now, at)})`;
+    const lines = [`Local_AS: ${b.localAs}`, `Router_ID: ${b.routerId}`, "Peers:"];
+    for (const p of b.peers) {
+      const up = p.state === "established";
+      lines.push(`  ${p.peer} AS ${p.as}: ${p.state} ${since(p.since)}${up ? `, hold ${p.holdTime}s, peer ID ${p.peerId}, next hop ${p.localAddress}` : ""}`);
+      lines.push(`    announced: ${p.announced.join(" ") || "nothing"}; established ${p.established} time(s)`);
+      if (p.lastError) lines.push(`    last error: ${p.lastError}`);
+      if (p.lastNotification) lines.push(`    last notification: ${p.lastNotification.direction} ${p.lastNotification.text} (${ago(now, p.lastNotification.at)})`);
+    }
+    lines.push("Announce:");
+    for (const a of b.announce) lines.push(`  ${a.prefix}: ${a.state} ${since(a.since)}: ${a.reason} (checks ${a.proxies.join(", ")})`);
+    return { text: lines.join("\n") };
+  }
+
   #table(proxy?: string): CommandResult {
     const p = this.#services.proxy;
     const s = this.#snapshot();
@@ -167,6 +194,18 @@ export class RuntimeApi {
     const lines = [`# table: ${proxy}, used: ${entries.length}`];
     for (const e of entries) lines.push(`key=${e.key} server=${e.server} exp=${Math.max(0, Math.round(e.expiresIn))}ms`);
     return { text: lines.join("\n") };
+  }
+
+  #tls(): CommandResult {
+    const t = this.#snapshot().tls;
+    if (!t || (t.certificates.length === 0 && t.handshakes === 0)) return { text: "No tls: bind" };
+    const rows = [["# name", "key", "not after", "days left", "file"]];
+    for (const c of t.certificates) rows.push([c.name, c.keyType, c.notAfter, String(Math.floor(c.expiresIn / 86_400)), c.file]);
+    const failures = Object.entries(t.failures).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+    return { text: `${table(rows)}
+Handshakes: ${t.handshakes}
+Handshake_failures: ${failures}
+H2_connections: ${t.h2}` };
   }
 
   #target(spec: string): { proxy: string; server: string } | CommandResult {
@@ -228,6 +267,8 @@ export class RuntimeApi {
   async #reload(): Promise<CommandResult> {
     const reload = this.#services.reload;
     if (!reload) return err("Reload is not available in this process");
-    return (await reload()) ? ok("Configuration reloaded") : err("Reload failed, keeping the running configuration (see the log)");
+    const outcome = await reload();
+    if (outcome.applied) return ok("Configuration reloaded");
+    return err(["Reload failed, keeping the running configuration:", ...outcome.errors.map((e) => e.replace(/^/gm, "  "))].join("\n"));
   }
 }

@@ -17,6 +17,10 @@ export const ALERT_EVENTS = {
   vrrp_split_brain: "vrrp.split_brain",
   vrrp_group_change: "vrrp.group",
   notify_dropped: "notify.dropped",
+  cert_expiring: "tls.cert_expiring",
+  acme_failed: "acme.failed",
+  bgp_session_down: "bgp.session_down",
+  bgp_withdrawn: "bgp.withdrawn",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -84,6 +88,15 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
       const v = data as EventMap["tandem.stopping"];
       return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
     }
+    case "tls.cert_expiring": {
+      const v = data as EventMap["tls.cert_expiring"];
+      const when = v.days <= 0 ? `expired on ${v.notAfter}` : `expires in ${v.days} day${v.days === 1 ? "" : "s"} (${v.notAfter})`;
+      return { line: `certificate ${v.name} (${v.file}) ${when}`, vars: { state: v.days <= 0 ? "EXPIRED" : "EXPIRING", output: v.file } };
+    }
+    case "acme.failed": {
+      const v = data as EventMap["acme.failed"];
+      return { line: `ACME order for ${v.name} (${v.domains.join(", ")}) failed: ${v.reason}; next try in ${Math.round(v.retryIn / 1000)}s`, vars: { state: "FAILED", output: v.reason } };
+    }
     case "vrrp.split_brain": {
       const v = data as EventMap["vrrp.split_brain"];
       return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN", instance: v.instance } };
@@ -91,6 +104,14 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "notify.dropped": {
       const v = data as EventMap["notify.dropped"];
       return { line: `message ${v.id} to ${v.notifier} dropped: ${v.reason}`, vars: { state: "DROPPED", output: v.reason } };
+    }
+    case "bgp.session_down": {
+      const v = data as EventMap["bgp.session_down"];
+      return { line: `BGP session with ${v.peer} (AS ${v.as}) is down: ${v.reason}`, vars: { state: "DOWN", output: v.reason } };
+    }
+    case "bgp.withdrawn": {
+      const v = data as EventMap["bgp.withdrawn"];
+      return { line: `BGP: ${v.prefix} withdrawn: ${v.reason}`, vars: { state: "WITHDRAWN", vip: v.prefix, output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

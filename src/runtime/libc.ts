@@ -1,5 +1,6 @@
-// The few libc calls VRRP needs (netlink, packet and raw IPv6 sockets), through Node 26's node:ffi,
-// and a readiness watch on Node's own event loop (libuv's uv_poll) for sockets read without an addon.
+// The few libc calls VRRP and BGP need (netlink, packet and raw IPv6 sockets; a TCP socket with
+// options Node's net cannot set), through Node 26's node:ffi, and a readiness watch on Node's own
+// event loop (libuv's uv_poll) for sockets read without an addon.
 
 import { createRequire } from "node:module";
 
@@ -19,6 +20,11 @@ export interface Libc {
   /** recvmsg with a struct msghdr whose pointers came from `pointer()`. */
   recvmsg(fd: number, msghdr: Uint8Array, flags: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** getsockopt into value (its length is the buffer size); returns 0 or -1. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  connect(fd: number, addr: Uint8Array): number;
+  /** poll(2) over `fds` (struct pollfd, 8 bytes each); returns how many have events. */
+  poll(fds: Uint8Array, count: number, timeoutMs: number): number;
   ifNameToIndex(name: string): number;
   errno(): number;
   /**
@@ -50,8 +56,14 @@ export const ERRNO = { EPERM: 1, EINTR: 4, EBADF: 9, EAGAIN: 11 } as const;
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  90: "EMSGSIZE", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH",
+  90: "EMSGSIZE", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN",
+  101: "ENETUNREACH", 104: "ECONNRESET", 110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH", 115: "EINPROGRESS",
 };
+
+/** The errno's name ("ECONNREFUSED"), or "errno N". */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
 
 /** libuv's handle type of uv_poll_t, and its readable event. */
 const UV_POLL = 8;
@@ -100,6 +112,9 @@ export function loadLibc(): Libc {
     recv: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
     recvmsg: { arguments: ["int32", "buffer", "int32"], return: "int64" },
     setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
+    getsockopt: { arguments: ["int32", "int32", "int32", "buffer", "buffer"], return: "int32" },
+    connect: { arguments: ["int32", "buffer", "uint32"], return: "int32" },
+    poll: { arguments: ["buffer", "uint64", "int32"], return: "int32" },
     if_nametoindex: { arguments: ["string"], return: "uint32" },
     __errno_location: { arguments: [], return: "pointer" },
     malloc: { arguments: ["uint64"], return: "pointer" },
@@ -140,6 +155,13 @@ export function loadLibc(): Libc {
     recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
     recvmsg: (fd, msghdr, flags) => Number(f.recvmsg(fd, msghdr, flags)),
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
+    getsockopt: (fd, level, name, value) => {
+      const len = new Uint8Array(4);
+      new DataView(len.buffer).setUint32(0, value.length, true);
+      return f.getsockopt(fd, level, name, value, len) as number;
+    },
+    connect: (fd, addr) => f.connect(fd, addr, addr.length) as number,
+    poll: (fds, count, timeoutMs) => f.poll(fds, BigInt(count), timeoutMs) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
     errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
     pointer: (view) => ffi.getRawPointer(view),

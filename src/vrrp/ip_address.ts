@@ -1,5 +1,5 @@
-// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed;
-// IPv6 VIPs without duplicate address detection (IFA_F_NODAD), as keepalived adds them.
+// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed:
+// VRRP's VIPs and BGP's announced addresses, IPv6 ones without duplicate address detection.
 
 import { networkInterfaces } from "node:os";
 import { canonicalIp, expandIPv6, ipFamily } from "../core/address.ts";
