@@ -1,8 +1,17 @@
-// The few libc calls VRRP needs (netlink and packet sockets), through Node 26's node:ffi.
+// The libc seam: the few C calls tandem makes (raw, netlink, packet and unix sockets), on Node or Deno.
 
-import { createRequire } from "node:module";
+import { loadNodeLibc } from "./libc_node.ts";
+import { loadDenoLibc } from "./libc_deno.ts";
 
-/** Synchronous libc socket calls. Each returns the C result; `errno()` explains a -1. */
+/** A file descriptor being watched for input; close() stops watching (it does not close the fd). */
+export interface FdWatch {
+  close(): void;
+}
+
+/**
+ * Synchronous libc socket calls, and a readiness watch on the runtime's event loop. Each call
+ * returns the C result; `errno()` explains a -1 (read it at once, before anything else runs).
+ */
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   close(fd: number): number;
@@ -12,6 +21,12 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
   ifNameToIndex(name: string): number;
   errno(): number;
+  /**
+   * Calls onReadable, from the event loop (never inside a native callback), whenever fd has input
+   * or an error pending, until close(). Level-triggered: the caller reads until EAGAIN. The watch
+   * keeps the process alive while open.
+   */
+  watchReadable(fd: number, onReadable: () => void): FdWatch;
 }
 
 /** A libc call that failed: `code` is E_SYSCALL, `errno` the C errno. */
@@ -25,57 +40,30 @@ export class SyscallError extends Error {
   }
 }
 
+/** errno values tandem meets (Linux, every architecture it is built for). */
+export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, EBADF: 9, EAGAIN: 11, EACCES: 13, ECONNREFUSED: 111 } as const;
+
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN", 101: "ENETUNREACH",
+  1: "EPERM", 2: "ENOENT", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
+  88: "ENOTSOCK", 90: "EMSGSIZE", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN",
+  101: "ENETUNREACH", 105: "ENOBUFS", 111: "ECONNREFUSED",
 };
 
 let cached: Libc | undefined;
 
 /**
- * Opens libc through node:ffi. Throws Error when FFI is not available (Deno, or a Node without
- * node:ffi), so callers can report that VRRP needs the Node runtime.
+ * Opens libc for this runtime: Node 26's node:ffi, or Deno.dlopen. Throws Error when neither is
+ * available (a Node without node:ffi), so callers can say what is missing.
  */
 export function loadLibc(): Libc {
-  if (cached) return cached;
-  if ("Deno" in globalThis) throw new Error("libc via node:ffi needs the Node runtime");
-  const require = createRequire(import.meta.url);
-  // node:ffi emits an ExperimentalWarning on first use: expected here, and noise in an operator's
-  // log, so that one warning is held back while the module loads (every other warning passes).
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (/\bFFI\b/.test(typeof warning === "string" ? warning : warning.message)) return;
-    return (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
-  let ffiModule: unknown;
-  try {
-    ffiModule = require("node:ffi");
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-  const ffi = ffiModule as {
-    dlopen(path: string, defs: Record<string, { arguments: string[]; return: string }>): { functions: Record<string, (...a: unknown[]) => unknown> };
-    getInt32(ptr: bigint, offset: number): number;
-  };
-  const { functions: f } = ffi.dlopen("libc.so.6", {
-    socket: { arguments: ["int32", "int32", "int32"], return: "int32" },
-    close: { arguments: ["int32"], return: "int32" },
-    send: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
-    sendto: { arguments: ["int32", "buffer", "uint64", "int32", "buffer", "uint32"], return: "int64" },
-    recv: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
-    setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
-    if_nametoindex: { arguments: ["string"], return: "uint32" },
-    __errno_location: { arguments: [], return: "pointer" },
-  });
-  cached = {
-    socket: (d, t, p) => f.socket(d, t, p) as number,
-    close: (fd) => f.close(fd) as number,
-    send: (fd, buf, flags = 0) => Number(f.send(fd, buf, BigInt(buf.length), flags)),
-    sendto: (fd, buf, flags, addr) => Number(f.sendto(fd, buf, BigInt(buf.length), flags, addr, addr.length)),
-    recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
-    setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
-    ifNameToIndex: (name) => f.if_nametoindex(name) as number,
-    errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
-  };
+  cached ??= "Deno" in globalThis ? loadDenoLibc() : loadNodeLibc();
   return cached;
+}
+
+/** NUL-terminated bytes of s, for C string parameters. */
+export function cString(s: string): Uint8Array {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
 }
