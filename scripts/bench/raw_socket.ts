@@ -2,10 +2,10 @@
 // protocol 253 (experiments): receive latency (a packet every 2 ms; from sendto to the JavaScript
 // handler), a burst (10 packets per millisecond: how many arrive, CPU per packet received, the
 // sender's cost included), and the cost of one send.
-// Runs on Node (`ffi`: node:ffi + uv_poll; `addon`: the raw-socket nan addon, while it exists)
-// and on Deno (`deno run -A scripts/bench/raw_socket.ts`: Deno.dlopen + poll on a blocking thread).
+// Runs on Node (node:ffi + uv_poll) and on Deno (`node_modules/.bin/deno run -A
+// scripts/bench/raw_socket.ts`: Deno.dlopen + poll on a blocking thread). Until commit 9dbd364 it
+// also measured the raw-socket nan addon that VRRP used before (docs/performance.md).
 
-import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { openRawSocket } from "../../src/runtime/raw_socket.ts";
 
@@ -25,17 +25,6 @@ function ffiPath(): Path {
   return { onMessage: (fn) => s.onMessage(fn), send: (p) => s.send(p, "127.0.0.1"), close: () => s.close() };
 }
 
-function addonPath(): Path {
-  // deno-lint-ignore no-explicit-any
-  const raw = createRequire(import.meta.url)("raw-socket") as any;
-  const s = raw.createSocket({ protocol: PROTO, bufferSize: 4096 });
-  return {
-    onMessage: (fn) => s.on("message", (b: Uint8Array) => fn(Uint8Array.from(b))),
-    send: (p) => new Promise<void>((resolve, reject) => s.send(Buffer.from(p), 0, p.length, "127.0.0.1", null, (err: Error | null) => (err ? reject(err) : resolve()))),
-    close: () => s.close(),
-  };
-}
-
 const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,7 +37,8 @@ function stamped(tag: number): Uint8Array {
 }
 
 async function measure(impl: string): Promise<Record<string, number>> {
-  const rx = impl === "addon" ? addonPath() : ffiPath();
+  if (impl !== "ffi") throw new Error(`unknown path "${impl}" (only ffi)`);
+  const rx = ffiPath();
   const tx = ffiPath();
   const tag = 1 + Math.floor(Math.random() * 250);
   const latencies: number[] = [];
@@ -95,7 +85,7 @@ async function measure(impl: string): Promise<Record<string, number>> {
 export async function main(_which: string, argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "3" }, impl: { type: "string" } } });
   const runtime = "Deno" in globalThis ? "deno" : "node";
-  const impls = values.impl ? values.impl.split(",") : runtime === "deno" ? ["ffi"] : ["addon", "ffi"];
+  const impls = values.impl ? values.impl.split(",") : ["ffi"];
   process.stdout.write(`raw socket on ${runtime} ${runtime === "deno" ? "" : process.version}: ${LATENCY_PACKETS} packets at 2 ms, a ${BURST_PACKETS}-packet burst, 5000 sends; ${values.runs} runs, alternating\n`);
   process.stdout.write("| runtime | path | run | received | latency p50 ms | p99 ms | max ms | burst received | CPU µs/packet | send µs |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (let run = 1; run <= Number(values.runs); run++) {

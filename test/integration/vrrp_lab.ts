@@ -11,6 +11,7 @@ import type { Role, VrrpConfig } from "../../src/config/types.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
+export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export const VIP = "192.0.2.100";
 
@@ -171,10 +172,17 @@ export class Lab {
    * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`.
    * The single place that decides what an "lb" is. `env` is added to the process environment
    * (LAB_HOST is set to the host name, for track scripts that must differ per host).
+   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`).
    */
-  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}): LbProcess {
-    const child = spawn("ip", ["netns", "exec", this.ns(name), this.binary(), "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
-      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name, ...env },
+  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}, runtime: "binary" | "deno" = "binary"): LbProcess {
+    const program = runtime === "deno" ? [DENO, "run", "-A", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src", "main.ts")] : [this.binary()];
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...program, "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
+      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name,
+        // Deno keeps its cache under HOME; NO_COLOR keeps its own messages plain.
+        ...(runtime === "deno" ? { HOME: process.env.HOME ?? "/root", NO_COLOR: "1" } : {}),
+        ...env,
+      },
     });
     return this.#track(name, child, tandemEvent);
   }
