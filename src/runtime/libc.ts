@@ -21,6 +21,8 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
   ifNameToIndex(name: string): number;
   errno(): number;
+  /** clock_gettime(CLOCK_MONOTONIC) in µs: what systemd compares MONOTONIC_USEC with. */
+  monotonicUsec(): bigint;
   /**
    * Calls onReadable, from the event loop (never inside a native callback), whenever fd has input
    * or an error pending, until close(). Level-triggered: the caller reads until EAGAIN. The watch
@@ -58,12 +60,4 @@ let cached: Libc | undefined;
 export function loadLibc(): Libc {
   cached ??= "Deno" in globalThis ? loadDenoLibc() : loadNodeLibc();
   return cached;
-}
-
-/** NUL-terminated bytes of s, for C string parameters. */
-export function cString(s: string): Uint8Array {
-  const bytes = new TextEncoder().encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
 }

@@ -1,6 +1,7 @@
 // libc on Deno: Deno.dlopen for the calls, a poll() on Deno's blocking-call threads for readiness.
 
-import { cString, type FdWatch, type Libc } from "./libc.ts";
+import type { FdWatch, Libc } from "./libc.ts";
+import { CLOCK_MONOTONIC, cString, timespecUsec } from "./c_abi.ts";
 
 const POLLIN = 0x1;
 const POLLNVAL = 0x20;
@@ -16,6 +17,7 @@ const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
   __errno_location: { parameters: [], result: "pointer" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // Runs on one of Deno's blocking-call threads and resolves a Promise: the event loop never waits.
@@ -77,6 +79,11 @@ export function loadDenoLibc(): Libc {
     setsockopt: (fd, level, name, value) => c.setsockopt(fd, level, name, value as Uint8Array<ArrayBuffer>, value.length),
     ifNameToIndex: (name) => c.if_nametoindex(cString(name) as Uint8Array<ArrayBuffer>),
     errno,
+    monotonicUsec() {
+      const ts = new Uint8Array(16);
+      c.clock_gettime(CLOCK_MONOTONIC, ts);
+      return timespecUsec(ts);
+    },
     watchReadable,
   };
 }

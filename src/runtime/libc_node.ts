@@ -2,6 +2,7 @@
 
 import { createRequire } from "node:module";
 import type { FdWatch, Libc } from "./libc.ts";
+import { CLOCK_MONOTONIC, timespecUsec } from "./c_abi.ts";
 
 type Ffi = typeof import("node:ffi");
 type Signature = { arguments: string[]; return: string };
@@ -36,6 +37,7 @@ const LIBC = {
   setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
   if_nametoindex: { arguments: ["string"], return: "uint32" },
   __errno_location: { arguments: [], return: "pointer" },
+  clock_gettime: { arguments: ["int32", "buffer"], return: "int32" },
   malloc: { arguments: ["uint64"], return: "pointer" },
   free: { arguments: ["pointer"], return: "void" },
 } satisfies Record<string, Signature>;
@@ -117,6 +119,11 @@ export function loadNodeLibc(): Libc {
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
     errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
+    monotonicUsec() {
+      const ts = new Uint8Array(16);
+      f.clock_gettime(CLOCK_MONOTONIC, ts);
+      return timespecUsec(ts);
+    },
     watchReadable,
   };
 }
