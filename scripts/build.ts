@@ -1,9 +1,11 @@
 // `npm run build [-- --target linux-x64,linux-arm64]`: esbuild bundle → Node SEA per architecture.
-// Without --target: dist/tandem for this machine. With it: dist/tandem-<target> for each one.
+// This machine's own target (the default) is dist/tandem; any other is dist/tandem-<target>. A
+// binary whose inputs (bundle, Node version, target) did not change is kept as it is.
 
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -87,20 +89,47 @@ function buildSea(t: Target, bundlePath: string, final: string): void {
   step(`${final.slice(root.length + 1)}: ${mb} MiB, ${version}`);
 }
 
-/** Builds the binaries; returns their paths. targets empty = dist/tandem for this machine. */
+/** The path of t's binary: dist/tandem for this machine, dist/tandem-<target> for another. */
+export function binaryPath(t: Target): string {
+  return t.arch === process.arch ? join(dist, "tandem") : join(dist, `tandem-${t.name}`);
+}
+
+/** What a binary is made of: when this is unchanged, so is the binary. */
+function inputsOf(t: Target, bundlePath: string): string {
+  const hash = createHash("sha256").update(readFileSync(bundlePath)).digest("hex");
+  return JSON.stringify({ bundle: hash, node: process.version, target: t.name, native: t.arch === process.arch });
+}
+
+/** Builds the binaries (this machine's when targets is empty); returns their paths. */
 export async function buildBinaries(targets: string[]): Promise<string[]> {
   const started = performance.now();
   mkdirSync(dist, { recursive: true });
   if (await buildUi()) step("stats page bundle regenerated (src/ui/generated/bundle.ts)");
   const bundlePath = await bundle();
-  const jobs = targets.length ? targets.map((n) => ({ t: target(n), out: join(dist, `tandem-${n}`) })) : [{ t: hostTarget(), out: join(dist, "tandem") }];
-  for (const { t, out } of jobs) buildSea(t, bundlePath, out);
+  const wanted = targets.length ? [...new Set(targets)].map(target) : [hostTarget()];
+  for (const t of wanted) {
+    const out = binaryPath(t);
+    const stamp = join(dist, `.inputs-${t.name}`);
+    const inputs = inputsOf(t, bundlePath);
+    if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, "utf8") === inputs) {
+      step(`${out.slice(root.length + 1)}: up to date`);
+      continue;
+    }
+    rmSync(stamp, { force: true });
+    buildSea(t, bundlePath, out);
+    writeFileSync(stamp, inputs);
+  }
   step(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return jobs.map((j) => j.out);
+  return wanted.map(binaryPath);
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { target: { type: "string", multiple: true } } });
   const targets = (values.target ?? []).flatMap((t) => t.split(",")).filter(Boolean);
-  await buildBinaries(targets);
+  try {
+    await buildBinaries(targets);
+  } catch (err) {
+    process.stderr.write(`build: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
 }
