@@ -22,7 +22,8 @@ function step(what: string): void {
 async function bundle(): Promise<string> {
   step("esbuild bundle");
   const out = join(dist, "tandem.cjs");
-  await build({
+  const result = await build({
+    metafile: true,
     entryPoints: [join(root, "scripts/sea_entry.cjs")],
     bundle: true,
     platform: "node",
@@ -37,6 +38,8 @@ async function bundle(): Promise<string> {
     define: { "import.meta.url": "__tandem_url" },
     banner: { js: 'var __tandem_url = require("node:url").pathToFileURL(process.execPath).href;' },
   });
+  // Which npm packages went into the binary: the Debian package lists them with their licenses.
+  writeFileSync(join(dist, "tandem.meta.json"), JSON.stringify(result.metafile));
   return out;
 }
 

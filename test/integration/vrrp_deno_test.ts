@@ -49,7 +49,7 @@ function lastState(p: LbProcess): string {
 
 test("a Deno backup and a Node master (the binary): election, kill -9 takeover with gratuitous ARP, preemption back, clean stop", { skip }, async () => {
   const file = lab.writeConfig(labScenario());
-  const deno = lab.spawnLb("lb2", file, "backup", {}, "deno");
+  const deno = lab.spawnLb("lb2", file, "backup", {}, { runtime: "deno" });
   await started(deno, 20_000);
   const node = lab.spawnLb("lb1", file, "master");
   const settled = () => lab.holds("lb1") && !lab.holds("lb2") && lastState(node) === "master" && lastState(deno) === "backup";
@@ -82,7 +82,7 @@ test("a Deno master hands over to the Node backup on SIGTERM (priority 0)", { sk
   const file = lab.writeConfig(labScenario());
   const node = lab.spawnLb("lb2", file, "backup");
   await started(node);
-  const deno = lab.spawnLb("lb1", file, "master", {}, "deno");
+  const deno = lab.spawnLb("lb1", file, "master", {}, { runtime: "deno" });
   assert.ok((await waitFor(() => lab.holds("lb1") && !lab.holds("lb2") && lastState(node) === "backup", 20_000)) >= 0, `${deno.output()}\n${node.output()}`);
   const t0 = performance.now();
   deno.child.kill("SIGTERM");
@@ -121,7 +121,7 @@ test("keepalived master and a Deno backup (VRRPv3): Deno yields, takes over when
   const file = lab.writeConfig(labScenario());
   const ka = lab.spawnKeepalived("lb1", keepalivedConf(100));
   assert.ok((await waitFor(() => lab.holds("lb1"), 5000)) >= 0, ka.output());
-  const deno = lab.spawnLb("lb2", file, "backup", {}, "deno");
+  const deno = lab.spawnLb("lb2", file, "backup", {}, { runtime: "deno" });
   await started(deno, 20_000);
   await new Promise((r) => setTimeout(r, MDI + 1000));
   assert.equal(lab.holds("lb2"), false, `Deno did not stay backup:\n${deno.output()}`);

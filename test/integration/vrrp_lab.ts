@@ -172,11 +172,13 @@ export class Lab {
    * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`.
    * The single place that decides what an "lb" is. `env` is added to the process environment
    * (LAB_HOST is set to the host name, for track scripts that must differ per host).
-   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`).
+   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`); `prefix` is a
+   * command that runs it (e.g. setpriv with another user and capabilities).
    */
-  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}, runtime: "binary" | "deno" = "binary"): LbProcess {
+  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}, opts: { runtime?: "binary" | "deno"; prefix?: string[] } = {}): LbProcess {
+    const runtime = opts.runtime ?? "binary";
     const program = runtime === "deno" ? [DENO, "run", "-A", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src", "main.ts")] : [this.binary()];
-    const child = spawn("ip", ["netns", "exec", this.ns(name), ...program, "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...(opts.prefix ?? []), ...program, "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
       cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: {
         PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name,
         // Deno keeps its cache under HOME; NO_COLOR keeps its own messages plain.
