@@ -64,7 +64,8 @@ export function tandemPage(root: string, version: string, date: string): ManPage
   const ops = readFileSync(join(root, "docs/operations.md"), "utf8");
   const text = header("TANDEM", 8, date, version, "System Administration") +
     ".SH NAME\ntandem \\- a highly available load balancer pair in one executable: proxy, VRRP, alerts\n" +
-    usageSections() + description(readme) + markdownToRoff(ops) + FILES +
+    // The package's files open the guide's own FILES section (one FILES section in a man page).
+    usageSections() + description(readme) + markdownToRoff(ops).replace('.SH "FILES"\n', FILES) +
     ".SH SEE ALSO\n\\fBtandem.yaml\\fR(5), \\fBsystemctl\\fR(1), \\fBkeepalived\\fR(8), \\fBhaproxy\\fR(1)\n";
   return { name: "tandem.8", text };
 }
