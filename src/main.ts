@@ -6,8 +6,8 @@ import { runCheck } from "./cli/check.ts";
 import { runAlertTest } from "./cli/alert_test.ts";
 import { runDaemon } from "./cli/daemon.ts";
 import type { SubsystemFactory } from "./cli/daemon.ts";
-import { definedRoles, resolveRole } from "./cli/role.ts";
-import { ConfigError, loadConfigFile } from "./config/loader.ts";
+import { loadForRole } from "./cli/role.ts";
+import { ConfigError } from "./config/loader.ts";
 import { formatDiagnostic } from "./config/diagnostics.ts";
 import { createLogger } from "./core/log.ts";
 import { describeError, EXIT, TandemError, UsageError } from "./core/errors.ts";
@@ -21,6 +21,7 @@ import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
+import { tandemConfig } from "./tandem_config.ts";
 
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
 const SUBSYSTEMS: SubsystemFactory[] = [
@@ -48,9 +49,7 @@ async function main(argv: string[]): Promise<number> {
     case "run": {
       tuneGc();
       const log = createLogger("tandem", { level: args.logLevel, format: args.logFormat });
-      const first = loadConfigFile(args.config!, "master");
-      const role = resolveRole(args.role, first.input ? definedRoles(first.input) : ["master", "backup"]);
-      const result = role === "master" ? first : loadConfigFile(args.config!, role);
+      const result = loadForRole(tandemConfig, args.config!, args.role, true);
       if (!result.config) throw new ConfigError(args.config!, result.diagnostics);
       return await runDaemon(result.config, result.diagnostics, log, SUBSYSTEMS);
     }

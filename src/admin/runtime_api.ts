@@ -2,6 +2,7 @@
 
 import { describeError } from "../core/errors.ts";
 import type { Services } from "../core/subsystem.ts";
+import { MAX_WEIGHT, weightProblem } from "../proxy/weight.ts";
 import { statsCsv } from "./csv.ts";
 import type { StatsSnapshot } from "./snapshot.ts";
 
@@ -22,7 +23,7 @@ export const HELP = `Commands:
   enable server PROXY/SERVER        take it out of maintenance and drain (ready)
   set server PROXY/SERVER state ready|drain|maint
   set server PROXY/SERVER weight N  same as set weight
-  set weight PROXY/SERVER N         weight 0..256 (0 = drain)
+  set weight PROXY/SERVER N         weight 0..${MAX_WEIGHT} (0 = drain)
   clear table PROXY                 empty a stick table
   vrrp demote                       hand the VIPs over to the peer gracefully
   reload                            re-read the configuration (as SIGHUP)
@@ -174,7 +175,8 @@ export class RuntimeApi {
   #setWeight(spec: string, value: string): CommandResult {
     const t = this.#target(spec);
     if ("text" in t) return t;
-    if (!/^\d+$/.test(value) || Number(value) > 256) return err(`Weight "${value}" is out of range (must be 0..256)`);
+    const problem = weightProblem(value);
+    if (problem) return err(problem);
     const set = this.#services.proxy?.setServer;
     if (!set) return err("Changing weights is not available in this build");
     set(t.proxy, t.server, { weight: Number(value) });

@@ -2,7 +2,7 @@
 
 import type { Clock } from "../core/clock.ts";
 import type { Services } from "../core/subsystem.ts";
-import type { TandemConfig } from "../config/types.ts";
+import type { TandemConfig } from "../tandem_config.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";

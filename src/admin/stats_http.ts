@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import type { StatsConfig } from "../config/types.ts";
+import type { StatsConfig } from "./config.ts";
 import { TandemError, describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { statsCsv } from "./csv.ts";

@@ -3,7 +3,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import type { TimerHandle } from "../core/clock.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
-import type { TandemConfig } from "../config/types.ts";
+import type { TandemConfig } from "../tandem_config.ts";
 import { TandemMetrics } from "./metrics.ts";
 import { RuntimeApi } from "./runtime_api.ts";
 import { SnapshotBuilder } from "./snapshot.ts";
@@ -24,7 +24,7 @@ const sameBind = (a: TandemConfig, b: TandemConfig) => a.stats?.bind.text === b.
  * path or address); reload() re-listens only when the path/mode or bind changed; stop() closes
  * both and removes the socket file. `reload` on the socket calls ctx.services.reload.
  */
-export function createAdminSubsystem(ctx: SubsystemContext): Subsystem {
+export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsystem<TandemConfig> {
   const log = ctx.log.child("admin");
   let config = ctx.config;
   const history = new VrrpHistory(ctx.bus);

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import type { AlertCheck } from "../config/types.ts";
+import type { AlertCheck } from "./config.ts";
 import { parseHostPort } from "../core/address.ts";
 import { describeError } from "../core/errors.ts";
 import type { Services } from "../core/subsystem.ts";

@@ -14,6 +14,8 @@ export const ALERT_EVENTS = {
   job_failed: "job.failed",
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
+  vrrp_split_brain: "vrrp.split_brain",
+  notify_dropped: "notify.dropped",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -72,6 +74,14 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "tandem.stopping": {
       const v = data as EventMap["tandem.stopping"];
       return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
+    }
+    case "vrrp.split_brain": {
+      const v = data as EventMap["vrrp.split_brain"];
+      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN" } };
+    }
+    case "notify.dropped": {
+      const v = data as EventMap["notify.dropped"];
+      return { line: `message ${v.id} to ${v.notifier} dropped: ${v.reason}`, vars: { state: "DROPPED", output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

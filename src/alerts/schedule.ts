@@ -12,28 +12,43 @@ export type Schedule =
 
 /** Longest single timer; the scheduler wakes at least this often and re-reads the wall clock. */
 export const MAX_TIMER_MS = 30_000;
-/** Shortest `@every` interval accepted. */
-export const MIN_INTERVAL_MS = 10;
+/** A schedule that cannot be parsed: code E_SCHEDULE; `field` is what to point at, `hint` how to fix it. */
+export class ScheduleError extends TandemError {
+  readonly field: "schedule" | "timezone";
+  readonly hint: string | undefined;
+  constructor(field: "schedule" | "timezone", message: string, hint?: string, options?: { cause?: unknown }) {
+    super("E_SCHEDULE", message, options);
+    this.name = "ScheduleError";
+    this.field = field;
+    this.hint = hint;
+  }
+}
 
 /**
  * Parses "*\/5 * * * *", "0 *\/10 * * * *" (with seconds), "@hourly", "@daily", "@every 30s".
- * Throws TandemError E_SCHEDULE saying what is wrong.
+ * An `@every` interval must be at least minInterval ms (the alerts section sets the operators'
+ * minimum; any positive interval by default). Throws ScheduleError saying what is wrong.
  */
-export function parseSchedule(text: string, timezone?: string): Schedule {
+export function parseSchedule(text: string, timezone?: string, minInterval = 1): Schedule {
   if (timezone !== undefined) {
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: timezone });
     } catch {
-      throw new TandemError("E_SCHEDULE", `Invalid time zone "${timezone}": expected an IANA name such as "Asia/Shanghai" or "UTC"`);
+      throw new ScheduleError("timezone", `Invalid time zone "${timezone}": not a time zone`, 'write an IANA name such as "Europe/Berlin" or "UTC"');
     }
   }
   const trimmed = text.trim();
   const every = /^@every\s+(.+)$/i.exec(trimmed);
   if (every) {
     const ms = parseDuration(every[1]);
-    if (ms === undefined) throw new TandemError("E_SCHEDULE", `Invalid schedule "${text}": "${every[1]}" is not a duration (expected e.g. 30s, 5m, 1h)`);
-    if (ms < MIN_INTERVAL_MS) throw new TandemError("E_SCHEDULE", `Invalid schedule "${text}": the interval must be at least ${MIN_INTERVAL_MS}ms`);
+    const hint = `write "@every 30s" (at least ${formatDuration(minInterval)})`;
+    if (ms === undefined) throw new ScheduleError("schedule", `Invalid schedule "${text}": "${every[1]}" is not a duration`, hint);
+    if (ms < minInterval) throw new ScheduleError("schedule", `Invalid schedule "${text}": the interval must be at least ${formatDuration(minInterval)}`, hint);
     return { kind: "interval", every: ms, text: trimmed };
+  }
+  const fields = trimmed.split(/\s+/);
+  if (!trimmed.startsWith("@") && (fields.length < 5 || fields.length > 6)) {
+    throw new ScheduleError("schedule", `Invalid schedule "${text}": it has ${fields.length} fields; cron needs 5 or 6 (minute hour day month weekday, with seconds first when 6)`, 'every minute is "* * * * *"');
   }
   try {
     const cron = new Cron(trimmed, { paused: true, mode: "5-or-6-parts", ...(timezone ? { timezone } : {}) });
@@ -41,7 +56,7 @@ export function parseSchedule(text: string, timezone?: string): Schedule {
     return { kind: "cron", cron, text: trimmed, timezone };
   } catch (err) {
     const why = (err as Error).message.replace(/^CronPattern: /, "");
-    throw new TandemError("E_SCHEDULE", `Invalid schedule "${text}": ${why} (expected 5 or 6 cron fields, @hourly/@daily/@weekly/@monthly/@yearly, or "@every 30s")`, { cause: err });
+    throw new ScheduleError("schedule", `Invalid schedule "${text}": ${why}`, 'cron fields are minute hour day month weekday, or "@hourly", "@daily", "@every 30s"', { cause: err });
   }
 }
 

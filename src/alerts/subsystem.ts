@@ -1,16 +1,33 @@
 // The alerts subsystem: event rules and scheduled checks, turned into messages for ctx.services.notify.
 
-import type { AlertRule, TandemConfig } from "../config/types.ts";
+import type { BaseConfig } from "../config/types.ts";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import { describeError } from "../core/errors.ts";
 import type { EventName } from "../core/events.ts";
-import type { OutgoingMessage, Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { OutgoingMessage } from "../notify/message.ts";
+import type { VrrpConfig } from "../vrrp/config.ts";
+import type { AlertRule } from "./config.ts";
 import { type AlertAction, type AlertPolicy, type AlertState, initialAlertState, stepAlert } from "./alert_state.ts";
 import { type CheckEnv, type CheckResult, checkVip, describeCheck, runCheck } from "./checks.ts";
 import { addEvent, flushGroup, type GroupAction, type GroupItem, type GroupState, initialGroupState } from "./event_group.ts";
 import { ALERT_EVENTS, isAlertEvent, matchesFilter, viewEvent } from "./event_map.ts";
 import { describeSchedule, JobTimer, MAX_TIMER_MS, parseSchedule } from "./schedule.ts";
 import { eventSubject, formatTime, jobSubject, render, type TemplateVars } from "./template.ts";
+
+/** What the alerts subsystem reads of the resolved config (the VIPs name the messages). */
+export type AlertsSubsystemConfig = BaseConfig & { alerts: AlertRule[]; vrrp?: Pick<VrrpConfig, "virtualIps"> };
+
+/** What the alerts subsystem offers the others (ctx.services.alerts). */
+export interface AlertsService {
+  status(): { rules: RuleStatus[] };
+}
+
+declare module "../core/subsystem.ts" {
+  interface Services {
+    alerts?: AlertsService;
+  }
+}
 
 /** Per-rule status for ctx.services.alerts.status(). */
 export interface RuleStatus {
@@ -73,7 +90,7 @@ function policyOf(rule: AlertRule): AlertPolicy {
  * Creates the alerts subsystem. Fills ctx.services.alerts; sends through ctx.services.notify
  * (create the notify subsystem first). `env` lets tests inject the interface list.
  */
-export function createAlertsSubsystem(ctx: SubsystemContext, env: Partial<CheckEnv> = {}): Subsystem {
+export function createAlertsSubsystem(ctx: SubsystemContext<AlertsSubsystemConfig>, env: Partial<CheckEnv> = {}): Subsystem<AlertsSubsystemConfig> {
   const log = ctx.log.child("alerts");
   const { clock, bus } = ctx;
   let config = ctx.config;
@@ -300,7 +317,7 @@ export function createAlertsSubsystem(ctx: SubsystemContext, env: Partial<CheckE
       const active = [...rules.values()].filter((r) => r.active).map((r) => r.rule.name);
       log.info("alert rules active", { role: config.role, rules: active.join(",") || "none" });
     },
-    async reload(next: TandemConfig) {
+    async reload(next: AlertsSubsystemConfig) {
       config = next;
       const old = rules;
       rules = new Map();

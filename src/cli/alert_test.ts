@@ -1,8 +1,10 @@
 // `tandem alert test --config F [--notifier NAME]`: sends one message now and shows the outcome.
 
 import { parseArgs } from "node:util";
-import { requireConfig } from "../config/loader.ts";
+import { ConfigError } from "../config/loader.ts";
 import { EXIT, UsageError } from "../core/errors.ts";
+import { tandemConfig } from "../tandem_config.ts";
+import { loadForRole } from "./role.ts";
 import { formatTestResults, sendTestMessage } from "../notify/test_message.ts";
 
 /** Runs the subcommand; argv is what follows `alert`. Returns the exit code. */
@@ -15,7 +17,8 @@ export async function runAlertTest(argv: string[], out: (s: string) => void): Pr
     throw new UsageError((err as Error).message);
   }
   if (!values.config) throw new UsageError("missing --config FILE");
-  const { config } = requireConfig(values.config, values.role === "backup" ? "backup" : "master");
+  const { config, diagnostics } = loadForRole(tandemConfig, values.config, values.role);
+  if (!config) throw new ConfigError(values.config, diagnostics);
   if (config.notifiers.length === 0) throw new UsageError(`${values.config} defines no notifier under notify:`);
   const results = await sendTestMessage(config, values.notifier);
   out(formatTestResults(results));

@@ -1,20 +1,14 @@
 // `tandem --config F --check [--role R]`: every problem with its place, or a summary.
 
-import { loadConfigFile } from "../config/loader.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
-import type { Role } from "../config/types.ts";
 import { EXIT } from "../core/errors.ts";
+import { tandemConfig } from "../tandem_config.ts";
 import { summarize } from "./summary.ts";
-import { resolveRole, definedRoles } from "./role.ts";
+import { loadForRole } from "./role.ts";
 
 /** Validates file; prints to out (summary) and err (diagnostics). Returns the exit code. */
 export function runCheck(file: string, roleArg: string | undefined, out: (s: string) => void, err: (s: string) => void): number {
-  const first = loadConfigFile(file, "master");
-  let result = first;
-  if (roleArg !== undefined && first.input) {
-    const role: Role = resolveRole(roleArg, definedRoles(first.input));
-    if (role !== "master") result = loadConfigFile(file, role);
-  }
+  const result = loadForRole(tandemConfig, file, roleArg);
   for (const d of result.diagnostics) err(formatDiagnostic(file, d));
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   if (!result.config) {

@@ -1,7 +1,7 @@
 // `tandem ctl [--config F | --socket PATH] COMMAND...`: the runtime API's client.
 
 import { createConnection } from "node:net";
-import { loadConfigFile } from "../config/loader.ts";
+import { loadConfigFile } from "../tandem_config.ts";
 import { EXIT, describeError } from "../core/errors.ts";
 
 export const CTL_USAGE = `Usage: tandem ctl [--config FILE | --socket PATH] [--timeout SECONDS] COMMAND...

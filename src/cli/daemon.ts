@@ -1,8 +1,8 @@
 // `tandem --config F --role R`: load, start the subsystems, handle SIGTERM/SIGINT (stop) and SIGHUP (reload).
 
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
-import type { TandemConfig } from "../config/types.ts";
-import { loadConfigFile } from "../config/loader.ts";
+import type { TandemConfig } from "../tandem_config.ts";
+import { loadConfigFile } from "../tandem_config.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
 import type { Located } from "../config/diagnostics.ts";
 import { EventBus } from "../core/events.ts";
@@ -14,7 +14,7 @@ import { logEvents } from "../core/event_log.ts";
 import { systemdNotifier, type ServiceNotifier } from "./sd_notify.ts";
 import { followStatus } from "./service_status.ts";
 
-export type SubsystemFactory = (ctx: SubsystemContext) => Subsystem | undefined;
+export type SubsystemFactory = (ctx: SubsystemContext<TandemConfig>) => Subsystem<TandemConfig> | undefined;
 
 function logDiagnostics(log: Logger, file: string, items: Located[]): void {
   for (const d of items) {
@@ -30,7 +30,7 @@ export class Daemon {
   readonly services: Services = {};
   #config: TandemConfig;
   #log: Logger;
-  #subsystems: Subsystem[] = [];
+  #subsystems: Subsystem<TandemConfig>[] = [];
   #stopping?: Promise<void>;
   #reloading = Promise.resolve();
 
@@ -40,7 +40,7 @@ export class Daemon {
     this.bus = new EventBus({ onError: (err, name) => log.error(`event subscriber failed on "${name}": ${describeError(err)}`) });
     logEvents(this.bus, log.child("event"));
     this.services.reload = () => this.reload();
-    const ctx: SubsystemContext = { config, bus: this.bus, clock: systemClock, log, services: this.services };
+    const ctx: SubsystemContext<TandemConfig> = { config, bus: this.bus, clock: systemClock, log, services: this.services };
     for (const make of factories) {
       const s = make(ctx);
       if (s) this.#subsystems.push(s);

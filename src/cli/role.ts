@@ -1,14 +1,9 @@
-// Picks the role from --role: case-insensitive, and only among the roles the file defines.
+// Picks the role from --role (case-insensitive, only among the roles the file defines) and loads
+// the config for it: the one sequence every command that reads tandem.yaml runs.
 
-import type { Role } from "../config/types.ts";
+import type { ConfigLoader, LoadResult } from "../config/loader.ts";
+import type { BaseConfig, Role } from "../config/types.ts";
 import { UsageError } from "../core/errors.ts";
-import type { ConfigInput } from "../config/schema.ts";
-
-/** Roles the file defines: vrrp.roles, or master and backup when there is no vrrp section. */
-export function definedRoles(input: ConfigInput | undefined): Role[] {
-  const roles = input?.vrrp ? Object.keys(input.vrrp.roles).map((r) => r.toLowerCase()) : ["master", "backup"];
-  return roles.filter((r): r is Role => r === "master" || r === "backup");
-}
 
 /** Returns the role for value, or throws UsageError naming the roles available. */
 export function resolveRole(value: string | undefined, available: Role[]): Role {
@@ -17,4 +12,17 @@ export function resolveRole(value: string | undefined, available: Role[]): Role 
   const role = value.toLowerCase();
   if (!available.includes(role as Role)) throw new UsageError(`unknown role "${value}": this file defines the roles ${list}`);
   return role as Role;
+}
+
+/**
+ * Loads file for the role named by roleArg. Without roleArg: the master's view, unless the role
+ * is required (running the daemon), which throws UsageError. An unknown role throws UsageError.
+ * Throws TandemError E_READ when the file cannot be read; problems are in the result.
+ */
+export function loadForRole<C extends BaseConfig>(loader: ConfigLoader<C>, file: string, roleArg: string | undefined, required = false): LoadResult<C> {
+  const first = loader.file(file, "master");
+  // Without a role, or with a file the schema rejected (its errors are the answer), the master's view.
+  if (!required && (roleArg === undefined || !first.input)) return first;
+  const role = resolveRole(roleArg, first.input ? loader.roles(first.input) : ["master", "backup"]);
+  return role === "master" ? first : loader.file(file, role);
 }

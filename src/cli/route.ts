@@ -1,12 +1,13 @@
 // `tandem route --config F GET http://host/path -H 'X: y'`: which backend a request would hit, and why.
 
-import { loadConfigFile } from "../config/loader.ts";
 import { formatDiagnostic } from "../config/diagnostics.ts";
-import type { FrontendConfig, Role, TandemConfig } from "../config/types.ts";
 import { describeError, EXIT } from "../core/errors.ts";
+import type { FrontendConfig } from "../proxy/config_types.ts";
+import { tandemConfig } from "../tandem_config.ts";
+import type { TandemConfig } from "../tandem_config.ts";
 import { HeadParser, HttpParseError } from "../proxy/http/parser.ts";
 import { route } from "../proxy/http/routing.ts";
-import { definedRoles, resolveRole } from "./role.ts";
+import { loadForRole } from "./role.ts";
 
 export const ROUTE_USAGE = `Usage: tandem route --config FILE [--role R] [--frontend NAME] [--src IP] METHOD URL [-H 'Name: value']...
   URL is http://host[:port]/path?query, or /path with a Host given by -H.
@@ -100,12 +101,7 @@ export function runRoute(argv: string[], out: (s: string) => void, err: (s: stri
     return EXIT.usage;
   }
   try {
-    const first = loadConfigFile(args.config!, "master");
-    let result = first;
-    if (args.role !== undefined && first.input) {
-      const role: Role = resolveRole(args.role, definedRoles(first.input));
-      if (role !== "master") result = loadConfigFile(args.config!, role);
-    }
+    const result = loadForRole(tandemConfig, args.config!, args.role);
     if (!result.config) {
       for (const d of result.diagnostics) err(formatDiagnostic(args.config!, d));
       err(`${args.config}: the configuration was not accepted`);

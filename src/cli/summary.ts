@@ -1,6 +1,6 @@
 // The one-screen summary `tandem --check` prints for a valid file.
 
-import type { TandemConfig } from "../config/types.ts";
+import type { TandemConfig } from "../tandem_config.ts";
 import { formatDuration } from "../core/duration.ts";
 
 function bindsText(c: TandemConfig["frontends"][number]): string {

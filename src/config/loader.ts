@@ -1,25 +1,25 @@
-// Reads tandem.yaml: YAML with positions → schema → resolved config for a role, all problems at once.
+// Reads tandem.yaml: YAML with positions → each section's schema → resolved config for a role,
+// every problem at once. The sections (src/<subsystem>/config.ts) are handed in by the caller.
 
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import type { Document } from "yaml";
-import type { z } from "zod";
-import { configSchema, ENTRY_SCHEMAS } from "./schema.ts";
-import type { ConfigInput } from "./schema.ts";
+import { z } from "zod";
 import { Diagnostics, formatDiagnostic, locate, locateOffset } from "./diagnostics.ts";
 import type { Located } from "./diagnostics.ts";
+import { globalSection } from "./global.ts";
+import type { ConfigSection, SectionContext } from "./section.ts";
+import type { BaseConfig, Role } from "./types.ts";
 import { issuesToDiagnostics } from "./zod_issues.ts";
-import { normalize, ROLES } from "./normalize.ts";
-import type { Role, TandemConfig } from "./types.ts";
 import { TandemError } from "../core/errors.ts";
-import { validateAlerts } from "../alerts/validate.ts";
-import { backendResponseRules, compileFrontend } from "../proxy/http/routing.ts";
 
-export interface LoadResult {
+export const ROLES: readonly Role[] = ["master", "backup"];
+
+export interface LoadResult<C extends BaseConfig = BaseConfig> {
   /** Present when there is no error (warnings allowed). */
-  config?: TandemConfig;
+  config?: C;
   /** The parsed input (before role resolution), when the schema accepted it. */
-  input?: ConfigInput;
+  input?: Record<string, unknown>;
   diagnostics: Located[];
   file: string;
 }
@@ -41,133 +41,152 @@ export class ConfigError extends TandemError {
   }
 }
 
+/** Reads and validates tandem.yaml with a fixed list of sections. */
+export interface ConfigLoader<C extends BaseConfig> {
+  /** The schema of the whole file (every section's keys). */
+  readonly schema: z.ZodObject;
+  /** Parses and validates config text for role (default master). Never throws on bad input. */
+  text(text: string, file: string, role?: Role): LoadResult<C>;
+  /** Reads file and validates it for role. Throws TandemError E_READ when the file cannot be read. */
+  file(file: string, role?: Role): LoadResult<C>;
+  /** Roles the parsed input defines (a section's `roles`, else master and backup). */
+  roles(input: Record<string, unknown> | undefined): Role[];
+}
+
 function sortByPlace(items: Located[]): Located[] {
   return items.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
-/** Names written in the file, valid or not, so a broken entry is not also reported as missing. */
-export interface WrittenNames {
-  backends: Set<string>;
-  notifiers: Set<string>;
-}
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
-function names(data: unknown): WrittenNames {
-  const d = (data ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const keys = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v) : []);
-  return { backends: new Set([...keys(d.proxies), ...keys(d.backends)]), notifiers: new Set(keys(d.notify)) };
+/** Names written in the file under each top-level key, valid or not. */
+function writtenNames(data: Record<string, unknown>): (key: string) => ReadonlySet<string> {
+  const cache = new Map<string, Set<string>>();
+  return (key) => {
+    let s = cache.get(key);
+    if (!s) cache.set(key, (s = new Set(isMapping(data[key]) ? Object.keys(data[key] as object) : [])));
+    return s;
+  };
 }
 
 /**
- * Validates the top-level sections, and record/list sections entry by entry. Entries that fail are
- * left out of the result so the semantic pass can still report on the rest. ok is false if any failed.
+ * Creates the loader for sections (`global` is the loader's own and always comes first). A key
+ * that two sections claim is a programming error and throws here.
  */
-function validateSections(data: unknown, diag: Diagnostics): { input?: ConfigInput; ok: boolean } {
-  if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    diag.error([], "the file must be a mapping of sections (global, defaults, proxies, vrrp, ...)");
-    return { ok: false };
-  }
-  const raw = data as Record<string, unknown>;
-  const clean: Record<string, unknown> = {};
-  let ok = true;
-  const report = (issues: Parameters<typeof issuesToDiagnostics>[0], base: (string | number)[]) => {
-    ok = false;
-    diag.items.push(...issuesToDiagnostics(issues, configSchema, data, base).map((d) => ({ ...d, path: d.path })));
-  };
-  const shape = configSchema.shape as Record<string, z.ZodType>;
-  for (const [key, value] of Object.entries(raw)) {
-    if (!(key in shape)) {
-      report([{ code: "unrecognized_keys", keys: [key], path: [], message: "", input: raw }] as never, []);
-      continue;
+export function createConfigLoader<C extends BaseConfig>(sections: readonly ConfigSection[]): ConfigLoader<C> {
+  const all: readonly ConfigSection[] = [globalSection, ...sections];
+  const shape: Record<string, z.ZodType> = {};
+  const entries: Record<string, { kind: "record" | "list"; entry: z.ZodType }> = {};
+  for (const s of all) {
+    for (const [key, schema] of Object.entries(s.keys)) {
+      if (key in shape) throw new Error(`config key "${key}" is claimed by two sections (${s.name})`);
+      shape[key] = schema;
     }
-    const entries = ENTRY_SCHEMAS[key];
-    if (entries && value !== null && typeof value === "object" && (entries.kind === "list") === Array.isArray(value)) {
-      const out: Record<string, unknown> | unknown[] = entries.kind === "list" ? [] : {};
-      for (const [k, v] of Object.entries(value)) {
-        const r = entries.entry.safeParse(v);
-        const seg = entries.kind === "list" ? Number(k) : k;
-        if (r.success) (out as Record<string, unknown>)[k] = r.data;
-        else report(r.error.issues.map((i) => ({ ...i, path: [seg, ...i.path] })) as never, [key]);
+    Object.assign(entries, s.entries ?? {});
+  }
+  const schema = z.strictObject(shape);
+
+  /** Validates each section key, and record/list keys entry by entry; failed entries are left out. */
+  const validate = (data: unknown, diag: Diagnostics): { input?: Record<string, unknown>; ok: boolean } => {
+    if (!isMapping(data)) {
+      diag.error([], "the file must be a mapping of sections (global, defaults, proxies, vrrp, ...)");
+      return { ok: false };
+    }
+    const clean: Record<string, unknown> = {};
+    let ok = true;
+    const report = (issues: Parameters<typeof issuesToDiagnostics>[0], base: (string | number)[]) => {
+      ok = false;
+      diag.items.push(...issuesToDiagnostics(issues, schema, data, base));
+    };
+    for (const [key, value] of Object.entries(data)) {
+      if (!(key in shape)) {
+        report([{ code: "unrecognized_keys", keys: [key], path: [], message: "", input: data }] as never, []);
+        continue;
       }
-      clean[key] = entries.kind === "list" ? (out as unknown[]).filter((x) => x !== undefined) : out;
-      continue;
+      const each = entries[key];
+      if (each && value !== null && typeof value === "object" && (each.kind === "list") === Array.isArray(value)) {
+        // A list keeps its positions (a failed entry is undefined) so paths still point at the file.
+        const out: Record<string, unknown> | unknown[] = each.kind === "list" ? [] : {};
+        for (const [k, v] of Object.entries(value)) {
+          const r = each.entry.safeParse(v);
+          const seg = each.kind === "list" ? Number(k) : k;
+          (out as Record<string, unknown>)[k] = r.success ? r.data : undefined;
+          if (!r.success) report(r.error.issues.map((i) => ({ ...i, path: [seg, ...i.path] })) as never, [key]);
+        }
+        clean[key] = each.kind === "list" ? out : Object.fromEntries(Object.entries(out).filter(([, x]) => x !== undefined));
+        continue;
+      }
+      const r = shape[key].safeParse(value);
+      if (r.success) clean[key] = r.data;
+      else report(r.error.issues, [key]);
     }
-    const r = shape[key].safeParse(value);
-    if (r.success) clean[key] = r.data;
-    else report(r.error.issues, [key]);
-  }
-  return { input: clean as ConfigInput, ok };
-}
+    return { input: clean, ok };
+  };
 
-/** Parses and validates config text for role (default master). Never throws on bad input. */
-export function loadConfigText(text: string, file: string, role: Role = "master"): LoadResult {
-  const lc = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const diagnostics = doc.errors.map((e) => {
-      const message = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-      return locateOffset({ severity: "error", message: `YAML: ${message}`, path: [] }, e.pos[0], e.pos[1], text, lc);
-    });
-    return { diagnostics, file };
-  }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const diag = new Diagnostics();
-  const { input, ok } = validateSections(data, diag);
-  if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
-  const parsed = { data: input };
-  const config = normalize(parsed.data, file, role, diag, names(data));
-  // HTTP rules compile once at load: a bad header value, regex or path fails here, not as a 500
-  // (for entries our own pass found nothing wrong with: one report per problem).
-  const faulty = new Set(diag.items.filter((d) => d.severity === "error").map((d) => d.path.slice(0, 2).join(".")));
-  for (const f of config.frontends) {
-    if (f.mode !== "http" || faulty.has(`proxies.${f.name}`) || faulty.has(`frontends.${f.name}`)) continue;
-    try {
-      compileFrontend(f);
-    } catch (err) {
-      diag.error([parsed.data.proxies?.[f.name] ? "proxies" : "frontends", f.name], (err as Error).message, undefined, true);
+  /** Every section resolved for role, then every cross-section check. */
+  const resolveFor = (input: Record<string, unknown>, written: SectionContext["written"], file: string, role: Role, diag: Diagnostics, firstRole: boolean): C => {
+    const entry = (d: { path: (string | number)[] }) => d.path.slice(0, 2).join(".");
+    const ctx: SectionContext = {
+      file,
+      role,
+      input,
+      written,
+      firstRole,
+      faulty: (e) => diag.items.some((d) => d.severity === "error" && entry(d) === e),
+    };
+    const config: Record<string, unknown> = { file, role };
+    for (const s of all) Object.assign(config, s.normalize(ctx, diag));
+    for (const s of all) s.check?.(config as unknown as BaseConfig & Record<string, unknown>, ctx, diag);
+    return config as unknown as C;
+  };
+
+  const text = (text: string, file: string, role: Role = "master"): LoadResult<C> => {
+    const lc = new LineCounter();
+    const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const diagnostics = doc.errors.map((e) => {
+        const message = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+        return locateOffset({ severity: "error", message: `YAML: ${message}`, path: [] }, e.pos[0], e.pos[1], text, lc);
+      });
+      return { diagnostics, file };
     }
-  }
-  for (const b of config.backends) {
-    if (faulty.has(`proxies.${b.name}`) || faulty.has(`backends.${b.name}`)) continue;
-    try {
-      backendResponseRules(b);
-    } catch (err) {
-      diag.error([parsed.data.proxies?.[b.name] ? "proxies" : "backends", b.name], (err as Error).message, undefined, true);
+    const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+    const diag = new Diagnostics();
+    const { input, ok } = validate(data, diag);
+    if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
+    const written = writtenNames(data as Record<string, unknown>);
+    const config = resolveFor(input, written, file, role, diag, true);
+    // Role-specific problems of the other role are reported too: one file serves both hosts.
+    for (const other of ROLES) {
+      if (other === role) continue;
+      const d2 = new Diagnostics();
+      resolveFor(input, written, file, other, d2, false);
+      const seen = new Set(diag.items.map((d) => `${d.path.join(".")}|${d.message}`));
+      for (const d of d2.items) if (!seen.has(`${d.path.join(".")}|${d.message}`)) diag.items.push(d);
     }
-  }
-  // The alerts subsystem knows its own rules (templates, notifier fields): add what it finds about
-  // alerts and notifiers that our own pass found nothing wrong with (one report per problem).
-  const entry = (path: (string | number)[]) => path.slice(0, 2).join(".");
-  const reported = new Set(diag.items.map((d) => entry(d.path)));
-  for (const issue of validateAlerts(config)) {
-    if (!reported.has(entry(issue.path))) diag.items.push({ severity: issue.severity, path: issue.path, message: issue.message });
-  }
-  // Role-specific problems of the other role are reported too: one file serves both hosts.
-  for (const other of ROLES) {
-    if (other === role) continue;
-    const d2 = new Diagnostics();
-    normalize(parsed.data, file, other, d2);
-    const seen = new Set(diag.items.map((d) => `${d.path.join(".")}|${d.message}`));
-    for (const d of d2.items) if (!seen.has(`${d.path.join(".")}|${d.message}`)) diag.items.push(d);
-  }
-  const diagnostics = sortByPlace(locate(diag.items, doc, text, lc));
-  return { config: ok && diag.errorCount === 0 ? config : undefined, input: ok ? parsed.data : undefined, diagnostics, file };
-}
+    const diagnostics = sortByPlace(locate(diag.items, doc, text, lc));
+    return { config: ok && diag.errorCount === 0 ? config : undefined, input: ok ? input : undefined, diagnostics, file };
+  };
 
-/** Reads file and validates it for role. Throws TandemError E_READ when the file cannot be read. */
-export function loadConfigFile(file: string, role: Role = "master"): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new TandemError("E_READ", `Cannot read config "${file}": ${e.code === "ENOENT" ? "no such file" : e.message}`, { cause: err });
-  }
-  return loadConfigText(text, file, role);
-}
-
-/** Loads file for role or throws ConfigError carrying every diagnostic. */
-export function requireConfig(file: string, role: Role): { config: TandemConfig; warnings: Located[] } {
-  const r = loadConfigFile(file, role);
-  if (!r.config) throw new ConfigError(file, r.diagnostics);
-  return { config: r.config, warnings: r.diagnostics };
+  return {
+    schema,
+    text,
+    file(file, role = "master") {
+      let content: string;
+      try {
+        content = readFileSync(file, "utf8");
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new TandemError("E_READ", `Cannot read config "${file}": ${e.code === "ENOENT" ? "no such file" : e.message}`, { cause: err });
+      }
+      return text(content, file, role);
+    },
+    roles(input) {
+      for (const s of all) {
+        const named = input && s.roles?.(input);
+        if (named) return named.map((r) => r.toLowerCase()).filter((r): r is Role => (ROLES as string[]).includes(r));
+      }
+      return [...ROLES];
+    },
+  };
 }

@@ -3,54 +3,32 @@
 import type { Clock } from "./clock.ts";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./log.ts";
-import type { TandemConfig } from "../config/types.ts";
 
-/** Read-only views that subsystems offer each other (filled in by whoever owns the data). */
+/**
+ * Read-only views that subsystems offer each other. Each subsystem declares its own entry next
+ * to its code, by extending this interface:
+ *   declare module "../core/subsystem.ts" { interface Services { proxy?: ProxyService } }
+ * so the shape of what it offers (status() included) is written once, where it is made.
+ */
 export interface Services {
-  /** Proxy: current server states, for alerts' server_state checks, VRRP tracking and stats. */
-  proxy?: {
-    status(): unknown;
-    serverState(proxy: string, server: string): "up" | "down" | "maint" | "drain" | undefined;
-    /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
-    healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
-    /**
-     * Admin (runtime API, stats page): manual state and/or weight of one server, carried over
-     * reloads. "ready" clears maint and drain. Throws TandemError E_NO_SUCH_SERVER / E_RANGE.
-     */
-    setServer?(proxy: string, server: string, change: { state?: "ready" | "drain" | "maint"; weight?: number }): void;
-    /** Admin: the stick table of a backend (undefined: no such backend or no table). */
-    stickTable?(proxy: string): { key: string; server: string; expiresIn: number }[] | undefined;
-    /** Admin: empties a backend's stick table; returns the entries removed (undefined: no table). */
-    clearStickTable?(proxy: string): number | undefined;
-  };
-  vrrp?: { status(): unknown; demote(): Promise<void> };
-  notify?: { status(): unknown; send(notifier: string, message: OutgoingMessage): Promise<string> };
-  alerts?: { status(): unknown };
   /** The daemon's reload (set by whoever runs the daemon): resolves true when the new config was applied. */
   reload?: () => Promise<boolean>;
 }
 
-/** A message handed to the notifier (spooled before any delivery attempt). */
-export interface OutgoingMessage {
-  subject: string;
-  text: string;
-  /** Event or rule that produced it. */
-  source: string;
-}
-
-export interface SubsystemContext {
-  config: TandemConfig;
+/** What a subsystem gets: the resolved config (typed by the subsystem: the part it reads), the bus, the clock. */
+export interface SubsystemContext<C = unknown> {
+  config: C;
   bus: EventBus;
   clock: Clock;
   log: Logger;
   services: Services;
 }
 
-export interface Subsystem {
+export interface Subsystem<C = unknown> {
   readonly name: string;
   start(): Promise<void>;
   /** Applies a new, already validated config. Keeps what did not change. */
-  reload(config: TandemConfig): Promise<void>;
+  reload(config: C): Promise<void>;
   /** Stops within the grace period; reason is logged and sent in events. */
   stop(reason: string): Promise<void>;
 }

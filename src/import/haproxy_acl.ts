@@ -1,7 +1,7 @@
 // haproxy ACLs and `if`/`unless` conditions → tandem conditions (host, path, header, method, src, query).
 
 import { isIP } from "node:net";
-import type { ConditionInput } from "../config/schema.ts";
+import type { ConditionInput } from "../proxy/http/rules_config.ts";
 
 /** A translated ACL, or why it cannot be. */
 export type AclResult = { cond: ConditionInput } | { reason: string };

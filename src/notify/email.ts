@@ -1,8 +1,8 @@
 // The email notifier: SMTP via nodemailer, with SMTP replies mapped to per-recipient outcomes.
 
 import nodemailer from "nodemailer";
-import type { EmailNotifier } from "../config/types.ts";
-import type { OutgoingMessage } from "../core/subsystem.ts";
+import type { EmailNotifier } from "./config.ts";
+import type { OutgoingMessage } from "./message.ts";
 import type { Transport } from "./queue.ts";
 import type { AttemptResult, RecipientOutcome } from "./retry.ts";
 import type { SpoolEntry } from "./spool.ts";

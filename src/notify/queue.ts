@@ -1,11 +1,11 @@
 // The delivery worker of one notifier: spool first, then deliver with backoff until done or too old.
 
-import type { RetryPolicy } from "../config/types.ts";
+import type { RetryPolicy } from "./config.ts";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import { describeError } from "../core/errors.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
-import type { OutgoingMessage } from "../core/subsystem.ts";
+import type { OutgoingMessage } from "./message.ts";
 import { type AttemptResult, backoffDelay, decideAfterAttempt, isExpired, pendingRecipients } from "./retry.ts";
 import { newSpoolId, Spool, type SpoolEntry } from "./spool.ts";
 

@@ -1,6 +1,6 @@
 // Pure retry decisions for spooled messages: backoff, expiry, and what one attempt's outcome means.
 
-import type { RetryPolicy } from "../config/types.ts";
+import type { RetryPolicy } from "./config.ts";
 import type { SpoolEntry } from "./spool.ts";
 
 /** What happened to one recipient in one delivery attempt. */

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { OutgoingMessage } from "../core/subsystem.ts";
+import type { OutgoingMessage } from "./message.ts";
 import { TandemError } from "../core/errors.ts";
 
 /** Where one recipient of a spooled message stands. */

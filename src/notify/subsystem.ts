@@ -1,10 +1,12 @@
 // The notify subsystem: one spool-backed delivery queue per configured notifier, behind ctx.services.notify.
 
 import { join } from "node:path";
-import type { NotifierConfig, TandemConfig } from "../config/types.ts";
+import type { BaseConfig } from "../config/types.ts";
 import { TandemError } from "../core/errors.ts";
-import type { OutgoingMessage, Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { NotifierConfig } from "./config.ts";
 import { createEmailTransport } from "./email.ts";
+import type { OutgoingMessage } from "./message.ts";
 import { DeliveryQueue, type QueueStatus, type Transport } from "./queue.ts";
 import { createWebhookTransport } from "./webhook.ts";
 
@@ -13,8 +15,24 @@ export interface NotifyStatus {
   notifiers: QueueStatus[];
 }
 
+/** What the notify subsystem offers the others (ctx.services.notify). */
+export interface NotifyService {
+  status(): NotifyStatus;
+  /** Spools message for notifier and returns its id. Throws TandemError E_NOTIFY_UNKNOWN for an unknown notifier. */
+  send(notifier: string, message: OutgoingMessage): Promise<string>;
+}
+
+declare module "../core/subsystem.ts" {
+  interface Services {
+    notify?: NotifyService;
+  }
+}
+
+/** What the notify subsystem reads of the resolved config. */
+export type NotifySubsystemConfig = BaseConfig & { notifiers: NotifierConfig[] };
+
 /** The spool directory of a notifier: `<stateDir>/spool/<name>`. */
-export function spoolDir(config: TandemConfig, notifier: string): string {
+export function spoolDir(config: NotifySubsystemConfig, notifier: string): string {
   return join(config.global.stateDir, "spool", notifier.replace(/[^\w.-]/g, "_"));
 }
 
@@ -27,7 +45,7 @@ export function createTransport(notifier: NotifierConfig, hostname: string): Tra
  * Creates the notify subsystem and fills ctx.services.notify at once (before start), so other
  * subsystems can hold the service; send() before start() spools and delivers once started.
  */
-export function createNotifySubsystem(ctx: SubsystemContext): Subsystem & { queues(): DeliveryQueue[] } {
+export function createNotifySubsystem(ctx: SubsystemContext<NotifySubsystemConfig>): Subsystem<NotifySubsystemConfig> & { queues(): DeliveryQueue[] } {
   const log = ctx.log.child("notify");
   let config = ctx.config;
   const queues = new Map<string, { queue: DeliveryQueue; key: string }>();
@@ -68,7 +86,7 @@ export function createNotifySubsystem(ctx: SubsystemContext): Subsystem & { queu
       for (const { queue } of queues.values()) await queue.start();
       log.info("notifiers ready", { notifiers: [...queues.keys()].join(",") || "none" });
     },
-    async reload(next: TandemConfig) {
+    async reload(next: NotifySubsystemConfig) {
       const previous = config;
       config = next;
       const wanted = new Set(next.notifiers.map((n) => n.name));

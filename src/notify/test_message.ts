@@ -1,8 +1,9 @@
 // `tandem alert test`: sends one message straight to a notifier (no spool) and reports the outcome.
 
-import type { NotifierConfig, TandemConfig } from "../config/types.ts";
+import type { NotifierConfig } from "./config.ts";
+import type { NotifySubsystemConfig } from "./subsystem.ts";
 import { TandemError, UsageError } from "../core/errors.ts";
-import type { OutgoingMessage } from "../core/subsystem.ts";
+import type { OutgoingMessage } from "./message.ts";
 import { sendMail, type SmtpError } from "./email.ts";
 import { newSpoolId } from "./spool.ts";
 import { postWebhook, webhookPayload } from "./webhook.ts";
@@ -24,7 +25,7 @@ export interface TestMessageResult {
   error?: { message: string; code?: string; command?: string; response?: string; responseCode?: number };
 }
 
-function pickNotifiers(config: TandemConfig, name?: string): NotifierConfig[] {
+function pickNotifiers(config: NotifySubsystemConfig, name?: string): NotifierConfig[] {
   if (name === undefined) {
     if (config.notifiers.length === 0) throw new UsageError(`No notifier is configured in "${config.file}"`);
     return config.notifiers;
@@ -38,7 +39,7 @@ function pickNotifiers(config: TandemConfig, name?: string): NotifierConfig[] {
 }
 
 /** The test message itself (UTF-8 on purpose, to prove the path carries it). */
-export function testMessage(config: TandemConfig, wallNow: number): OutgoingMessage {
+export function testMessage(config: NotifySubsystemConfig, wallNow: number): OutgoingMessage {
   const when = new Date(wallNow).toISOString();
   return {
     subject: `tandem test message from ${config.global.hostname} — 测试`,
@@ -47,7 +48,7 @@ export function testMessage(config: TandemConfig, wallNow: number): OutgoingMess
   };
 }
 
-async function sendOne(config: TandemConfig, n: NotifierConfig, message: OutgoingMessage, wallNow: () => number): Promise<TestMessageResult> {
+async function sendOne(config: NotifySubsystemConfig, n: NotifierConfig, message: OutgoingMessage, wallNow: () => number): Promise<TestMessageResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   if (n.type === "webhook") {
@@ -87,7 +88,7 @@ async function sendOne(config: TandemConfig, n: NotifierConfig, message: Outgoin
  * spool, and returns what each server answered. Never throws for a delivery failure (that is in
  * the result); throws UsageError for an unknown notifier name.
  */
-export async function sendTestMessage(config: TandemConfig, name?: string, options: { wallNow?: () => number; message?: OutgoingMessage } = {}): Promise<TestMessageResult[]> {
+export async function sendTestMessage(config: NotifySubsystemConfig, name?: string, options: { wallNow?: () => number; message?: OutgoingMessage } = {}): Promise<TestMessageResult[]> {
   const wallNow = options.wallNow ?? Date.now;
   const message = options.message ?? testMessage(config, wallNow());
   const results: TestMessageResult[] = [];

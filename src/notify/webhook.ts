@@ -1,7 +1,7 @@
 // The webhook notifier: POSTs each spooled message as JSON to a URL, with the same spool and retries.
 
-import type { WebhookNotifier } from "../config/types.ts";
-import type { OutgoingMessage } from "../core/subsystem.ts";
+import type { WebhookNotifier } from "./config.ts";
+import type { OutgoingMessage } from "./message.ts";
 import type { Transport } from "./queue.ts";
 import type { AttemptResult } from "./retry.ts";
 import type { SpoolEntry } from "./spool.ts";

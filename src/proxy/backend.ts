@@ -2,7 +2,7 @@
 // This is the API both session handlers use: tcp now, http (src/proxy/http/) later.
 
 import type { Socket } from "node:net";
-import type { BackendConfig, HealthCheckConfig, ServerConfig } from "../config/types.ts";
+import type { BackendConfig, HealthCheckConfig, ServerConfig } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
@@ -17,7 +17,9 @@ import { Opening } from "./opening.ts";
 import type { HealthAction, HealthState } from "./health_state.ts";
 import { Server } from "./server.ts";
 import type { ServerState, SlotWaiter } from "./server.ts";
+import type { BackendStatus } from "./status.ts";
 import { StickTable } from "./stick_table.ts";
+import { weightProblem } from "./weight.ts";
 import type { Waiter } from "./wait_queue.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
@@ -191,7 +193,8 @@ export class Backend {
     const before = s.state;
     if (change.maint !== undefined) s.adminMaint = change.maint;
     if (change.weight !== undefined) {
-      if (!(change.weight >= 0 && change.weight <= 256)) throw new ProxyError("E_CONFIG", `Weight ${change.weight} is out of range (must be 0..256)`);
+      const problem = weightProblem(change.weight);
+      if (problem) throw new ProxyError("E_CONFIG", problem);
       s.adminWeight = change.weight;
     }
     this.#announce(s, before, change.maint !== undefined ? (change.maint ? "set to maintenance" : "maintenance cleared") : `weight set to ${change.weight}`);
@@ -360,7 +363,7 @@ export class Backend {
   }
 
   /** A snapshot for stats and the admin socket. */
-  status(): object {
+  status(): BackendStatus {
     return {
       name: this.name,
       active: this.active,

@@ -1,7 +1,7 @@
 // A frontend at run time: admission under global/frontend maxconn, accept_proxy, session hand-off.
 
 import type { Socket } from "node:net";
-import type { FrontendConfig, ListenAddress } from "../config/types.ts";
+import type { FrontendConfig, ListenAddress } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";

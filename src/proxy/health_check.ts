@@ -3,7 +3,7 @@
 import { connect } from "node:net";
 import type { Socket } from "node:net";
 import type { Clock, TimerHandle } from "../core/clock.ts";
-import type { HealthCheckConfig } from "../config/types.ts";
+import type { HealthCheckConfig } from "./config_types.ts";
 import { initialHealth, nextCheckDelay, stepHealth } from "./health_state.ts";
 import type { CheckResult, HealthAction, HealthState } from "./health_state.ts";
 

@@ -1,6 +1,6 @@
 // The rise/fall state machine of one server's health, as a pure step function (haproxy check.c).
 
-import type { HealthCheckConfig } from "../config/types.ts";
+import type { HealthCheckConfig } from "./config_types.ts";
 
 /**
  * Which layer a check failed at, with haproxy's names: L4OK/L4TOUT/L4CON for the TCP connect,

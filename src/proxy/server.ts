@@ -1,6 +1,6 @@
 // One backend server at run time: config, health, admin state, live connections and its queue.
 
-import type { ServerConfig } from "../config/types.ts";
+import type { ServerConfig } from "./config_types.ts";
 import type { LbServer } from "./balance/balancer.ts";
 import { CountedSockets } from "./counted_sockets.ts";
 import type { HealthChecker } from "./health_check.ts";

@@ -1,7 +1,7 @@
 // The contract between a frontend and a mode-specific session handler (tcp now, http later).
 
 import type { Socket } from "node:net";
-import type { FrontendConfig, Mode } from "../config/types.ts";
+import type { FrontendConfig, Mode } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";

@@ -1,17 +1,22 @@
 // The proxy subsystem: builds backends, frontends and listeners from the config; hitless reload.
 
 import type { Socket } from "node:net";
-import type { ListenAddress, Mode, TandemConfig } from "../config/types.ts";
+import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { TandemError } from "../core/errors.ts";
 import { Backend } from "./backend.ts";
+import { Diagnostics } from "../config/diagnostics.ts";
+import { checkProxyConfig, frontendBinds } from "./config.ts";
+import type { Where } from "./config.ts";
 import { ProxyError } from "./errors.ts";
+import type { ServerState } from "./server.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
 import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
 import type { SessionHandler, SessionHandlers } from "./session.ts";
 import { tcpSession } from "./tcp_session.ts";
 import { WorkerPool } from "./workers.ts";
-import type { ProxyStatus } from "./workers.ts";
+import type { ListenerStatus, ProxyStatus } from "./status.ts";
+import { weightProblem } from "./weight.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -31,6 +36,29 @@ export interface WorkerSide {
   attach(api: { backend(name: string): Backend | undefined }): void;
 }
 
+/** What the proxy offers the other subsystems (ctx.services.proxy). */
+export interface ProxyService {
+  status(): ProxyStatus;
+  serverState(proxy: string, server: string): ServerState | undefined;
+  /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
+  healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+  /**
+   * Admin (runtime API, stats page): manual state and/or weight of one server, carried over
+   * reloads. "ready" clears maint and drain. Throws TandemError E_NO_SUCH_SERVER / E_RANGE.
+   */
+  setServer(proxy: string, server: string, change: { state?: "ready" | "drain" | "maint"; weight?: number }): void;
+  /** Admin: the stick table of a backend (undefined: no such backend or no table). */
+  stickTable(proxy: string): { key: string; server: string; expiresIn: number }[] | undefined;
+  /** Admin: empties a backend's stick table; returns the entries removed (undefined: no table). */
+  clearStickTable(proxy: string): number | undefined;
+}
+
+declare module "../core/subsystem.ts" {
+  interface Services {
+    proxy?: ProxyService;
+  }
+}
+
 /** Where each listener points: frontend and the bind options of the line that declared it. */
 interface Route {
   frontend: Frontend;
@@ -38,30 +66,14 @@ interface Route {
 }
 
 /** Checks what the engine needs beyond the schema; returns messages (empty = fine). */
-export function validateProxyConfig(config: TandemConfig, handlers: SessionHandlers): string[] {
-  const errors: string[] = [];
-  const backends = new Set(config.backends.map((b) => b.name));
-  const seen = new Map<string, string>();
-  for (const f of config.frontends) {
-    if (!handlers[f.mode]) errors.push(`Frontend "${f.name}": mode ${f.mode} is not available in this build`);
-    if (f.defaultBackend !== undefined && !backends.has(f.defaultBackend)) errors.push(`Frontend "${f.name}": default backend "${f.defaultBackend}" does not exist`);
-    for (const b of f.binds) {
-      for (const port of b.ports) {
-        const key = listenerKey(b.host, port);
-        const other = seen.get(key);
-        if (other !== undefined) errors.push(`Frontend "${f.name}": ${key} is already bound by "${other}"`);
-        seen.set(key, f.name);
-      }
-    }
-  }
-  for (const b of config.backends) {
-    for (const s of b.servers) {
-      if (s.check && s.check.port === undefined && s.port === undefined) {
-        errors.push(`Server "${s.name}" in backend "${b.name}" has no port: set check.port so it can be checked`);
-      }
-    }
-  }
-  return errors;
+export function validateProxyConfig(config: ProxySubsystemConfig, handlers: SessionHandlers): string[] {
+  const diag = new Diagnostics();
+  for (const f of config.frontends) if (!handlers[f.mode]) diag.error([], `Frontend "${f.name}": mode ${f.mode} is not available in this build`);
+  // The config section's own checks, for configs that did not come through the loader.
+  const where: Where = (kind, name) => [kind, name];
+  checkProxyConfig(config, where, diag);
+  frontendBinds(config.frontends, diag);
+  return diag.items.filter((d) => d.severity === "error").map((d) => (d.path.length ? `${d.path.slice(0, 2).join(" ")}: ` : "") + d.message);
 }
 
 /**
@@ -72,7 +84,7 @@ export function validateProxyConfig(config: TandemConfig, handlers: SessionHandl
  * running and throws), closes removed ones (their connections run on), and carries server state
  * and stick entries over. stop() closes listeners and waits up to global.gracePeriod.
  */
-export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsystemOptions = {}): Subsystem {
+export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>, options: ProxySubsystemOptions = {}): Subsystem<ProxySubsystemConfig> {
   const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
   const log = ctx.log.child("proxy");
   let config = ctx.config;
@@ -100,7 +112,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
   /** The built-in tcp session and handlers marked readsChunks read through a ChunkReader; others and PROXY headers need 'data'. */
   const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy;
 
-  const check = (cfg: TandemConfig) => {
+  const check = (cfg: ProxySubsystemConfig) => {
     const errors = validateProxyConfig(cfg, handlers);
     if (errors.length) throw new ProxyError("E_CONFIG", `Invalid proxy config: ${errors.join("; ")}`);
   };
@@ -136,7 +148,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     return created;
   };
 
-  const buildFrontends = (cfg: TandemConfig, bks: Map<string, Backend>) => {
+  const buildFrontends = (cfg: ProxySubsystemConfig, bks: Map<string, Backend>) => {
     const out = new Map<string, Frontend>();
     for (const fc of cfg.frontends) {
       out.set(fc.name, new Frontend(fc, { backends: bks, handler: handlerFor(fc.mode), limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
@@ -190,7 +202,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
   const pool = workers > 1 && !options.worker ? new WorkerPool({ count: workers - 1, config, log, backends: () => backends }) : undefined;
   if (pool) unsubscribe.push(ctx.bus.on("server.state", (e) => pool.pushServer(e.proxy, e.server)));
   options.worker?.attach({ backend: (name) => backends.get(name) });
-  const makeBackend = (bc: TandemConfig["backends"][number]) => {
+  const makeBackend = (bc: BackendConfig) => {
     const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
     if (options.worker) {
       b.checks = false;
@@ -200,7 +212,7 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     return b;
   };
 
-  const localStatus = () => ({
+  const localStatus = (): ProxyStatus => ({
     connections: limit.active,
     maxconn: limit.max,
     frontends: [...frontends.values()].map((f) => ({
@@ -213,14 +225,14 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
       bytesOut: f.sockets.bytesWritten(),
       listeners: f.config.binds.flatMap((b) => b.ports.map((p) => {
         const l = listeners.get(listenerKey(b.host, p));
-        return { address: listenerKey(b.host, p), bound: l?.bound ?? false, waiting: l?.waiting };
+        return { address: listenerKey(b.host, p), bound: l?.bound ?? false, waiting: l?.waiting } satisfies ListenerStatus;
       })),
     })),
     backends: [...backends.values()].map((b) => b.status()),
   });
   const status = () => {
     const st = localStatus();
-    pool?.addInto(st as unknown as ProxyStatus);
+    pool?.addInto(st);
     return st;
   };
 
@@ -238,9 +250,8 @@ export function createProxySubsystem(ctx: SubsystemContext, options: ProxySubsys
     healthy,
     setServer(proxy, server, change) {
       const b = backendOf(proxy, server);
-      if (change.weight !== undefined && !(Number.isInteger(change.weight) && change.weight >= 0 && change.weight <= 256)) {
-        throw new TandemError("E_RANGE", `Weight ${change.weight} is out of range (must be 0..256)`);
-      }
+      const problem = change.weight === undefined ? undefined : weightProblem(change.weight);
+      if (problem) throw new TandemError("E_RANGE", problem);
       const s = b.servers.get(server)!;
       // "ready" clears maint and an admin drain; "drain" is weight 0 (sticky clients still come).
       if (change.state === "ready") b.setServer(server, { maint: false, weight: change.weight ?? (s.adminWeight === 0 ? s.config.weight : s.weight) });

@@ -1,14 +1,15 @@
 // Entry of a proxy worker process (global.workers > 1): runs the proxy its main process sends.
 
-import type { TandemConfig } from "../config/types.ts";
 import { systemClock } from "../core/clock.ts";
 import { EventBus } from "../core/events.ts";
 import type { Logger, LogFields } from "../core/log.ts";
 import type { Services, Subsystem } from "../core/subsystem.ts";
 import type { Backend } from "./backend.ts";
+import type { ProxySubsystemConfig } from "./config_types.ts";
 import { httpSession } from "./http/session.ts";
 import { createProxySubsystem } from "./subsystem.ts";
-import type { FromWorker, ProxyStatus, ToWorker } from "./workers.ts";
+import type { ProxyStatus } from "./status.ts";
+import type { FromWorker, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
 import { tuneGc } from "../runtime/gc.ts";
 
@@ -52,7 +53,7 @@ export function runProxyWorker(): void {
   const handle = async (m: ToWorker) => {
     switch (m.type) {
       case "start": {
-        const ctx = { config: m.config as TandemConfig, bus, clock: systemClock, log, services };
+        const ctx = { config: m.config as ProxySubsystemConfig, bus, clock: systemClock, log, services };
         proxy = createProxySubsystem(ctx, {
           handlers: { http: httpSession },
           worker: {

@@ -4,9 +4,10 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { TandemConfig } from "../config/types.ts";
 import type { Logger, LogFields } from "../core/log.ts";
 import type { Backend, ServerSnapshot } from "./backend.ts";
+import type { ProxySubsystemConfig } from "./config_types.ts";
+import type { ProxyStatus } from "./status.ts";
 
 /**
  * The main process runs the proxy like with one worker (it serves connections too) plus
@@ -20,8 +21,8 @@ import type { Backend, ServerSnapshot } from "./backend.ts";
 
 /** Main → worker. */
 export type ToWorker =
-  | { type: "start"; index: number; config: TandemConfig }
-  | { type: "reload"; id: number; config: TandemConfig }
+  | { type: "start"; index: number; config: ProxySubsystemConfig }
+  | { type: "reload"; id: number; config: ProxySubsystemConfig }
   | { type: "stop"; reason: string }
   | { type: "server"; proxy: string; server: string; snap: ServerSnapshot }
   | { type: "stick"; proxy: string; key: string; server: string }
@@ -35,21 +36,6 @@ export type FromWorker =
   | { type: "stick"; proxy: string; key: string; server: string }
   | { type: "status"; status: ProxyStatus }
   | { type: "log"; level: "info" | "warn" | "error"; sub: string; msg: string; fields?: LogFields };
-
-/** The shape of services.proxy.status() that is added up across workers. */
-export interface ProxyStatus {
-  connections: number;
-  /** With workers: their count and the connections each process accepted (main first). */
-  workers?: number;
-  acceptedPerWorker?: number[];
-  frontends: { name: string; active: number; total: number; held: number; bytesIn?: number; bytesOut?: number }[];
-  backends: {
-    name: string;
-    active: number;
-    queued: number;
-    servers: { name: string; active: number; total: number; queued: number; maxActive?: number; bytesIn?: number; bytesOut?: number; connectErrors?: number }[];
-  }[];
-}
 
 /** The env switch the single executable's entry checks to run a worker instead of main. */
 export const WORKER_ENV = "TANDEM_PROXY_WORKER";
@@ -108,12 +94,12 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #backends: () => ReadonlyMap<string, Backend>;
   readonly #children: Child[] = [];
-  #config: TandemConfig;
+  #config: ProxySubsystemConfig;
   #stopping = false;
   #reloadId = 0;
 
   /** count: worker processes besides the main one. */
-  constructor(options: { count: number; config: TandemConfig; log: Logger; backends: () => ReadonlyMap<string, Backend> }) {
+  constructor(options: { count: number; config: ProxySubsystemConfig; log: Logger; backends: () => ReadonlyMap<string, Backend> }) {
     this.#count = options.count;
     this.#config = options.config;
     this.#log = options.log;
@@ -128,7 +114,7 @@ export class WorkerPool {
   }
 
   /** Sends a reloaded config; resolves when every worker applied it (failures are logged). */
-  async reload(config: TandemConfig): Promise<void> {
+  async reload(config: ProxySubsystemConfig): Promise<void> {
     this.#config = config;
     const id = ++this.#reloadId;
     await Promise.all(this.#children.filter((c) => c.ready).map((c) => new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import { describeError } from "../core/errors.ts";
-import type { VrrpConfig } from "../config/types.ts";
+import type { VrrpConfig } from "./config.ts";
 import { initialState, masterDownInterval, nextDeadline, step, type Action, type MachineConfig, type MachineEvent, type MachineState } from "./state_machine.ts";
 import { validateReceived, ReceiveStats, type ReceiveConfig } from "./receive.ts";
 import { startGarp, type ArpSender } from "./arp.ts";

@@ -1,15 +1,33 @@
 // The VRRP subsystem: builds the instance from ctx.config.vrrp, real I/O, and ctx.services.vrrp.
 
 import { isIPv4 } from "node:net";
+import type { BaseConfig } from "../config/types.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { TandemError } from "../core/errors.ts";
-import type { TandemConfig, VrrpConfig } from "../config/types.ts";
-import { VrrpInstance, type InstanceIo } from "./instance.ts";
+import type { VrrpConfig } from "./config.ts";
+import { VrrpInstance, type InstanceIo, type InstanceStatus } from "./instance.ts";
 import { openRawTransport } from "./socket.ts";
 import { netlinkAddressManager, primaryAddress, hasAddress } from "./ip_address.ts";
 import { packetArpSender } from "./arp.ts";
 import { sysfsLinkUp } from "./track.ts";
 import { runCommand } from "./notify.ts";
+
+/** What the VRRP subsystem reads of the resolved config. */
+export type VrrpSubsystemConfig = BaseConfig & { vrrp?: VrrpConfig };
+
+/** What the VRRP subsystem offers the others (ctx.services.vrrp). */
+export interface VrrpService {
+  /** The instance's state, or `enabled: false` while none runs. */
+  status(): InstanceStatus | { enabled: false };
+  /** Gives up mastership now (priority 0 advert), as on stop. */
+  demote(): Promise<void>;
+}
+
+declare module "../core/subsystem.ts" {
+  interface Services {
+    vrrp?: VrrpService;
+  }
+}
 
 /** Addresses the instance derives from the config and the interface. */
 export interface VrrpAddressing {
@@ -46,7 +64,7 @@ export function resolveAddressing(cfg: VrrpConfig, interfacePrimary: (dev: strin
 }
 
 /** Builds the real I/O: raw socket, netlink addresses, packet-socket ARP, sysfs links, the proxy. */
-export function realIo(cfg: VrrpConfig, addressing: VrrpAddressing, ctx: SubsystemContext): InstanceIo {
+export function realIo(cfg: VrrpConfig, addressing: VrrpAddressing, ctx: SubsystemContext<VrrpSubsystemConfig>): InstanceIo {
   return {
     transport: openRawTransport({ interface: cfg.interface, src: addressing.src, unicastPeers: addressing.peers }),
     addresses: netlinkAddressManager(),
@@ -68,7 +86,7 @@ function identity(c: VrrpConfig): string {
  * The VRRP subsystem. Does nothing when the config has no `vrrp` section. Fills
  * ctx.services.vrrp with status() and demote(). `makeIo` replaces the real I/O (tests).
  */
-export function createVrrpSubsystem(ctx: SubsystemContext, makeIo: typeof realIo = realIo): Subsystem {
+export function createVrrpSubsystem(ctx: SubsystemContext<VrrpSubsystemConfig>, makeIo: typeof realIo = realIo): Subsystem<VrrpSubsystemConfig> {
   const log = ctx.log.child("vrrp");
   let config = ctx.config;
   let instance: VrrpInstance | undefined;
@@ -107,7 +125,7 @@ export function createVrrpSubsystem(ctx: SubsystemContext, makeIo: typeof realIo
     async start() {
       if (config.vrrp) startInstance(config.vrrp);
     },
-    async reload(next: TandemConfig) {
+    async reload(next: VrrpSubsystemConfig) {
       const before = config.vrrp;
       config = next;
       const after = next.vrrp;

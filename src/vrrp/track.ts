@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Clock, TimerHandle } from "../core/clock.ts";
-import type { TrackScript, VrrpConfig } from "../config/types.ts";
+import type { TrackScript, VrrpConfig } from "./config.ts";
 import type { CommandResult } from "./notify.ts";
 
 /** One tracked thing and its current verdict. */

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { runImport } from "../../src/cli/import.ts";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { FIXTURES } from "../import/fixtures.ts";
 
 function run(...argv: string[]) {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 import type { Located } from "../../src/config/diagnostics.ts";
 

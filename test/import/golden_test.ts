@@ -6,8 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { importConfigs } from "../../src/import/import_configs.ts";
 import { formatNote } from "../../src/import/notes.ts";
-import { loadConfigText } from "../../src/config/loader.ts";
-import { configSchema } from "../../src/config/schema.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
+import { configSchema } from "../../src/tandem_config.ts";
 import { BACKEND_KEYS, DEFAULTS_KEYS, FRONTEND_KEYS } from "../../src/import/translate_haproxy.ts";
 import { FIXTURES, inputsOf, SETS } from "./fixtures.ts";
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importConfigs } from "../../src/import/import_configs.ts";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { FIXTURES, inputsOf } from "./fixtures.ts";
 
 const exchange = readFileSync(join(FIXTURES, "..", "exchange.yaml"), "utf8");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { importConfigs } from "../../src/import/import_configs.ts";
 import { vipMailer, proxyCheck } from "../../src/import/shell_scripts.ts";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 
 test("the seed's baojing.sh is a VIP-missing mailer", () => {
   const m = vipMailer('#!/bin/bash\n/sbin/ip a |grep 192.168.8.248 &> /dev/null\nA=`echo $?`\nif [ $A -ne 0 ];then\necho "exkeepalive8.233 is down"|mail -s "警告" xxx@abc.com\nfi\n');

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { importConfigs } from "../../src/import/import_configs.ts";
 import { formatNote } from "../../src/import/notes.ts";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 
 interface Opts {
   state?: string;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { loadConfigText } from "../../src/config/loader.ts";
+import { loadConfigText } from "../../src/tandem_config.ts";
 import { freePort, httpBackend, startProxy } from "./http_helpers.ts";
 import type { Backend, Proxy } from "./http_helpers.ts";
 

@@ -2,9 +2,9 @@
 
 import { stringify } from "yaml";
 import { isDeepStrictEqual } from "node:util";
-import type { VrrpConfig } from "../../src/config/types.ts";
+import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
-/** Keys of the vrrp section a role may override (src/config/schema.ts vrrpRoleKeys). */
+/** Keys of the vrrp section a role may override (src/vrrp/config.ts vrrpRoleKeys). */
 type RoleKeys = { priority: number; preempt?: boolean; preempt_delay?: number; unicast_src?: string; unicast_peers?: string[]; router_id?: string };
 
 /** What the two hosts of a scenario run: the VRRP settings each role resolves to, and other sections. */

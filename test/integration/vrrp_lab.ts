@@ -7,7 +7,8 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tandemBinary } from "../helpers/binary.ts";
 import { scenarioYaml, type LabScenario } from "./lab_config.ts";
-import type { Role, VrrpConfig } from "../../src/config/types.ts";
+import type { Role } from "../../src/config/types.ts";
+import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");

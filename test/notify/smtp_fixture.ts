@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
-import type { EmailNotifier, TandemConfig, WebhookNotifier } from "../../src/config/types.ts";
+import type { EmailNotifier, WebhookNotifier } from "../../src/notify/config.ts";
+import type { TandemConfig } from "../../src/tandem_config.ts";
 
 export interface ReceivedMail {
   from: string;

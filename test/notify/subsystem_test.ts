@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { systemClock } from "../../src/core/clock.ts";
 import { EventBus, type AnyEvent } from "../../src/core/events.ts";
 import { createLogger } from "../../src/core/log.ts";
-import type { NotifierConfig } from "../../src/config/types.ts";
+import type { NotifierConfig } from "../../src/notify/config.ts";
 import type { Services } from "../../src/core/subsystem.ts";
 import { createNotifySubsystem, spoolDir } from "../../src/notify/subsystem.ts";
 import type { NotifyStatus } from "../../src/notify/subsystem.ts";

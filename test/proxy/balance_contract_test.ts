@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BALANCERS, createBalancer } from "../../src/proxy/balance/index.ts";
-import type { BalanceAlgorithm } from "../../src/config/types.ts";
+import type { BalanceAlgorithm } from "../../src/proxy/config_types.ts";
 
 interface S {
   name: string;

@@ -2,7 +2,8 @@
 
 import { connect, createServer } from "node:net";
 import type { Server as NetServer, Socket } from "node:net";
-import type { BackendConfig, FrontendConfig, HealthCheckConfig, ServerConfig, TandemConfig } from "../../src/config/types.ts";
+import type { BackendConfig, FrontendConfig, HealthCheckConfig, ServerConfig } from "../../src/proxy/config_types.ts";
+import type { TandemConfig } from "../../src/tandem_config.ts";
 import { parseBind } from "../../src/core/address.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Clock } from "../../src/core/clock.ts";

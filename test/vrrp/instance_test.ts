@@ -7,7 +7,7 @@ import { EventBus, type AnyEvent } from "../../src/core/events.ts";
 import { nullLogger } from "../../src/core/log.ts";
 import { VrrpInstance, type InstanceIo } from "../../src/vrrp/instance.ts";
 import { encodePacket, decodePacket, type Advert } from "../../src/vrrp/packet.ts";
-import type { VrrpConfig } from "../../src/config/types.ts";
+import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 function config(over: Partial<VrrpConfig> = {}): VrrpConfig {
   return {

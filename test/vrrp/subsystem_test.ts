@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveAddressing } from "../../src/vrrp/subsystem.ts";
 import { addressMessage } from "../../src/vrrp/ip_address.ts";
-import type { VrrpConfig } from "../../src/config/types.ts";
+import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 const base = {
   name: "VI_1", interface: "eth0", virtualIps: [{ cidr: { address: "192.0.2.100", prefix: 24, family: 4 } }],

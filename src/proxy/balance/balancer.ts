@@ -1,6 +1,6 @@
 // The one interface every load-balancing algorithm implements (haproxy's `struct lb_ops`).
 
-import type { BalanceAlgorithm } from "../../config/types.ts";
+import type { BalanceAlgorithm } from "../config_types.ts";
 
 /** What an algorithm sees of a server: identity, effective weight and live load. */
 export interface LbServer {

@@ -1,6 +1,6 @@
 // The algorithm table: config name → factory.
 
-import type { BalanceAlgorithm } from "../../config/types.ts";
+import type { BalanceAlgorithm } from "../config_types.ts";
 import type { Balancer, BalancerOptions, LbServer } from "./balancer.ts";
 import { createFirst } from "./first.ts";
 import { createLeastConn } from "./leastconn.ts";

@@ -3,7 +3,7 @@
 import type { Cidr } from "../../core/address.ts";
 import { cidrContains } from "../../core/address.ts";
 import { TandemError } from "../../core/errors.ts";
-import type { Condition } from "../../config/types.ts";
+import type { Condition } from "../config_types.ts";
 import type { HttpMessage } from "./message.ts";
 
 /** A compiled condition: true when the request (and client address) matches. */

@@ -1,6 +1,6 @@
 // Which backend a request goes to: http_request rules, then use_backend in order, then default_backend.
 
-import type { BackendConfig, FrontendConfig, TandemConfig } from "../../config/types.ts";
+import type { BackendConfig, FrontendConfig, ProxyConfig } from "../config_types.ts";
 import { ConditionCompiler, describeCondition } from "./conditions.ts";
 import type { Predicate } from "./conditions.ts";
 import type { HttpMessage } from "./message.ts";
@@ -84,22 +84,27 @@ export function route(frontend: FrontendConfig | CompiledFrontend, req: HttpMess
  * names/values, regexes, set_path values, cyclic ACLs), one message each; empty = fine.
  * For `--check` and reload validation, so these never surface as 500s at run time.
  */
-export function checkHttpConfig(config: TandemConfig): string[] {
-  const errors: string[] = [];
+export function checkHttpConfig(config: ProxyConfig): string[] {
+  return httpRuleProblems(config).map((p) => p.message);
+}
+
+/** checkHttpConfig with the frontend or backend each problem belongs to. */
+export function httpRuleProblems(config: ProxyConfig): { frontend?: string; backend?: string; message: string }[] {
+  const out: { frontend?: string; backend?: string; message: string }[] = [];
   for (const f of config.frontends) {
     if (f.mode !== "http") continue;
     try {
       compileFrontend(f);
     } catch (err) {
-      errors.push((err as Error).message);
+      out.push({ frontend: f.name, message: (err as Error).message });
     }
   }
   for (const b of config.backends) {
     try {
       backendResponseRules(b);
     } catch (err) {
-      errors.push((err as Error).message);
+      out.push({ backend: b.name, message: (err as Error).message });
     }
   }
-  return errors;
+  return out;
 }

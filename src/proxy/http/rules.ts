@@ -1,7 +1,7 @@
 // http_request / http_response actions, compiled once and applied in order to each message.
 
 import { TandemError } from "../../core/errors.ts";
-import type { HttpRequestAction, HttpResponseAction } from "../../config/types.ts";
+import type { HttpRequestAction, HttpResponseAction } from "../config_types.ts";
 import { describeCondition } from "./conditions.ts";
 import type { ConditionCompiler, Predicate } from "./conditions.ts";
 import type { HttpMessage } from "./message.ts";

@@ -1,6 +1,6 @@
 // What the HTTP session needs per frontend/backend config, built once per config object.
 
-import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
+import type { BackendConfig, FrontendConfig } from "../config_types.ts";
 import type { Logger } from "../../core/log.ts";
 import type { HeadLimits } from "./parser.ts";
 import { ErrorPages } from "./responses.ts";
