@@ -148,7 +148,8 @@ export class Daemon {
  * the runtime API), STOPPING=1, and a STATUS= line whenever the summary changes.
  */
 function reportToServiceManager(daemon: Daemon, notifier: ServiceNotifier): void {
-  const status = followStatus(daemon.bus, daemon.config.role, (line) => notifier.status(line), (proxy, server) => daemon.services.proxy?.serverState(proxy, server) !== undefined);
+  const configured = (proxy: string, server: string) => daemon.services.proxy?.serverState(proxy, server) !== undefined;
+  const status = followStatus(daemon.bus, daemon.config.role, (line) => notifier.status(line), configured);
   const phase = (p: typeof status.facts.phase) => {
     status.facts.phase = p;
     return status.line();

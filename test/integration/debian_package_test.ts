@@ -103,7 +103,9 @@ systemd-analyze verify "$1/lib/systemd/system/tandem.service"`;
 });
 
 test("lintian: no errors (the overrides say why each overridden tag cannot be fixed)", { skip: need("lintian", "lintian") }, () => {
-  const r = spawnSync("lintian", ["--fail-on", "error", deb], { encoding: "utf8" });
+  // Every check but binaries/spelling: it only yields info tags, about the Node runtime's
+  // strings, and takes ~40% of lintian's time on a 110 MiB binary.
+  const r = spawnSync("lintian", ["--fail-on", "error", "--dont-check-part", "binaries/spelling", deb], { encoding: "utf8" });
   const errors = r.stdout.split("\n").filter((l) => l.startsWith("E:"));
   assert.deepEqual(errors, []);
   assert.equal(r.status, 0, r.stdout + r.stderr);
