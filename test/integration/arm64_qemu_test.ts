@@ -1,5 +1,6 @@
 // The linux-arm64 binary (cross-built on this machine) under qemu user mode: --version, --check of
-// the reference config (the same summary as this machine's binary), and a TCP proxy on loopback.
+// the reference config (the same summary as this machine's binary), a TCP proxy on loopback, and
+// libc through node:ffi (a READY=1 datagram).
 // Builds dist/tandem-linux-arm64 first when its inputs changed (scripts/build.ts keeps it otherwise).
 
 import { test, before } from "node:test";
@@ -12,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { firstLine, freePort, listen } from "../helpers/net.ts";
 import { TandemProcess, tandemBinary } from "../helpers/binary.ts";
+import { NotifySocket } from "../helpers/notify_socket.ts";
 import { TARGETS, runner } from "../../scripts/targets.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,7 +54,7 @@ test("arm64: --check of the reference config prints what this machine's binary p
   assert.equal(r.stdout, native.stdout);
 });
 
-test("arm64: a TCP proxy on loopback answers through the emulated binary", { skip }, async () => {
+test("arm64: a TCP proxy on loopback answers through the emulated binary; node:ffi works in it (sd_notify READY=1)", { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "tandem-arm64-"));
   const server = createServer((c) => {
     c.on("error", () => {});
@@ -70,13 +72,17 @@ proxies:
     servers:
       app: { address: 127.0.0.1, port: ${serverPort} }
 `);
-  const t = new TandemProcess(["--config", file, "--role", "master"], { cwd: dir, command: runner(ARM64, BINARY) });
+  // READY=1 goes through libc via node:ffi (src/runtime/), as VRRP's sockets do.
+  const notify = await NotifySocket.open();
+  const t = new TandemProcess(["--config", file, "--role", "master"], { cwd: dir, command: runner(ARM64, BINARY), env: { NOTIFY_SOCKET: notify.address } });
   try {
     await t.waitFor(/tandem started/, 60_000);
     assert.equal(await firstLine(port), "hello from the server");
+    assert.match((await notify.waitFor((m) => m.fields.READY === "1", 10_000)).fields.STATUS, /^master, running/);
     assert.equal(await t.stop(10_000), 0, t.stderr);
   } finally {
     await t.stop();
+    notify.close();
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
