@@ -1,10 +1,11 @@
-// `npm run bench -- tcp|http|failover|raw-socket [options]`: tandem against haproxy/keepalived in the same run.
+// `npm run bench -- tcp|http|failover|tls|raw-socket [options]`: tandem against haproxy/keepalived in the same run.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
   tcp: "./bench/proxy.ts",
   http: "./bench/proxy.ts",
   failover: "./bench/failover.ts",
+  tls: "./bench/tls.ts",
   "raw-socket": "./bench/raw_socket.ts",
 };
 

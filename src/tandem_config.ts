@@ -13,9 +13,12 @@ import { proxySection } from "./proxy/config.ts";
 import type { ProxyConfig } from "./proxy/config_types.ts";
 import { vrrpSection } from "./vrrp/config.ts";
 import type { VrrpConfig } from "./vrrp/config.ts";
+import { acmeSection } from "./acme/config.ts";
+import type { AcmeConfig } from "./acme/config.ts";
+import { tlsSection } from "./tls/check.ts";
 
 /** The sections after `global` (the loader's own), in the order they resolve and are checked. */
-export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection];
+export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection, acmeSection, tlsSection];
 
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
@@ -23,6 +26,7 @@ export type TandemConfig = BaseConfig & ProxyConfig & {
   vrrp?: VrrpConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
+  acme?: AcmeConfig;
 };
 
 /** Reads and validates tandem.yaml. */

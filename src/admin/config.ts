@@ -38,7 +38,8 @@ export const statsSection: ConfigSection<{ stats?: StatsConfig }> = {
     const stats = config.stats as StatsConfig | undefined;
     if (!stats) return;
     // The proxy's section reports clashes among frontends; here only the stats page's own.
-    const claims = frontendBinds((config as unknown as ProxyConfig).frontends, new Diagnostics(), writtenBindPath(ctx.input));
+    const frontends = (config.frontends ?? []) as ProxyConfig["frontends"];
+    const claims = frontendBinds(frontends, new Diagnostics(), writtenBindPath(ctx.input));
     for (const port of stats.bind.ports) claims.claim("stats", stats.bind.host, port, ["stats", "bind"], diag);
   },
 };

@@ -110,6 +110,12 @@ export class TandemMetrics {
       for (const t of v.track) g("tandem_vrrp_track_ok", "1 when the tracked component is fine", { ...l, track: t.name }, t.ok ? 1 : 0);
       if (v.peerSeen !== undefined) g("tandem_vrrp_peer_last_seen_timestamp_seconds", "When an advert from the peer was last accepted, Unix time", l, v.peerSeen / 1000);
     }
+    if (s.tls) {
+      c("tandem_tls_handshakes_total", "TLS handshakes completed on tls: binds", {}, s.tls.handshakes);
+      for (const [reason, count] of Object.entries(s.tls.failures)) c("tandem_tls_handshake_failures_total", "TLS handshakes that failed, by reason", { reason }, count);
+      c("tandem_tls_h2_connections_total", "Client connections that chose HTTP/2 (ALPN h2)", {}, s.tls.h2);
+      for (const cert of s.tls.certificates) g("tandem_tls_certificate_expiry_timestamp_seconds", "When a served certificate expires, Unix time", { name: cert.name, file: cert.file }, Date.parse(cert.notAfter) / 1000);
+    }
     g("tandem_alert_rules_active", "Alert rules active for this role", {}, s.alerts.activeRules);
     for (const q of s.alerts.notifiers) {
       const l = { notifier: q.notifier };

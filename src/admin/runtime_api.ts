@@ -19,6 +19,7 @@ export const HELP = `Commands:
   show servers [PROXY]              servers with status, weight, sessions and last check
   show vrrp                         VRRP state, priority, tracking, VIPs, last transitions
   show table [PROXY]                stick tables, or the entries of one
+  show tls                          certificates served, their expiry, handshake counters
   disable server PROXY/SERVER       put a server in maintenance
   enable server PROXY/SERVER        take it out of maintenance and drain (ready)
   set server PROXY/SERVER state ready|drain|maint
@@ -70,6 +71,7 @@ export class RuntimeApi {
     if (a === "show" && b === "servers" && w.length <= 3) return this.#servers(c);
     if (a === "show" && b === "vrrp" && !c) return this.#vrrp();
     if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
+    if (a === "show" && b === "tls" && !c) return this.#tls();
     if ((a === "disable" || a === "enable") && b === "server" && c && !d) return this.#setState(c, a === "disable" ? "maint" : "ready");
     if (a === "set" && b === "server" && c && d === "state" && e && w.length === 5) {
       if (e !== "ready" && e !== "drain" && e !== "maint") return err(`Unknown state "${e}": must be ready, drain or maint`);
@@ -150,6 +152,18 @@ export class RuntimeApi {
     const lines = [`# table: ${proxy}, used: ${entries.length}`];
     for (const e of entries) lines.push(`key=${e.key} server=${e.server} exp=${Math.max(0, Math.round(e.expiresIn))}ms`);
     return { text: lines.join("\n") };
+  }
+
+  #tls(): CommandResult {
+    const t = this.#snapshot().tls;
+    if (!t || (t.certificates.length === 0 && t.handshakes === 0)) return { text: "No tls: bind" };
+    const rows = [["# name", "key", "not after", "days left", "file"]];
+    for (const c of t.certificates) rows.push([c.name, c.keyType, c.notAfter, String(Math.floor(c.expiresIn / 86_400)), c.file]);
+    const failures = Object.entries(t.failures).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+    return { text: `${table(rows)}
+Handshakes: ${t.handshakes}
+Handshake_failures: ${failures}
+H2_connections: ${t.h2}` };
   }
 
   #target(spec: string): { proxy: string; server: string } | CommandResult {

@@ -3,9 +3,11 @@
 import type { Clock } from "../core/clock.ts";
 import type { Services } from "../core/subsystem.ts";
 import type { TandemConfig } from "../tandem_config.ts";
+import type { BackendStatus, ProxyStatus } from "../proxy/status.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
+import type { TlsStats } from "../tls/info.ts";
 
 /** Status words as haproxy prints them. */
 export type ServerStatus = "UP" | "DOWN" | "MAINT" | "DRAIN";
@@ -117,44 +119,8 @@ export interface StatsSnapshot {
   backends: BackendStat[];
   vrrp?: VrrpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
-}
-
-// The shapes read from the other subsystems' status() (src/proxy/subsystem.ts + Backend.status(),
-// src/vrrp/instance.ts InstanceStatus, src/notify/queue.ts QueueStatus). Read defensively:
-// a field a subsystem does not report shows as 0.
-interface ServerView {
-  name: string;
-  address: string;
-  state: "up" | "down" | "maint" | "drain";
-  weight: number;
-  backup: boolean;
-  active: number;
-  total: number;
-  queued: number;
-  maxActive?: number;
-  maxconn?: number;
-  bytesIn?: number;
-  bytesOut?: number;
-  connectErrors?: number;
-  lastChange?: number;
-  downs?: number;
-  lastCheck?: { ok: boolean; status: string; detail: string; duration: number };
-  checked?: boolean;
-  checks?: number;
-  checkFailures?: number;
-}
-interface BackendView {
-  name: string;
-  active: number;
-  queued: number;
-  stickEntries: number;
-  servers: ServerView[];
-}
-interface ProxyView {
-  connections: number;
-  maxconn: number;
-  frontends: { name: string; mode: string; active: number; total: number; held: number; bytesIn?: number; bytesOut?: number; listeners: { address: string; bound: boolean }[] }[];
-  backends: BackendView[];
+  /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
+  tls?: TlsStats;
 }
 
 const n = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
@@ -180,7 +146,7 @@ export class SnapshotBuilder {
   build(config: TandemConfig): StatsSnapshot {
     const now = this.#clock.now();
     const wall = this.#clock.wallNow();
-    const proxy = (this.#services.proxy?.status() ?? { connections: 0, maxconn: config.global.maxconn, frontends: [], backends: [] }) as ProxyView;
+    const proxy: ProxyStatus = this.#services.proxy?.status() ?? { connections: 0, maxconn: config.global.maxconn, frontends: [], backends: [] };
     const rate = (key: string, value: number) => this.#rates.observe(key, value, now);
     const backends = (proxy.backends ?? []).map((b) => this.#backend(b, rate));
     const frontends: FrontendStat[] = (proxy.frontends ?? []).map((f) => {
@@ -199,8 +165,8 @@ export class SnapshotBuilder {
       };
     });
     this.#rates.prune(now);
-    const alerts = this.#services.alerts?.status() as { rules?: { active: boolean }[] } | undefined;
-    const notify = this.#services.notify?.status() as { notifiers?: NotifierStat[] } | undefined;
+    const alerts = this.#services.alerts?.status();
+    const notify = this.#services.notify?.status();
     return {
       info: {
         name: "tandem",
@@ -218,6 +184,7 @@ export class SnapshotBuilder {
       },
       frontends,
       backends,
+      tls: proxy.tls,
       vrrp: this.#vrrp(wall),
       alerts: {
         rules: alerts?.rules?.length ?? 0,
@@ -235,7 +202,7 @@ export class SnapshotBuilder {
     };
   }
 
-  #backend(b: BackendView, rate: (key: string, value: number) => number): BackendStat {
+  #backend(b: BackendStatus, rate: (key: string, value: number) => number): BackendStat {
     const servers = (b.servers ?? []).map((s): ServerStat => {
       const key = `s/${b.name}/${s.name}`;
       const checked = s.checked ?? s.lastCheck !== undefined;
@@ -286,8 +253,8 @@ export class SnapshotBuilder {
   }
 
   #vrrp(wall: number): VrrpStat | undefined {
-    const st = this.#services.vrrp?.status() as (InstanceStatus & { enabled?: false }) | undefined;
-    if (!st || st.enabled === false || !st.instance) return undefined;
+    const st = this.#services.vrrp?.status();
+    if (!st || "enabled" in st || !st.instance) return undefined;
     const accepted = n(st.received?.accepted);
     return {
       instance: st.instance,

@@ -58,8 +58,8 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
   };
   const sample = () => {
     if (!running) return;
-    const v = ctx.services.vrrp?.status() as { instance?: string; received?: { accepted: number } } | undefined;
-    if (v?.instance && v.received) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
+    const v = ctx.services.vrrp?.status();
+    if (v && !("enabled" in v) && v.instance && v.received) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
     sampler = ctx.clock.setTimeout(sample, PEER_SAMPLE_MS);
   };
 

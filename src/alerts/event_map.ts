@@ -16,6 +16,8 @@ export const ALERT_EVENTS = {
   tandem_stopping: "tandem.stopping",
   vrrp_split_brain: "vrrp.split_brain",
   notify_dropped: "notify.dropped",
+  cert_expiring: "tls.cert_expiring",
+  acme_failed: "acme.failed",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -74,6 +76,15 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "tandem.stopping": {
       const v = data as EventMap["tandem.stopping"];
       return { line: `tandem stopping (${v.role}): ${v.reason}`, vars: { state: "STOPPING" } };
+    }
+    case "tls.cert_expiring": {
+      const v = data as EventMap["tls.cert_expiring"];
+      const when = v.days <= 0 ? `expired on ${v.notAfter}` : `expires in ${v.days} day${v.days === 1 ? "" : "s"} (${v.notAfter})`;
+      return { line: `certificate ${v.name} (${v.file}) ${when}`, vars: { state: v.days <= 0 ? "EXPIRED" : "EXPIRING", output: v.file } };
+    }
+    case "acme.failed": {
+      const v = data as EventMap["acme.failed"];
+      return { line: `ACME order for ${v.name} (${v.domains.join(", ")}) failed: ${v.reason}; next try in ${Math.round(v.retryIn / 1000)}s`, vars: { state: "FAILED", output: v.reason } };
     }
     case "vrrp.split_brain": {
       const v = data as EventMap["vrrp.split_brain"];

@@ -136,7 +136,8 @@ export function createConfigLoader<C extends BaseConfig>(sections: readonly Conf
     };
     const config: Record<string, unknown> = { file, role };
     for (const s of all) Object.assign(config, s.normalize(ctx, diag));
-    for (const s of all) s.check?.(config as unknown as BaseConfig & Record<string, unknown>, ctx, diag);
+    // Each section's check reads its own part and, structurally, the parts it needs of others.
+    for (const s of all) s.check?.(config as never, ctx, diag);
     return config as unknown as C;
   };
 

@@ -49,7 +49,7 @@ export interface ConfigSection<Out extends object = object> {
    * Checks that need other sections' resolved parts (a reference to a proxy, a clash between two
    * binds), run after every section normalized.
    */
-  check?(config: BaseConfig & Record<string, unknown>, ctx: SectionContext, diag: Diagnostics): void;
+  check?(config: BaseConfig & Out & Readonly<Record<string, unknown>>, ctx: SectionContext, diag: Diagnostics): void;
   /** The roles the file defines through this section (vrrp.roles); none: master and backup. */
   roles?(input: Readonly<Record<string, unknown>>): string[] | undefined;
 }

@@ -2,6 +2,9 @@
 
 import { isIP } from "node:net";
 
+/** 4 or 6 for an IPv4 or IPv6 address, else 0 (node:net's isIP, for code that stays off node:net). */
+export const ipFamily: (text: string) => 0 | 4 | 6 = isIP as (text: string) => 0 | 4 | 6;
+
 /** One bind line expanded: the host to listen on and every port it names. */
 export interface BindSpec {
   host: string;

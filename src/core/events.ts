@@ -21,6 +21,15 @@ export interface EventMap {
   "job.ok": { job: string };
   "notify.delivered": { notifier: string; id: string };
   "notify.dropped": { notifier: string; id: string; reason: string };
+  /** A served certificate expires soon (or has expired: days <= 0). */
+  "tls.cert_expiring": { name: string; file: string; notAfter: string; days: number };
+  /** Certificates were (re)loaded from their files. */
+  "tls.loaded": { certificates: number; errors: string[] };
+  /** A certificate file under state_dir/acme/ was (re)written: here by an order, or from the peer. The proxy reloads its certificates. */
+  "acme.installed": { name: string; file: string; notAfter: string };
+  /** An ACME order succeeded: where the new certificate goes next (src/acme/deliver.ts; the pair link subscribes). */
+  "acme.issued": { name: string; domains: string[]; file: string; pem: string; notAfter: string };
+  "acme.failed": { name: string; domains: string[]; reason: string; retryIn: number };
 }
 
 export type EventName = keyof EventMap;

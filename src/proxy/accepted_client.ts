@@ -1,7 +1,16 @@
 // The ClientInfo of an accepted socket, read from the socket only when something asks for it.
 
-import type { Socket } from "node:net";
-import type { ClientInfo } from "./backend.ts";
+import type { Conn } from "../runtime/transport.ts";
+
+/** Who is asking: the client's real endpoints (after accept_proxy) and the frontend name. */
+export interface ClientInfo {
+  srcAddress: string;
+  srcPort: number;
+  /** The address and port the client connected to (port-less servers use dstPort). */
+  dstAddress: string;
+  dstPort: number;
+  frontend: string;
+}
 
 const unmap = (ip: string | undefined): string => (ip?.startsWith("::ffff:") ? ip.slice(7) : (ip ?? ""));
 
@@ -12,11 +21,11 @@ const unmap = (ip: string | undefined): string => (ip?.startsWith("::ffff:") ? i
  */
 export class AcceptedClient implements ClientInfo {
   readonly frontend: string;
-  #socket: Socket;
+  #socket: Conn;
   #src: string | undefined = undefined;
   #dst: string | undefined = undefined;
 
-  constructor(socket: Socket, frontend: string) {
+  constructor(socket: Conn, frontend: string) {
     this.#socket = socket;
     this.frontend = frontend;
   }

@@ -1,45 +1,33 @@
-// A backend at run time: servers, balancing, stickiness, queues, connect/retry/redispatch.
-// This is the API both session handlers use: tcp now, http (src/proxy/http/) later.
+// A backend at run time: servers, balancing, stickiness, queues, and the way to a server
+// (Backend.open: opening.ts) that both session handlers use.
 
-import type { Socket } from "node:net";
-import type { BackendConfig, HealthCheckConfig, ServerConfig } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
+import { netTransport } from "../runtime/net_transport.ts";
+import type { Transport } from "../runtime/transport.ts";
+import type { ClientInfo } from "./accepted_client.ts";
 import { createBalancer } from "./balance/index.ts";
 import type { Balancer } from "./balance/index.ts";
-import type { ChunkReader } from "./chunk_reader.ts";
-import { dial } from "./dial.ts";
+import { noCheckPort } from "./config.ts";
+import type { BackendConfig, HealthCheckConfig, ServerConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
 import { HealthChecker } from "./health_check.ts";
 import { initialHealth } from "./health_state.ts";
-import { Opening } from "./opening.ts";
 import type { HealthAction, HealthState } from "./health_state.ts";
+import { backendRuntime } from "./http/runtime.ts";
+import type { BackendRuntime } from "./http/runtime.ts";
+import { IdlePool } from "./idle_pool.ts";
+import { Opening } from "./opening.ts";
+import type { OpenOptions, OpenWaiter } from "./opening.ts";
 import { Server } from "./server.ts";
 import type { ServerState, SlotWaiter } from "./server.ts";
+import type { CancelSignal, Slot } from "./slot.ts";
 import type { BackendStatus } from "./status.ts";
 import { StickTable } from "./stick_table.ts";
 import { weightProblem } from "./weight.ts";
 import type { Waiter } from "./wait_queue.ts";
 import { WaitQueue } from "./wait_queue.ts";
-
-/** Who is asking: the client's real endpoints (after accept_proxy) and the frontend name. */
-export interface ClientInfo {
-  srcAddress: string;
-  srcPort: number;
-  /** The address and port the client connected to (port-less servers use dstPort). */
-  dstAddress: string;
-  dstPort: number;
-  frontend: string;
-}
-
-/** A held connection slot on a server; release() exactly once when the server connection ends. */
-export interface Slot {
-  server: Server;
-  /** ms spent in a queue. */
-  queued: number;
-  release(): void;
-}
 
 /** What a proxy worker process needs to mirror one server of the main process. */
 export interface ServerSnapshot {
@@ -48,38 +36,10 @@ export interface ServerSnapshot {
   adminWeight: number | undefined;
 }
 
-/** A connected server socket plus its slot. */
-export interface BackendConnection extends Slot {
-  socket: Socket;
-  /** Connection attempts made (1 = first try worked). */
-  attempts: number;
-  /** ms spent connecting (last attempt). */
-  connectTime: number;
-}
-
-export interface AcquireOptions {
-  /** Aborts queueing/connecting (client went away with abort_on_close). */
-  signal?: AbortSignal;
-  /** Read the server socket through this reader (chunk_reader.ts) instead of 'data' events. */
-  reader?: ChunkReader;
-}
-
-/** What a reservation needs of an AbortSignal (an AbortSignal is one; Backend.open uses a lighter one). */
-export interface CancelSignal {
-  readonly aborted: boolean;
-  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: "abort", listener: () => void): void;
-}
-
-/** Told once how Backend.open ended: a connection, or the last ProxyError. */
-export interface OpenWaiter {
-  opened(err: ProxyError | undefined, conn: BackendConnection | undefined): void;
-}
-
 const skipFull = (s: Server): boolean => s.full;
 
 const sameCheck = (a?: HealthCheckConfig, b?: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b);
-const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port;
+const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port && JSON.stringify(a.tls) === JSON.stringify(b.tls);
 
 /** Run-time backend. Create with the config, start() to run health checks, update() on reload. */
 export class Backend {
@@ -95,6 +55,10 @@ export class Backend {
   checks = true;
   /** Told when a stick entry is created or moves to another server (workers share them). */
   onStick: ((key: string, server: string) => void) | undefined;
+  /** Idle server connections kept for reuse (mode http, http_reuse). */
+  readonly idle = new IdlePool();
+  readonly transport: Transport;
+  #http: BackendRuntime | undefined;
   #clock: Clock;
   #bus: EventBus;
   #log: Logger;
@@ -104,8 +68,10 @@ export class Backend {
   #hadServer = true;
   #started = false;
 
-  constructor(config: BackendConfig, deps: { clock: Clock; bus: EventBus; log: Logger }) {
+  /** transport: how servers are reached (default node:net); the proxy subsystem passes its own. */
+  constructor(config: BackendConfig, deps: { clock: Clock; bus: EventBus; log: Logger; transport?: Transport }) {
     this.config = config;
+    this.transport = deps.transport ?? netTransport;
     this.#clock = deps.clock;
     this.#bus = deps.bus;
     this.#log = deps.log;
@@ -117,6 +83,11 @@ export class Backend {
 
   get name(): string {
     return this.config.name;
+  }
+
+  /** What mode http needs of this backend's config (response rules, retry_on), built once per config. */
+  get http(): BackendRuntime {
+    return (this.#http ??= backendRuntime(this.config));
   }
 
   /** Starts health checks. */
@@ -133,6 +104,7 @@ export class Backend {
       for (const w of s.queue.drain()) w.value.fail(new ProxyError("E_NO_SERVER", `Backend "${this.name}" is stopping`));
     }
     for (const w of this.#queue.drain()) w.value.fail(new ProxyError("E_NO_SERVER", `Backend "${this.name}" is stopping`));
+    this.idle.clear();
   }
 
   /**
@@ -144,6 +116,7 @@ export class Backend {
   update(config: BackendConfig): void {
     const old = this.config;
     this.config = config;
+    this.#http = undefined;
     if (old.balance.algorithm !== config.balance.algorithm || old.balance.hash !== config.balance.hash) this.#makeBalancers();
     const next = new Map<string, Server>();
     for (const sc of config.servers) {
@@ -240,17 +213,9 @@ export class Backend {
   /**
    * Takes a connection slot: on the selected server at once, or after waiting in its queue (when a
    * stuck server is full) or in the backend queue (all full, or backend maxconn reached), for at
-   * most `timeout queue`. `prefer` pins a server (a retry on the same server).
-   * Throws ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
-   */
-  reserve(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal } = {}): Promise<Slot> {
-    const r = this.slotFor(client, options);
-    return r instanceof Promise ? r : Promise.resolve(r);
-  }
-
-  /**
-   * reserve() for hot paths: a slot that is free at once comes back as it is (no promise, no
-   * microtask); a queued or failed reservation as the promise reserve() would return.
+   * most `timeout queue`. `prefer` pins a server (a retry on the same server). A slot that is free
+   * at once comes back as it is (no promise, no microtask); a queued one as a promise, which
+   * rejects with ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
    */
   slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal } = {}): Slot | Promise<Slot> {
     if (options.signal?.aborted) return Promise.reject(new ProxyError("E_ABORTED", "Client aborted"));
@@ -276,53 +241,12 @@ export class Backend {
   }
 
   /**
-   * Opens a TCP connection to the server (port-less: the client's destination port) within
-   * `timeout connect`, then writes the PROXY header if the server wants one. With a reader, the
-   * socket is read through it (chunk_reader.ts) and emits no 'data' events.
-   * Throws ProxyError E_CONNECT, E_CONNECT_TIMEOUT or E_ABORTED.
+   * A server connection for client, the one way both modes take: a slot, a pooled connection
+   * (options.reuse) or a new one, with haproxy's retry rules (opening.ts). On success the stick
+   * entry is stored/updated. The waiter is told exactly once; cancel() gives up.
    */
-  connect(server: Server, client: ClientInfo, signal?: AbortSignal, reader?: ChunkReader): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const onAbort = () => socket.destroy();
-      const socket = dial(server, server.config.port ?? client.dstPort, client, this.config.timeouts.connect, reader, {
-        dialed: (err, s) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (err) reject(err);
-          else resolve(s);
-        },
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  /**
-   * Slot + connection with haproxy's retry rules: up to `retries` more attempts on the same
-   * server, the last one redispatched to another server when `redispatch` is on. On success the
-   * stick entry is stored/updated. Throws the last ProxyError.
-   */
-  acquire(client: ClientInfo, options: AcquireOptions = {}): Promise<BackendConnection> {
-    const signal = options.signal;
-    return new Promise((resolve, reject) => {
-      const onAbort = () => opening.cancel();
-      const opening = this.open(client, options.reader, {
-        opened: (err, conn) => {
-          signal?.removeEventListener("abort", onAbort);
-          if (err) reject(err);
-          else resolve(conn!);
-        },
-      });
-      if (signal?.aborted) opening.cancel();
-      else signal?.addEventListener("abort", onAbort, { once: true });
-    });
-  }
-
-  /**
-   * acquire() for hot paths: no promise, no AbortSignal. The waiter is told exactly once (never
-   * before open returns); cancel() gives up (the waiter gets E_ABORTED unless it already got a
-   * connection).
-   */
-  open(client: ClientInfo, reader: ChunkReader | undefined, waiter: OpenWaiter): { cancel(): void } {
-    const o = new Opening(this, client, reader, waiter, this.#clock, this.#log);
+  open(client: ClientInfo, options: OpenOptions, waiter: OpenWaiter): Opening {
+    const o = new Opening(this, client, options, waiter, this.#clock, this.#log);
     o.next();
     return o;
   }
@@ -413,15 +337,14 @@ export class Backend {
     const check = s.config.check;
     if (!check) return;
     const port = check.port ?? s.config.port;
-    if (port === undefined) {
-      throw new ProxyError("E_CONFIG", `Server "${s.name}" in backend "${this.name}" has no port: set check.port so it can be checked`);
-    }
+    if (port === undefined) throw new ProxyError("E_CONFIG", noCheckPort(s.name, this.name));
     s.checker = new HealthChecker({
-      target: { host: check.address ?? s.config.address, port },
+      target: { host: check.address ?? s.config.address, port, tls: s.config.tls },
       check,
       clock: this.#clock,
       initial: s.health,
       onTransition: (action, state) => this.#onHealth(s, action, state),
+      transport: this.transport,
     });
   }
 

@@ -1,24 +1,25 @@
 // The proxy's config section: `defaults`, `proxies`, `frontends`, `backends` — defaults, merges,
 // references and every check, resolved into frontends and backends.
 
-import { isIP } from "node:net";
 import { z } from "zod";
 import type { Diagnostics, Path } from "../config/diagnostics.ts";
 import { absolutePath } from "../config/global.ts";
 import type { ConfigSection, SectionContext } from "../config/section.ts";
 import { didYouMean } from "../config/suggest.ts";
+import { ipFamily } from "../core/address.ts";
 import type { BackendConfig, FrontendConfig, HealthCheckConfig, ListenAddress, ProxyConfig, ServerConfig, Timeouts } from "./config_types.ts";
 import { backendSchema, defaultsSchema, frontendSchema, proxySchema } from "./config_schema.ts";
 import type { BackendInput, CheckInput, DefaultsInput, FrontendInput, ProxyInput } from "./config_schema.ts";
 import { condition, requestRules, responseRules } from "./http/rules_config.ts";
 import { httpRuleProblems } from "./http/routing.ts";
+import { normalizeBindTls, normalizeServerTls } from "../tls/config.ts";
 
 export const PROXY_DEFAULTS = {
   timeout: { connect: 5_000, client: 30_000, server: 30_000, httpRequest: 10_000, httpKeepAlive: 10_000 },
   retries: 3,
   check: { interval: 2_000, rise: 2, fall: 3, method: "GET", path: "/", expect: { min: 200, max: 399 } },
   stick: { size: 100 * 1024, expire: 30 * 60_000 },
-  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100 },
+  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, h2Streams: 100 },
 } as const;
 
 interface Inputs {
@@ -67,7 +68,12 @@ function healthCheck(base: CheckInput | undefined, own: CheckInput, timeouts: Ti
 }
 
 function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics, selfBackend: boolean): FrontendConfig {
-  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b): ListenAddress => ("ports" in b ? { ...b, acceptProxy: false } : { ...b.address, acceptProxy: b.accept_proxy ?? false }));
+  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b, i): ListenAddress => {
+    if ("ports" in b) return { ...b, acceptProxy: false };
+    // tls: is the TLS subsystem's (src/tls/config.ts); acme names are checked by the acme section.
+    const tls = b.tls === undefined ? undefined : normalizeBindTls(b.tls, [...path, "bind", ...(Array.isArray(f.bind) ? [i] : []), "tls"], diag);
+    return { ...b.address, acceptProxy: b.accept_proxy ?? false, ...(tls ? { tls } : {}) };
+  });
   const aclNames = new Set(Object.keys(f.acls ?? {}));
   const acls: FrontendConfig["acls"] = {};
   for (const [k, v] of Object.entries(f.acls ?? {})) acls[k] = condition(v, aclNames, [...path, "acls", k], diag);
@@ -97,6 +103,7 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
       requestLine: f.limits?.request_line ?? L.requestLine,
       headerBytes: f.limits?.header_bytes ?? L.headerBytes,
       headerCount: f.limits?.header_count ?? L.headerCount,
+      h2Streams: f.limits?.h2_streams ?? L.h2Streams,
     },
   };
 }
@@ -106,7 +113,7 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
   const bal = b.balance ?? defaults?.balance ?? "roundrobin";
   const servers: ServerConfig[] = Object.entries(b.servers).map(([sname, s]) => {
     const spath = [...path, "servers", sname];
-    if (isIP(s.address) === 0 && !/^[a-z0-9.-]+$/i.test(s.address)) {
+    if (ipFamily(s.address) === 0 && !/^[a-z0-9.-]+$/i.test(s.address)) {
       diag.error([...spath, "address"], `"${s.address}" is not an IP address or host name`, s.address.includes(":") ? "put the port in `port:`" : undefined);
     }
     const check = s.check === undefined || s.check === false ? undefined : healthCheck(defaults?.check, { ...b.check, ...(s.check === true ? {} : s.check) }, timeouts);
@@ -121,6 +128,7 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
       sendProxy: s.send_proxy === true ? "v1" : s.send_proxy === false ? undefined : s.send_proxy,
       check,
       initState: s.init_state ?? "up",
+      ...(s.tls !== undefined && s.tls !== false ? { tls: normalizeServerTls(s.tls) } : {}),
     };
   });
   if (servers.length === 0) diag.warn([...path, "servers"], `backend "${name}" has no server: every request will get 503`, undefined, true);
@@ -178,6 +186,9 @@ function resolve(input: Inputs, diag: Diagnostics): ProxyConfig {
   return { frontends, backends };
 }
 
+/** A server without a port takes the client's destination port, so a check cannot find one. */
+export const noCheckPort = (server: string, backend: string): string => `Server "${server}" in backend "${backend}" has no port: set check.port so it can be checked`;
+
 /** Where a frontend or backend of the resolved config is written, for diagnostics. */
 export type Where = (kind: "frontends" | "backends", name: string) => Path;
 
@@ -208,7 +219,7 @@ export function checkProxyConfig({ frontends, backends }: ProxyConfig, where: Wh
   for (const b of backends) {
     for (const s of b.servers) {
       if (s.check && s.check.port === undefined && s.port === undefined) {
-        diag.error([...where("backends", b.name), "servers", s.name], `Server "${s.name}" in backend "${b.name}" has no port: set check.port so it can be checked`, undefined, true);
+        diag.error([...where("backends", b.name), "servers", s.name], noCheckPort(s.name, b.name), undefined, true);
       }
     }
   }
@@ -232,7 +243,7 @@ export class BindClaims {
 
   /** Records owner on host:port; reports a clash with an earlier owner at path. */
   claim(owner: string, host: string, port: number, path: Path, diag: Diagnostics): void {
-    const fam = isIP(host) === 6 ? "6" : "4";
+    const fam = ipFamily(host) === 6 ? "6" : "4";
     const list = this.#seen.get(`${fam}:${port}`) ?? [];
     const wildcard = (h: string) => h === "0.0.0.0" || h === "::";
     const clash = list.find((o) => o.host === host || wildcard(o.host) || wildcard(host));
@@ -300,9 +311,7 @@ export const proxySection: ConfigSection<ProxyConfig> = {
     return config;
   },
   check(config, ctx, diag) {
-    const input = ctx.input as Inputs;
-    const proxy = config as unknown as ProxyConfig;
-    frontendBinds(proxy.frontends, diag, writtenBindPath(ctx.input));
-    compileRules(input, proxy, ctx, diag);
+    frontendBinds(config.frontends, diag, writtenBindPath(ctx.input));
+    compileRules(ctx.input as Inputs, config, ctx, diag);
   },
 };

@@ -1,6 +1,6 @@
 // The sockets a frontend or a server is using, and the bytes of those it used: counters that only go up.
 
-import type { Socket } from "node:net";
+import type { Conn } from "../runtime/transport.ts";
 import { ItemSet } from "../core/item_set.ts";
 
 /**
@@ -8,12 +8,12 @@ import { ItemSet } from "../core/item_set.ts";
  * bytesRead()/bytesWritten() cover every socket that was ever here. A socket removed with
  * delete() instead is not counted: forget is the way out for a finished connection.
  */
-export class CountedSockets extends ItemSet<Socket> {
+export class CountedSockets extends ItemSet<Conn> {
   #read = 0;
   #written = 0;
 
   /** Removes socket and adds its bytes to the totals, once; false if it was not here. */
-  forget(socket: Socket): boolean {
+  forget(socket: Conn): boolean {
     if (!this.delete(socket)) return false;
     this.#read += socket.bytesRead;
     this.#written += socket.bytesWritten;

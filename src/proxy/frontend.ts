@@ -1,15 +1,17 @@
 // A frontend at run time: admission under global/frontend maxconn, accept_proxy, session hand-off.
 
-import type { Socket } from "node:net";
 import type { FrontendConfig, ListenAddress } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import { CountedSockets } from "./counted_sockets.ts";
 import { AcceptedClient } from "./accepted_client.ts";
-import type { Backend, ClientInfo } from "./backend.ts";
+import type { Conn } from "../runtime/transport.ts";
+import type { ClientInfo } from "./accepted_client.ts";
+import type { Backend } from "./backend.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { SessionContext, SessionHandler } from "./session.ts";
+import { StopGroup } from "./stop_group.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** The process-wide connection budget (global.maxconn), shared by every frontend. */
@@ -45,18 +47,20 @@ export class Frontend {
   handler: SessionHandler;
   active = 0;
   total = 0;
-  readonly #held = new WaitQueue<{ socket: Socket; bind: ListenAddress }>();
+  readonly #held = new WaitQueue<{ socket: Conn; bind: ListenAddress }>();
   /** Client sockets of running sessions, and the bytes from and to every client so far. */
   readonly sockets = new CountedSockets();
   #limit: GlobalLimit;
   #clock: Clock;
   #bus: EventBus;
   #log: Logger;
-  #stopping = new AbortController();
+  readonly #stops = new StopGroup();
   #retiring = new AbortController();
   #drained: (() => void)[] = [];
+  /** The handler's per-frontend state (SessionHandler.prepare), handed to every session. */
+  readonly #prepared: unknown;
   /** Ends a session: one function for every session of the frontend (SessionHandler.run's done). */
-  readonly #ended = (socket: Socket): void => {
+  readonly #ended = (socket: Conn): void => {
     if (!this.sockets.forget(socket)) return;
     this.active--;
     this.#limit.active--;
@@ -72,6 +76,7 @@ export class Frontend {
     this.#clock = deps.clock;
     this.#bus = deps.bus;
     this.#log = deps.log;
+    this.#prepared = deps.handler.prepare?.(config, deps.log);
     deps.limit.frontends.add(this);
   }
 
@@ -89,7 +94,7 @@ export class Frontend {
   }
 
   /** Takes an accepted (paused) socket from a listener. */
-  accept(socket: Socket, bind: ListenAddress): void {
+  accept(socket: Conn, bind: ListenAddress): void {
     socket.on("error", ignore);
     if (this.#full || this.#held.length > 0) {
       const w = this.#held.push({ socket, bind }, this.#clock.now());
@@ -117,7 +122,7 @@ export class Frontend {
   /** Tells sessions to finish: idle keep-alive connections close now, busy ones after their response. */
   beginStop(): void {
     this.#retiring.abort();
-    this.#stopping.abort();
+    this.#stops.stop();
   }
 
   /**
@@ -140,7 +145,7 @@ export class Frontend {
     this.#limit.frontends.delete(this);
   }
 
-  #start(socket: Socket, bind: ListenAddress): void {
+  #start(socket: Conn, bind: ListenAddress): void {
     this.active++;
     this.total++;
     this.#limit.active++;
@@ -149,7 +154,7 @@ export class Frontend {
     if (run && !bind.acceptProxy) {
       // Hot path: no promise, addresses read from the socket only if the session needs them.
       try {
-        run(this.#context(socket, new AcceptedClient(socket, this.name)), this.#ended);
+        run(this.#context(socket, new AcceptedClient(socket, this.name), bind), this.#ended);
       } catch (err) {
         this.#failed(socket, err);
       }
@@ -158,22 +163,22 @@ export class Frontend {
     void this.#run(socket, bind).then(() => this.#ended(socket));
   }
 
-  #context(socket: Socket, client: ClientInfo): SessionContext {
-    return { socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stopping: this.#stopping.signal, retiring: this.#retiring.signal };
+  #context(socket: Conn, client: ClientInfo, bind: ListenAddress): SessionContext {
+    return { socket, client, frontend: this.config, bind, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stops: this.#stops, retiring: this.#retiring.signal, prepared: this.#prepared };
   }
 
-  #failed(socket: Socket, err: unknown): void {
+  #failed(socket: Conn, err: unknown): void {
     this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
     socket.destroy();
     this.#ended(socket);
   }
 
-  async #run(socket: Socket, bind: ListenAddress): Promise<void> {
+  async #run(socket: Conn, bind: ListenAddress): Promise<void> {
     try {
       let client: ClientInfo | undefined = new AcceptedClient(socket, this.name).snapshot();
       if (bind.acceptProxy) client = await this.#readProxyHeader(socket, client);
       if (!client) return;
-      const ctx = this.#context(socket, client);
+      const ctx = this.#context(socket, client, bind);
       const run = this.handler.run;
       if (run) await new Promise<void>((resolve) => run(ctx, () => resolve()));
       else await this.handler(ctx);
@@ -184,7 +189,7 @@ export class Frontend {
   }
 
   /** Reads the PROXY header (v1/v2) within `timeout client`; a bad one closes the connection. */
-  #readProxyHeader(socket: Socket, local: ClientInfo): Promise<ClientInfo | undefined> {
+  #readProxyHeader(socket: Conn, local: ClientInfo): Promise<ClientInfo | undefined> {
     return new Promise((resolve) => {
       let buf: Buffer = Buffer.alloc(0);
       const timer = this.#clock.setTimeout(() => fail("timeout waiting for the PROXY header"), this.config.timeouts.client || 10_000);

@@ -1,10 +1,10 @@
 // One listening socket (host:port) and how it binds, including VIPs this host does not hold yet.
 
-import { createServer, isIP, Socket as NetSocket } from "node:net";
-import type { Server as NetServer, Socket } from "node:net";
+import { ipFamily } from "../core/address.ts";
 import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { Logger } from "../core/log.ts";
-import { attachReader, ChunkReader } from "./chunk_reader.ts";
+import { netTransport } from "../runtime/net_transport.ts";
+import type { Conn, Listening, Transport } from "../runtime/transport.ts";
 import { ProxyError } from "./errors.ts";
 import { enableNonlocalBind } from "./nonlocal_bind.ts";
 
@@ -16,7 +16,7 @@ const BIND_ERRNO: Record<string, string> = {
 
 /** "host:port" with brackets for IPv6, the listener's identity across reloads. */
 export function listenerKey(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return ipFamily(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -34,8 +34,8 @@ export function acceptorsFor(addresses: number): number {
 }
 
 /**
- * A bound (or waiting-to-bind) TCP listener. Accepted sockets are paused (pauseOnConnect) and
- * handed to onConnection; who receives them can change on reload without rebinding.
+ * A bound (or waiting-to-bind) TCP listener. Accepted connections are paused and handed to
+ * onConnection; who receives them can change on reload without rebinding.
  */
 export class Listener {
   readonly host: string;
@@ -43,16 +43,17 @@ export class Listener {
   readonly key: string;
   /** The proxy that owns it (for messages); updated on reload. */
   proxy: string;
-  onConnection: (socket: Socket) => void;
+  onConnection: (conn: Conn) => void;
   /**
-   * Accept connections with a ChunkReader (chunk_reader.ts) when the runtime allows it: set for
-   * tcp-mode routes without accept_proxy, whose sessions read through readerOf(socket).
+   * Accept connections with a ChunkReader (runtime/chunk_reader.ts) where the transport can: set
+   * for tcp-mode routes without accept_proxy, whose sessions read through readerOf(conn).
    */
   readers = false;
   bound = false;
   /** Why it is not bound, while waiting for the address to appear. */
   waiting: string | undefined;
-  #servers: NetServer[] = [];
+  #listening: Listening | undefined;
+  #transport: Transport;
   #clock: Clock;
   #log: Logger;
   #retry: TimerHandle | undefined;
@@ -60,25 +61,26 @@ export class Listener {
   #reusePort: boolean;
   #acceptors: number;
 
-  /** Listening sockets bound for this address (several on Node: see ACCEPTORS). */
+  /** Listening sockets bound for this address (several: see ACCEPTORS). */
   get acceptors(): number {
-    return this.#servers.length;
+    return this.#listening?.acceptors ?? 0;
   }
 
   /**
    * reusePort: bind with SO_REUSEPORT, so proxy worker processes share the address. acceptors:
-   * sockets for this address (default ACCEPTORS; see acceptorsFor).
+   * sockets for this address (default ACCEPTORS; see acceptorsFor). transport: default node:net.
    */
-  constructor(options: { host: string; port: number; proxy: string; clock: Clock; log: Logger; onConnection: (socket: Socket) => void; reusePort?: boolean; acceptors?: number }) {
+  constructor(options: { host: string; port: number; proxy: string; transport?: Transport; clock: Clock; log: Logger; onConnection: (conn: Conn) => void; reusePort?: boolean; acceptors?: number }) {
     this.host = options.host;
     this.port = options.port;
     this.key = listenerKey(options.host, options.port);
     this.proxy = options.proxy;
     this.onConnection = options.onConnection;
+    this.#transport = options.transport ?? netTransport;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#reusePort = options.reusePort ?? false;
-    this.#acceptors = "deno" in process.versions ? 1 : Math.max(1, options.acceptors ?? ACCEPTORS);
+    this.#acceptors = Math.max(1, options.acceptors ?? ACCEPTORS);
   }
 
   /**
@@ -94,7 +96,7 @@ export class Listener {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "EADDRNOTAVAIL") throw this.#bindError(err);
     }
-    const family = isIP(this.host) === 6 ? 6 : 4;
+    const family = ipFamily(this.host) === 6 ? 6 : 4;
     if (enableNonlocalBind(family, this.#log)) {
       try {
         await this.#listen();
@@ -123,98 +125,31 @@ export class Listener {
     retry();
   }
 
-  /**
-   * Stops accepting at once; established connections are not touched. (net.Server's close
-   * callback waits for every accepted connection to end, so it is not awaited here.)
-   */
+  /** Stops accepting at once; established connections are not touched. */
   close(): Promise<void> {
     this.#closed = true;
     this.#retry?.cancel();
     if (!this.bound) return Promise.resolve();
     this.bound = false;
-    for (const server of this.#servers.splice(0)) server.close();
+    this.#listening?.close();
+    this.#listening = undefined;
     return Promise.resolve();
   }
 
-  /**
-   * Binds every acceptor socket. In one process (no `reusePort` option) a plain socket is bound
-   * first and closed again: it fails as before when someone else holds the address, where
-   * SO_REUSEPORT sockets of the same user would share it silently.
-   */
   async #listen(): Promise<void> {
-    const many = this.#acceptors > 1;
-    if (many && !this.#reusePort) {
-      const probe = this.#createServer();
-      await this.#listenOne(probe, this.port, false);
-      await new Promise((resolve) => probe.close(resolve));
-    }
-    const servers: NetServer[] = [];
-    try {
-      let port = this.port;
-      for (let i = 0; i < this.#acceptors; i++) {
-        const server = this.#createServer();
-        servers.push(server);
-        await this.#listenOne(server, port, many || this.#reusePort);
-        port = (server.address() as { port: number }).port;
-      }
-    } catch (err) {
-      for (const server of servers) server.close();
-      throw err;
-    }
-    for (const server of servers) {
-      server.on("error", (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`));
-      this.#hookAccept(server);
-    }
-    this.#servers = servers;
+    this.#listening = await this.#transport.listen(
+      { host: this.host, port: this.port, backlog: 1024, acceptors: this.#acceptors, reusePort: this.#reusePort },
+      {
+        connection: (conn) => this.onConnection(conn),
+        readers: () => this.readers,
+        error: (err) => this.#log.error(`Listener ${this.key} of "${this.proxy}" failed: ${err.message}`),
+      },
+    );
     this.bound = true;
-  }
-
-  #createServer(): NetServer {
-    return createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.onConnection(socket));
-  }
-
-  #listenOne(server: NetServer, port: number, reusePort: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: this.host, port, backlog: 1024, ...(reusePort ? { reusePort: true } : {}) }, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-  }
-
-  /**
-   * net.Server builds every accepted socket itself, with no way to pass `onread`. Where its
-   * listening handle exposes the accept callback (Node), connections for `readers` routes are
-   * built here instead, as net.Server would (paused, noDelay, counted), plus the reader.
-   * Elsewhere (or with readers off) net.Server's own path runs.
-   */
-  #hookAccept(netServer: NetServer): void {
-    const server = netServer as NetServer & { _handle?: AcceptHandle | null; _connections: number };
-    const handle = server._handle;
-    if (!handle || typeof handle.onconnection !== "function" || "deno" in process.versions) return;
-    const original = handle.onconnection;
-    handle.onconnection = (err, clientHandle) => {
-      if (err || !this.readers || !clientHandle) return original.call(handle, err, clientHandle);
-      const reader = new ChunkReader();
-      const options = { handle: clientHandle, allowHalfOpen: true, pauseOnCreate: true, readable: true, writable: true, onread: reader.onread };
-      const socket = new NetSocket(options as unknown as ConstructorParameters<typeof NetSocket>[0]) as Socket & { server?: NetServer; _server?: NetServer };
-      clientHandle.setNoDelay?.(true);
-      server._connections++;
-      socket.server = server;
-      socket._server = server;
-      attachReader(socket, reader);
-      this.onConnection(socket);
-    };
   }
 
   #bindError(err: unknown): ProxyError {
     const code = (err as NodeJS.ErrnoException).code ?? "";
     return new ProxyError("E_BIND", `Cannot bind "${this.proxy}" on ${this.key}: ${BIND_ERRNO[code] ?? (err as Error).message}`, { cause: err });
   }
-}
-
-/** The part of net's listening handle (TCPWrap) used by #hookAccept. */
-interface AcceptHandle {
-  onconnection: (err: number, clientHandle?: { setNoDelay?: (on: boolean) => void }) => void;
 }

@@ -1,8 +1,7 @@
 // PROXY protocol v1 (text) and v2 (binary): encode towards servers, parse on accept_proxy binds.
 // Spec: haproxy doc/proxy-protocol.txt (versions 1 and 2).
 
-import { isIP } from "node:net";
-import { expandIPv6 } from "../core/address.ts";
+import { expandIPv6, ipFamily } from "../core/address.ts";
 
 /** The connection's real endpoints as seen by the first proxy. */
 export interface ProxiedAddresses {
@@ -22,14 +21,14 @@ const V2_SIG = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55
 /** §2.1: a v1 line is at most 107 bytes including CRLF. */
 const V1_MAX = 107;
 
-const unmap = (ip: string): string => (ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+const unmap = (ip: string): string => (ip.startsWith("::ffff:") && ipFamily(ip.slice(7)) === 4 ? ip.slice(7) : ip);
 
 /** Encodes a header: "v1" → "PROXY TCP4 src dst sport dport\r\n", "v2" → the binary form. */
 export function encodeProxyHeader(version: "v1" | "v2", a: ProxiedAddresses): Buffer {
   const src = unmap(a.srcAddress);
   const dst = unmap(a.dstAddress);
-  const v4 = isIP(src) === 4 && isIP(dst) === 4;
-  const v6 = !v4 && isIP(src) !== 0 && isIP(dst) !== 0;
+  const v4 = ipFamily(src) === 4 && ipFamily(dst) === 4;
+  const v6 = !v4 && ipFamily(src) !== 0 && ipFamily(dst) !== 0;
   if (version === "v1") {
     if (!v4 && !v6) return Buffer.from("PROXY UNKNOWN\r\n", "latin1");
     const s = v4 ? src : a.srcAddress;
@@ -127,6 +126,6 @@ export function parseProxyHeader(buf: Buffer): ProxyParse {
   const [, proto, src, dst, sport, dport] = parts;
   const fam = proto === "TCP4" ? 4 : proto === "TCP6" ? 6 : 0;
   if (fam === 0) throw new Error(`PROXY v1: unknown protocol "${proto}"`);
-  if (isIP(src) !== fam || isIP(dst) !== fam) throw new Error(`PROXY v1: bad ${proto} address`);
+  if (ipFamily(src) !== fam || ipFamily(dst) !== fam) throw new Error(`PROXY v1: bad ${proto} address`);
   return { done: true, consumed: eol + 2, addresses: { srcAddress: src, dstAddress: dst, srcPort: parsePort(sport), dstPort: parsePort(dport) } };
 }

@@ -1,31 +1,40 @@
-// The contract between a frontend and a mode-specific session handler (tcp now, http later).
+// The contract between a frontend and a mode-specific session handler (tcp, http).
 
-import type { Socket } from "node:net";
-import type { FrontendConfig, Mode } from "./config_types.ts";
+import type { FrontendConfig, ListenAddress, Mode } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
-import type { Backend, ClientInfo } from "./backend.ts";
+import type { Conn } from "../runtime/transport.ts";
+import type { ClientInfo } from "./accepted_client.ts";
+import type { Backend } from "./backend.ts";
+import type { StopGroup } from "./stop_group.ts";
+import type { TlsInfo } from "../tls/info.ts";
 
 /** Everything a session handler gets for one accepted client connection. */
 export interface SessionContext {
   /** The client socket, flowing-mode not yet started, PROXY header already consumed. */
-  socket: Socket;
+  socket: Conn;
   client: ClientInfo;
   frontend: FrontendConfig;
+  /** The bind line the client connected through (its tls: settings). */
+  bind?: ListenAddress;
+  /** Set when tandem terminated TLS on this connection (socket is then the TLS socket). */
+  tls?: TlsInfo;
   /** The backends of the config that was current when the connection was accepted. */
   backends: ReadonlyMap<string, Backend>;
   clock: Clock;
   bus: EventBus;
   log: Logger;
-  /** Aborted when tandem stops: finish the exchange in progress, close idle connections now. */
-  stopping?: AbortSignal;
+  /** Stopped when tandem stops: finish the exchange in progress, close idle connections now. */
+  stops?: StopGroup;
   /**
    * Aborted when this frontend is retired by a reload (and when tandem stops): keep no client
    * connection alive after its current or next response. An idle one is not closed at once: a
    * request may already be on its way, and closing under it is an error for that client.
    */
   retiring?: AbortSignal;
+  /** What the handler's prepare() built for this frontend (once per config, not per connection). */
+  prepared?: unknown;
 }
 
 /**
@@ -42,7 +51,9 @@ export type SessionHandler = ((ctx: SessionContext) => Promise<void>) & {
    * use (getpeername/getsockname only when something needs them), so read them while the socket
    * is open.
    */
-  run?: (ctx: SessionContext, done: (socket: Socket) => void) => void;
+  run?: (ctx: SessionContext, done: (socket: Conn) => void) => void;
+  /** Builds what every session of a frontend shares (compiled rules...): once per frontend config. */
+  prepare?: (frontend: FrontendConfig, log: Logger) => unknown;
 };
 
 /** Session handlers by frontend mode. */

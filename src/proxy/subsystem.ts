@@ -1,22 +1,27 @@
 // The proxy subsystem: builds backends, frontends and listeners from the config; hitless reload.
 
-import type { Socket } from "node:net";
-import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
-import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
-import { TandemError } from "../core/errors.ts";
-import { Backend } from "./backend.ts";
 import { Diagnostics } from "../config/diagnostics.ts";
+import { TandemError } from "../core/errors.ts";
+import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import { netTransport } from "../runtime/net_transport.ts";
+import type { Conn, Transport } from "../runtime/transport.ts";
+import { Backend } from "./backend.ts";
 import { checkProxyConfig, frontendBinds } from "./config.ts";
 import type { Where } from "./config.ts";
+import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
-import type { ServerState } from "./server.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
 import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
+import type { ServerState } from "./server.ts";
 import type { SessionHandler, SessionHandlers } from "./session.ts";
-import { tcpSession } from "./tcp_session.ts";
-import { WorkerPool } from "./workers.ts";
 import type { ListenerStatus, ProxyStatus } from "./status.ts";
+import { tcpSession } from "./tcp_session.ts";
 import { weightProblem } from "./weight.ts";
+import { WorkerPool } from "./workers.ts";
+import { TlsTerminator } from "../tls/terminator.ts";
+import { challenges } from "../acme/challenges.ts";
+import { acmeChallengeDir } from "../acme/paths.ts";
+import type { H2Runner } from "../tls/terminator.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -26,6 +31,10 @@ export interface ProxySubsystemOptions {
   handlers?: SessionHandlers;
   /** Set in a proxy worker process (worker_main.ts): no health checks, stick entries shared. */
   worker?: WorkerSide;
+  /** How connections are accepted and made (default: node:net). */
+  transport?: Transport;
+  /** Serves HTTP/2 connections of TLS binds (ALPN h2): src/proxy/h2/. */
+  h2?: H2Runner;
 }
 
 /** The hooks a proxy worker process gives its subsystem and gets back. */
@@ -86,6 +95,7 @@ export function validateProxyConfig(config: ProxySubsystemConfig, handlers: Sess
  */
 export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>, options: ProxySubsystemOptions = {}): Subsystem<ProxySubsystemConfig> {
   const handlers: SessionHandlers = { ...DEFAULT_HANDLERS, ...options.handlers };
+  const transport = options.transport ?? netTransport;
   const log = ctx.log.child("proxy");
   let config = ctx.config;
   const limit = new GlobalLimit(config.global.maxconn);
@@ -96,8 +106,9 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   /** Frontends replaced or removed by a reload, still running sessions. */
   const retired = new Set<Frontend>();
   const lastHealth = new Map<string, boolean>();
+  const tls = new TlsTerminator({ log: log.child("tls"), bus: ctx.bus, clock: ctx.clock, h2: options.h2 });
 
-  const onConnection = (key: string) => (socket: Socket) => {
+  const onConnection = (key: string) => (socket: Conn) => {
     const r = routes.get(key);
     if (!r) return socket.destroy();
     r.frontend.accept(socket, r.bind);
@@ -110,7 +121,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   };
 
   /** The built-in tcp session and handlers marked readsChunks read through a ChunkReader; others and PROXY headers need 'data'. */
-  const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy;
+  const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy && !r.bind.tls;
 
   const check = (cfg: ProxySubsystemConfig) => {
     const errors = validateProxyConfig(cfg, handlers);
@@ -130,7 +141,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     try {
       for (const [key, w] of wanted) {
         if (listeners.has(key)) continue;
-        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, transport, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
         created.push(l);
         await l.bind(
           (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),
@@ -151,7 +162,14 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   const buildFrontends = (cfg: ProxySubsystemConfig, bks: Map<string, Backend>) => {
     const out = new Map<string, Frontend>();
     for (const fc of cfg.frontends) {
-      out.set(fc.name, new Frontend(fc, { backends: bks, handler: handlerFor(fc.mode), limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
+      const inner = handlerFor(fc.mode);
+      let handler = inner;
+      if (fc.binds.some((b) => b.tls)) {
+        // TLS binds terminate first (src/tls/); plain binds of the same frontend keep the reader.
+        handler = tls.wrap(inner);
+        handler.readsChunks = inner === tcpSession || inner.readsChunks === true;
+      }
+      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
     }
     return out;
   };
@@ -195,6 +213,11 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     }
   };
   const unsubscribe = [ctx.bus.on("server.state", publishHealth), ctx.bus.on("proxy.no_server", publishHealth)];
+  // A certificate issued by ACME (src/acme/) is served from the next handshake on, here and in the workers.
+  unsubscribe.push(ctx.bus.on("acme.installed", () => {
+    for (const e of tls.load(config)) log.error(e.message);
+    void pool?.reload(config);
+  }));
 
   // global.workers > 1: this process serves too, plus workers - 1 processes (workers.ts). The
   // count is read at start; a reload that changes it is logged and needs a restart.
@@ -203,7 +226,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   if (pool) unsubscribe.push(ctx.bus.on("server.state", (e) => pool.pushServer(e.proxy, e.server)));
   options.worker?.attach({ backend: (name) => backends.get(name) });
   const makeBackend = (bc: BackendConfig) => {
-    const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name) });
+    const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name), transport });
     if (options.worker) {
       b.checks = false;
       const w = options.worker;
@@ -229,6 +252,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       })),
     })),
     backends: [...backends.values()].map((b) => b.status()),
+    tls: tls.status(),
   });
   const status = () => {
     const st = localStatus();
@@ -280,6 +304,10 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
 
     async start() {
       check(config);
+      // HTTP-01 tokens are shared through state_dir (src/acme/), so proxy worker processes answer them too.
+      challenges.useDirectory(acmeChallengeDir(config.global.stateDir));
+      const certErrors = tls.load(config);
+      if (certErrors.length) throw new ProxyError("E_CONFIG", certErrors.map((e) => e.message).join("; "));
       backends = new Map(config.backends.map((bc) => [bc.name, makeBackend(bc)]));
       frontends = buildFrontends(config, backends);
       const wanted = desiredRoutes(frontends);
@@ -298,12 +326,16 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
           throw new ProxyError("E_WORKER", `Cannot start the proxy workers: ${(err as Error).message}`, { cause: err });
         }
       }
+      tls.startWatch();
       log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s)`);
       publishHealth();
     },
 
     async reload(next) {
       check(next);
+      // Certificates are re-read at every reload (renewed files are served from the next handshake).
+      for (const e of tls.load(next)) log.error(`${e.message}: the bind keeps serving the certificates that loaded`);
+      challenges.useDirectory(acmeChallengeDir(next.global.stateDir));
       // 1. Backends: update those that stay (state carries over), build new ones.
       const nextBackends = new Map<string, Backend>();
       const fresh: Backend[] = [];
@@ -360,6 +392,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
 
     async stop(reason) {
       log.info(`Proxy stopping: ${reason}`);
+      tls.stopWatch();
       for (const u of unsubscribe) u();
       await Promise.all([...listeners.values()].map((l) => l.close()));
       listeners.clear();

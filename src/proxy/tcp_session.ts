@@ -1,8 +1,9 @@
 // mode tcp: pick a server, connect, and tunnel bytes both ways until both sides are done.
 
-import type { Socket } from "node:net";
-import type { Backend, BackendConnection, OpenWaiter } from "./backend.ts";
-import { ChunkReader, readerOf } from "./chunk_reader.ts";
+import type { Conn } from "../runtime/transport.ts";
+import { ChunkReader, readerOf } from "../runtime/chunk_reader.ts";
+import type { Backend } from "./backend.ts";
+import type { BackendConnection, OpenWaiter } from "./opening.ts";
 import type { ProxyError } from "./errors.ts";
 import type { SessionContext } from "./session.ts";
 import { Tunnel } from "./tunnel.ts";
@@ -24,7 +25,7 @@ export function tcpSession(ctx: SessionContext): Promise<void> {
  * tcpSession without a promise (SessionHandler.run): one session object, shared listener
  * functions, the client's idle timer set once, the server reached through Backend.open.
  */
-export function runTcpSession(ctx: SessionContext, done: (socket: Socket) => void): void {
+export function runTcpSession(ctx: SessionContext, done: (socket: Conn) => void): void {
   const { socket, frontend, log } = ctx;
   const backendName = frontend.defaultBackend;
   const backend = backendName !== undefined ? ctx.backends.get(backendName) : undefined;
@@ -39,13 +40,13 @@ export function runTcpSession(ctx: SessionContext, done: (socket: Socket) => voi
 tcpSession.run = runTcpSession;
 
 const kSession = Symbol("tandem.tcpSession");
-type SessionSocket = Socket & { [kSession]?: TcpSession };
+type SessionSocket = Conn & { [kSession]?: TcpSession };
 const ignore = () => {};
 
 class TcpSession implements OpenWaiter {
   readonly ctx: SessionContext;
   readonly backend: Backend;
-  readonly done: (socket: Socket) => void;
+  readonly done: (socket: Conn) => void;
   /** Client bytes of a socket without a ChunkReader, while connecting. */
   early: Buffer[] | undefined = undefined;
   earlyBytes = 0;
@@ -53,7 +54,7 @@ class TcpSession implements OpenWaiter {
   conn: BackendConnection | undefined = undefined;
   debug: boolean;
 
-  constructor(ctx: SessionContext, backend: Backend, done: (socket: Socket) => void) {
+  constructor(ctx: SessionContext, backend: Backend, done: (socket: Conn) => void) {
     this.ctx = ctx;
     this.backend = backend;
     this.done = done;
@@ -78,7 +79,7 @@ class TcpSession implements OpenWaiter {
       socket.on("timeout", onClientTimeout);
     }
     socket.resume();
-    this.opening = this.backend.open(this.ctx.client, reader ? new ChunkReader() : undefined, this);
+    this.opening = this.backend.open(this.ctx.client, { reader: reader ? new ChunkReader() : undefined }, this);
   }
 
   opened(err: ProxyError | undefined, conn: BackendConnection | undefined): void {
@@ -138,26 +139,26 @@ class TcpSession implements OpenWaiter {
   }
 }
 
-function sessionOf(socket: Socket): TcpSession {
+function sessionOf(socket: Conn): TcpSession {
   return (socket as SessionSocket)[kSession]!;
 }
 
-function onEarlyData(this: Socket, chunk: Buffer): void {
+function onEarlyData(this: Conn, chunk: Buffer): void {
   const s = sessionOf(this);
   (s.early ??= []).push(chunk);
   s.earlyBytes += chunk.length;
   if (s.earlyBytes >= EARLY_DATA_MAX) this.pause();
 }
 
-function onClientEnd(this: Socket): void {
+function onClientEnd(this: Conn): void {
   const s = sessionOf(this);
   if (s.backend.config.abortOnClose) s.opening?.cancel();
 }
 
-function onClientClose(this: Socket): void {
+function onClientClose(this: Conn): void {
   sessionOf(this).opening?.cancel();
 }
 
-function onClientTimeout(this: Socket): void {
+function onClientTimeout(this: Conn): void {
   this.destroy();
 }

@@ -1,7 +1,7 @@
 // Bidirectional byte tunnel between two sockets: backpressure, half-close, idle timeouts.
 
-import type { Socket } from "node:net";
-import { readerOf } from "./chunk_reader.ts";
+import type { Conn } from "../runtime/transport.ts";
+import { readerOf } from "../runtime/chunk_reader.ts";
 
 /** How a tunnel ended, with byte counts (client→server, server→client). */
 export interface TunnelResult {
@@ -11,7 +11,7 @@ export interface TunnelResult {
 }
 
 const kTunnel = Symbol("tandem.tunnel");
-type TunnelSocket = Socket & { [kTunnel]?: Tunnel };
+type TunnelSocket = Conn & { [kTunnel]?: Tunnel };
 
 /**
  * Pipes client ⇄ server until both directions are finished. A FIN from one side is passed on as
@@ -23,7 +23,7 @@ type TunnelSocket = Socket & { [kTunnel]?: Tunnel };
  * 'data' events; bytes the reader kept before the tunnel started are sent first.
  * Used by tcp mode for the whole connection and by http mode for Upgrade/CONNECT tunnels.
  */
-export function tunnel(client: Socket, server: Socket, timeouts: { client: number; server: number }): { done: Promise<TunnelResult>; kill: () => void } {
+export function tunnel(client: Conn, server: Conn, timeouts: { client: number; server: number }): { done: Promise<TunnelResult>; kill: () => void } {
   let t!: Tunnel;
   const done = new Promise<TunnelResult>((resolve) => {
     t = new Tunnel(client, server, timeouts, resolve);
@@ -37,14 +37,14 @@ export function tunnel(client: Socket, server: Socket, timeouts: { client: numbe
  * object, not a dozen closures.
  */
 export class Tunnel {
-  readonly client: Socket;
-  readonly server: Socket;
+  readonly client: Conn;
+  readonly server: Conn;
   reason: TunnelResult["reason"] | undefined = undefined;
   #closed = 0;
   #onDone: (result: TunnelResult) => void;
 
   /** Starts tunnelling at once; the client socket's 'timeout' is set to timeouts.client here. */
-  constructor(client: Socket, server: Socket, timeouts: { client: number; server: number }, onDone: (result: TunnelResult) => void) {
+  constructor(client: Conn, server: Conn, timeouts: { client: number; server: number }, onDone: (result: TunnelResult) => void) {
     this.client = client;
     this.server = server;
     this.#onDone = onDone;
@@ -56,7 +56,7 @@ export class Tunnel {
     server.on("error", onServerError);
     if (timeouts.client > 0) {
       // Already running with this duration (a tcp session sets it at accept): keep that timer.
-      if ((client as Socket & { timeout?: number }).timeout !== timeouts.client) client.setTimeout(timeouts.client);
+      if ((client as Conn & { timeout?: number }).timeout !== timeouts.client) client.setTimeout(timeouts.client);
       client.on("timeout", onClientTimeout);
     }
     if (timeouts.server > 0) {
@@ -89,7 +89,7 @@ export class Tunnel {
    * else the FIN goes on to dst. Decided after the current loop turn's I/O (endsLater), so that
    * both FINs of a connection closing on both sides at once are seen first.
    */
-  ended(src: Socket, dst: Socket): void {
+  ended(src: Conn, dst: Conn): void {
     // src may have closed meanwhile (its FIN, our end(): net destroys it); dst still needs the FIN.
     if (dst.destroyed) return;
     if (dst.readableEnded && src.writableLength === 0 && dst.writableLength === 0) this.finish("done");
@@ -97,49 +97,49 @@ export class Tunnel {
   }
 }
 
-function tunnelOf(socket: Socket): Tunnel | undefined {
+function tunnelOf(socket: Conn): Tunnel | undefined {
   return (socket as TunnelSocket)[kTunnel];
 }
 
-function onClientClose(this: Socket, hadError: boolean): void {
+function onClientClose(this: Conn, hadError: boolean): void {
   const t = tunnelOf(this)!;
   if (hadError || !this.readableEnded) t.finish("client_error");
   else if (!t.server.destroyed && t.server.writableFinished && t.server.readableEnded) t.finish("done");
   t.closed();
 }
 
-function onServerClose(this: Socket, hadError: boolean): void {
+function onServerClose(this: Conn, hadError: boolean): void {
   const t = tunnelOf(this)!;
   if (hadError || !this.readableEnded) t.finish("server_error");
   else if (!t.client.destroyed && t.client.writableFinished && t.client.readableEnded) t.finish("done");
   t.closed();
 }
 
-function onClientError(this: Socket): void {
+function onClientError(this: Conn): void {
   tunnelOf(this)!.finish("client_error");
 }
 
-function onServerError(this: Socket): void {
+function onServerError(this: Conn): void {
   tunnelOf(this)!.finish("server_error");
 }
 
-function onClientTimeout(this: Socket): void {
+function onClientTimeout(this: Conn): void {
   tunnelOf(this)!.finish("client_timeout");
 }
 
-function onServerTimeout(this: Socket): void {
+function onServerTimeout(this: Conn): void {
   tunnelOf(this)!.finish("server_timeout");
 }
 
 /** 'end' of either socket: decided once this loop turn's reads are done. */
-function onEnd(this: Socket): void {
+function onEnd(this: Conn): void {
   const t = tunnelOf(this);
   if (!t) return;
   if (endsQueued.length === 0) setImmediate(endsLater);
   endsQueued.push(this);
 }
 
-const endsQueued: Socket[] = [];
+const endsQueued: Conn[] = [];
 
 function endsLater(): void {
   const queued = endsQueued.splice(0);
@@ -149,7 +149,7 @@ function endsLater(): void {
   }
 }
 
-function onDrainResume(this: Socket): void {
+function onDrainResume(this: Conn): void {
   const t = tunnelOf(this)!;
   (this === t.client ? t.server : t.client).resume();
 }
@@ -158,7 +158,7 @@ function onDrainResume(this: Socket): void {
  * One direction: src's bytes to dst with backpressure (stop reading src while dst's buffer is
  * over its high-water mark), then src's FIN (see Tunnel.ended).
  */
-function forward(src: Socket, dst: Socket, t: Tunnel): void {
+function forward(src: Conn, dst: Conn, t: Tunnel): void {
   const reader = readerOf(src);
   // Bytes read while the server was being chosen and connected go first.
   if (reader && reader.pendingBytes > 0) for (const chunk of reader.takePending()) dst.write(chunk);
@@ -184,7 +184,7 @@ function pushToClient(t: Tunnel, chunk: Buffer): boolean {
   return push(t.client, chunk);
 }
 
-function push(dst: Socket, chunk: Buffer): boolean {
+function push(dst: Conn, chunk: Buffer): boolean {
   if (dst.write(chunk)) return true;
   // Reading src stops until dst drains (so at most one of these is pending).
   dst.once("drain", onDrainResume);

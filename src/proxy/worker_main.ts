@@ -8,7 +8,7 @@ import type { Backend } from "./backend.ts";
 import type { ProxySubsystemConfig } from "./config_types.ts";
 import { httpSession } from "./http/session.ts";
 import { createProxySubsystem } from "./subsystem.ts";
-import type { ProxyStatus } from "./status.ts";
+import { h2Session } from "./h2/session.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
 import { tuneGc } from "../runtime/gc.ts";
@@ -37,7 +37,7 @@ export function runProxyWorker(): void {
   let lookup: ((name: string) => Backend | undefined) | undefined;
   let stopping = false;
   const report = setInterval(() => {
-    const st = services.proxy?.status() as ProxyStatus | undefined;
+    const st = services.proxy?.status();
     if (st) send({ type: "status", status: st });
   }, 1000);
   report.unref();
@@ -56,6 +56,7 @@ export function runProxyWorker(): void {
         const ctx = { config: m.config as ProxySubsystemConfig, bus, clock: systemClock, log, services };
         proxy = createProxySubsystem(ctx, {
           handlers: { http: httpSession },
+          h2: h2Session,
           worker: {
             onStick: (p, key, server) => send({ type: "stick", proxy: p, key, server }),
             attach: (api) => (lookup = api.backend),

@@ -1,6 +1,6 @@
 // libc on Deno: Deno.dlopen for the calls, a poll() on Deno's blocking-call threads for readiness.
 
-import type { FdWatch, Libc } from "./libc.ts";
+import type { FdWatch, Libc } from "./libc_api.ts";
 import { CLOCK_MONOTONIC, cString, timespecUsec } from "./c_abi.ts";
 
 const POLLIN = 0x1;

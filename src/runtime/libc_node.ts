@@ -1,7 +1,7 @@
 // libc on Node: node:ffi for the calls, a libuv uv_poll_t on Node's own loop for readiness.
 
 import { createRequire } from "node:module";
-import type { FdWatch, Libc } from "./libc.ts";
+import type { FdWatch, Libc } from "./libc_api.ts";
 import { CLOCK_MONOTONIC, timespecUsec } from "./c_abi.ts";
 
 type Ffi = typeof import("node:ffi");

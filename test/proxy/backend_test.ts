@@ -6,7 +6,7 @@ import { systemClock } from "../../src/core/clock.ts";
 import { EventBus } from "../../src/core/events.ts";
 import { nullLogger } from "../../src/core/log.ts";
 import { Backend } from "../../src/proxy/backend.ts";
-import type { BackendConnection } from "../../src/proxy/backend.ts";
+import type { BackendConnection } from "../../src/proxy/opening.ts";
 import type { ProxyError } from "../../src/proxy/errors.ts";
 import { backend, config, freePort, frontend, namedServer, openClient, server, sleep, startProxy, tcpCheck, waitFor, whoAnswers } from "./fixtures.ts";
 import type { Harness, NamedServer } from "./fixtures.ts";
@@ -184,7 +184,7 @@ describe("Backend.open (callback acquire)", () => {
     let calls = 0;
     let handle!: { cancel(): void };
     const result = new Promise<{ err?: ProxyError; conn?: BackendConnection }>((resolve) => {
-      handle = b.open(client, undefined, {
+      handle = b.open(client, {}, {
         opened(err, conn) {
           calls++;
           resolve({ err, conn });

@@ -1,5 +1,6 @@
 // Header changes every forwarded message gets: hop-by-hop removal, X-Forwarded-*, Via.
 
+import type { ClientInfo } from "../accepted_client.ts";
 import type { HttpMessage } from "./message.ts";
 
 /**
@@ -46,4 +47,21 @@ export function addVia(m: HttpMessage, minor: number): void {
   const i = m.indexOf("via");
   if (i < 0) m.add("Via", hop);
   else m.setValue(i, m.values[i] + ", " + hop);
+}
+
+/**
+ * Everything a request head gets on its way to a server: hop-by-hop fields out (Upgrade kept
+ * for a handshake), X-Forwarded-* (forwardfor), Via, `Connection: close` for http_reuse never,
+ * and a Host for an HTTP/1.0 request without one (it goes out as HTTP/1.1, which requires Host,
+ * RFC 9112 §3.2): the address the client connected to.
+ */
+export function prepareForward(req: HttpMessage, o: { upgrade: boolean; forwardfor: boolean; via: boolean; reuse: "never" | "safe"; client: ClientInfo; proto: string }): void {
+  stripHopByHop(req, o.upgrade);
+  if (o.forwardfor) addForwarded(req, o.client.srcAddress, o.proto);
+  if (o.via) addVia(req, req.minor);
+  if (o.reuse === "never" && !o.upgrade) req.add("Connection", "close");
+  if (req.minor === 0 && req.host === "" && req.indexOf("host") < 0) {
+    const c = o.client;
+    req.add("Host", c.dstAddress.includes(":") ? `[${c.dstAddress}]:${c.dstPort}` : `${c.dstAddress}:${c.dstPort}`);
+  }
 }

@@ -17,6 +17,8 @@ export interface FrontendRuntime {
   format: "text" | "json";
   /** Limits for response heads: the frontend's, raised to 64 KiB and 200 fields at least. */
   responseLimits: HeadLimits;
+  /** The frontend's HTTP/2 session factory (src/proxy/h2/session.ts), made on the first h2 connection. */
+  h2?: unknown;
 }
 
 /** Per backend config: response rules and what retry_on allows. */
@@ -28,15 +30,13 @@ export interface BackendRuntime {
   statuses: Set<number>;
 }
 
-const frontendRuntimes = new WeakMap<FrontendConfig, FrontendRuntime>();
-const backendRuntimes = new WeakMap<BackendConfig, BackendRuntime>();
-
-/** The runtime of a frontend config, built on first use; a rule that fails to compile is logged once and answered with 500. */
+/**
+ * The runtime of a frontend config, built once per Frontend (SessionHandler.prepare); a rule that
+ * fails to compile is logged once and answered with 500.
+ */
 export function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime {
-  let rt = frontendRuntimes.get(f);
-  if (rt) return rt;
   const responseLimits = { requestLine: 8192, headerBytes: Math.max(f.limits.headerBytes, 65536), headerCount: Math.max(f.limits.headerCount, 200) };
-  rt = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format, responseLimits };
+  const rt: FrontendRuntime = { pages: new ErrorPages(f.errorfiles, log), format: f.accessLog.format, responseLimits };
   try {
     rt.compiled = compileFrontend(f);
   } catch (err) {
@@ -44,14 +44,11 @@ export function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime
     log.error(`Frontend "${f.name}" cannot route: ${rt.error}; answering 500`, { frontend: f.name });
   }
   if (f.accessLog.enabled) rt.access = log.child("access");
-  frontendRuntimes.set(f, rt);
   return rt;
 }
 
-/** The runtime of a backend config: retry_on split into failure kinds and statuses. */
+/** The runtime of a backend config (Backend.http, built once per config): retry_on split into failure kinds and statuses. */
 export function backendRuntime(b: BackendConfig): BackendRuntime {
-  let rt = backendRuntimes.get(b);
-  if (rt) return rt;
   const kinds = new Set<string>();
   const statuses = new Set<number>();
   for (const r of b.retryOn) {
@@ -61,7 +58,5 @@ export function backendRuntime(b: BackendConfig): BackendRuntime {
   }
   if (b.retryOn.includes("all-retryable-errors")) for (const s of [500, 502, 503, 504]) statuses.add(s);
   const rules = backendResponseRules(b);
-  rt = { rules, usesSrc: rules.usesSrc === true, kinds, statuses };
-  backendRuntimes.set(b, rt);
-  return rt;
+  return { rules, usesSrc: rules.usesSrc === true, kinds, statuses };
 }

@@ -1,8 +1,10 @@
-// Server-side HTTP connections and the per-server pool of idle keep-alive ones (http_reuse).
+// A server-side HTTP connection: its listeners installed once, forwarding to whichever session
+// uses it now, so it can wait in its backend's idle pool (idle_pool.ts) between requests.
 
-import type { Socket } from "node:net";
+import type { Conn } from "../../runtime/transport.ts";
+import { readerOf } from "../../runtime/chunk_reader.ts";
 import type { Backend } from "../backend.ts";
-import { readerOf } from "../chunk_reader.ts";
+import type { Idle } from "../idle_pool.ts";
 import type { Server } from "../server.ts";
 
 /** What a connection reports to the session currently using it. */
@@ -17,24 +19,20 @@ export interface ServerConnOwner {
   onServerTimeout(): void;
 }
 
-/** Idle connections kept per server; more are closed instead of pooled. */
-export const MAX_IDLE_PER_SERVER = 1024;
-
 /**
- * One TCP connection to a server. Its listeners are installed once and forward to `owner`, so a
+ * One connection to a server. Its listeners are installed once and forward to `owner`, so a
  * connection moves between client sessions without re-wiring. While idle (no owner) any byte
  * or FIN from the server closes it. Its socket is in server.sockets while open, so
  * `on_marked_down: shutdown_sessions` reaches pooled connections too.
  */
-export class ServerConn {
-  readonly socket: Socket;
+export class ServerConn implements Idle {
+  readonly socket: Conn;
   readonly server: Server;
   readonly backend: Backend;
   owner: ServerConnOwner | undefined;
   /** Requests sent on this connection so far. */
   requests = 0;
   closed = false;
-  #pool: ConnPool;
   #onData = (c: Buffer) => (this.owner ? this.owner.onServerData(c) : this.socket.destroy());
   #onChunk = (c: Buffer): boolean => {
     this.#onData(c);
@@ -44,19 +42,18 @@ export class ServerConn {
   #onClose = () => {
     this.closed = true;
     this.server.sockets.forget(this.socket);
-    this.#pool.remove(this);
+    this.backend.idle.remove(this);
     this.owner?.onServerClose();
   };
   #onDrain = () => this.owner?.onServerDrain();
   #onTimeout = () => (this.owner ? this.owner.onServerTimeout() : this.socket.destroy());
   #onError = () => {}; // 'close' follows with the outcome
 
-  constructor(socket: Socket, server: Server, backend: Backend, pool: ConnPool) {
+  constructor(socket: Conn, server: Server, backend: Backend) {
     this.socket = socket;
     this.server = server;
     this.backend = backend;
-    this.#pool = pool;
-    // A socket made with a ChunkReader (backend.connect's reader) is read through it: no 'data'.
+    // A connection made with a ChunkReader is read through it: no 'data'.
     const reader = readerOf(socket);
     if (reader) {
       reader.onChunk = this.#onChunk;
@@ -73,7 +70,7 @@ export class ServerConn {
   }
 
   /** Hands the socket over to someone else (a tunnel): removes every listener of ours. */
-  detach(): Socket {
+  detach(): Conn {
     const s = this.socket;
     const reader = readerOf(s);
     if (reader) reader.onChunk = undefined; // tunnel() takes the reader over
@@ -88,60 +85,12 @@ export class ServerConn {
     return s;
   }
 
+  park(): void {
+    this.owner = undefined;
+  }
+
   destroy(): void {
     this.owner = undefined;
     this.socket.destroy();
   }
 }
-
-/** Idle connections by server, most recently used first out (warm ones, fewer server timeouts). */
-export class ConnPool {
-  #idle = new Map<Server, ServerConn[]>();
-
-  /** Number of idle connections to server. */
-  idleCount(server: Server): number {
-    return this.#idle.get(server)?.length ?? 0;
-  }
-
-  /** An idle, still open connection to server, or undefined. */
-  take(server: Server): ServerConn | undefined {
-    const list = this.#idle.get(server);
-    if (!list) return undefined;
-    for (let c = list.pop(); c; c = list.pop()) {
-      if (!c.closed && !c.socket.destroyed && c.socket.writable && !c.socket.readableEnded) return c;
-    }
-    return undefined;
-  }
-
-  /** Parks a connection whose last exchange ended cleanly; closes it when the pool is full. */
-  put(conn: ServerConn): void {
-    conn.owner = undefined;
-    if (conn.closed) return;
-    let list = this.#idle.get(conn.server);
-    if (!list) this.#idle.set(conn.server, (list = []));
-    if (list.length >= MAX_IDLE_PER_SERVER) {
-      conn.destroy();
-      return;
-    }
-    if (conn.socket.isPaused()) conn.socket.resume();
-    list.push(conn);
-  }
-
-  /** Forgets a closed connection. */
-  remove(conn: ServerConn): void {
-    const list = this.#idle.get(conn.server);
-    if (!list) return;
-    const i = list.lastIndexOf(conn);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#idle.delete(conn.server);
-  }
-
-  /** Closes every idle connection (tests, stop). */
-  clear(): void {
-    for (const list of this.#idle.values()) for (const c of [...list]) c.destroy();
-    this.#idle.clear();
-  }
-}
-
-/** The process-wide pool the HTTP sessions share. */
-export const sharedPool = new ConnPool();
