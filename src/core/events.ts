@@ -17,6 +17,10 @@ export interface EventMap {
   "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
+  "bgp.session_up": { peer: string; as: number; routerId: string };
+  "bgp.session_down": { peer: string; as: number; reason: string };
+  "bgp.announced": { prefix: string; reason: string };
+  "bgp.withdrawn": { prefix: string; reason: string };
   "job.failed": { job: string; reason: string };
   "job.ok": { job: string };
   "notify.delivered": { notifier: string; id: string };

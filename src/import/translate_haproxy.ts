@@ -14,7 +14,7 @@ import { haDuration } from "./haproxy_values.ts";
 import { translateStats } from "./haproxy_stats.ts";
 
 /** Keys each kind of tandem section accepts (mirrors src/config/schema.ts; a test keeps them in step). */
-export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits"];
+export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits", "allow_h2c_upgrade"];
 export const BACKEND_KEYS = ["mode", "balance", "servers", "stick", "persist", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "timeout", "check", "on_marked_down", "http_reuse", "http_response"];
 export const DEFAULTS_KEYS = ["mode", "timeout", "balance", "retries", "retry_on", "maxconn", "redispatch", "abort_on_close", "forwardfor", "check", "http_reuse", "access_log"];
 

@@ -19,7 +19,7 @@ export const PROXY_DEFAULTS = {
   retries: 3,
   check: { interval: 2_000, rise: 2, fall: 3, method: "GET", path: "/", expect: { min: 200, max: 399 } },
   stick: { size: 100 * 1024, expire: 30 * 60_000 },
-  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, h2Streams: 100 },
+  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, h2Streams: 100, drainBody: 1024 * 1024 },
 } as const;
 
 interface Inputs {
@@ -104,7 +104,9 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
       headerBytes: f.limits?.header_bytes ?? L.headerBytes,
       headerCount: f.limits?.header_count ?? L.headerCount,
       h2Streams: f.limits?.h2_streams ?? L.h2Streams,
+      drainBody: f.limits?.drain_body ?? L.drainBody,
     },
+    allowH2cUpgrade: f.allow_h2c_upgrade ?? false,
   };
 }
 

@@ -75,7 +75,8 @@ const frontendKeys = {
   via: z.boolean().optional(),
   access_log: accessLog.optional(),
   errorfiles: z.record(z.string(), z.string()).optional(),
-  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional(), h2_streams: int(1, 10_000).optional() }).optional(),
+  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional(), h2_streams: int(1, 10_000).optional(), drain_body: size.optional() }).optional(),
+  allow_h2c_upgrade: z.boolean().optional(),
 };
 
 const backendKeys = {

@@ -135,7 +135,10 @@ export interface FrontendConfig {
   via: boolean;
   accessLog: { enabled: boolean; format: "text" | "json" };
   errorfiles: Record<number, string>;
-  limits: { requestLine: number; headerBytes: number; headerCount: number; h2Streams: number };
+  /** drainBody: request body bytes read and dropped after an early response, to keep the connection (0: close). */
+  limits: { requestLine: number; headerBytes: number; headerCount: number; h2Streams: number; drainBody: number };
+  /** Relay `Upgrade: h2c` (RFC 9113 §3.1 retired it; stripped from requests by default). */
+  allowH2cUpgrade: boolean;
 }
 
 /** The proxy's part of the resolved config. */

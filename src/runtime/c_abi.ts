@@ -15,3 +15,10 @@ export function timespecUsec(ts: Uint8Array): bigint {
   const v = new DataView(ts.buffer, ts.byteOffset, 16);
   return v.getBigInt64(0, true) * 1_000_000n + v.getBigInt64(8, true) / 1000n;
 }
+
+/** A socklen_t holding n, for getsockopt's in/out length. */
+export function socklen(n: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, n, true);
+  return out;
+}

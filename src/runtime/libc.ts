@@ -1,10 +1,11 @@
-// The libc seam: the few C calls tandem makes (raw, netlink, packet and unix sockets), on Node or Deno.
+// The libc seam: the few C calls tandem makes (raw, netlink, packet and unix sockets; a TCP socket
+// with options Node's net cannot set), on Node or Deno.
 
 import { loadNodeLibc } from "./libc_node.ts";
 import { loadDenoLibc } from "./libc_deno.ts";
 import type { Libc } from "./libc_api.ts";
 
-export { ERRNO, SyscallError, type FdWatch, type Libc } from "./libc_api.ts";
+export { ERRNO, errnoName, SyscallError, type FdWatch, type Libc } from "./libc_api.ts";
 
 let cached: Libc | undefined;
 

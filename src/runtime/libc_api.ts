@@ -16,6 +16,11 @@ export interface Libc {
   sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number;
   recv(fd: number, buf: Uint8Array, flags?: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  /** getsockopt into value (its length is the buffer size); returns 0 or -1. */
+  getsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
+  connect(fd: number, addr: Uint8Array): number;
+  /** poll(2) over `fds` (struct pollfd, 8 bytes each), blocking up to timeoutMs; returns how many have events. */
+  poll(fds: Uint8Array, count: number, timeoutMs: number): number;
   ifNameToIndex(name: string): number;
   errno(): number;
   /** clock_gettime(CLOCK_MONOTONIC) in µs: what systemd compares MONOTONIC_USEC with. */
@@ -44,6 +49,12 @@ export const ERRNO = { EPERM: 1, ENOENT: 2, EINTR: 4, EBADF: 9, EAGAIN: 11, EACC
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 4: "EINTR", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  88: "ENOTSOCK", 90: "EMSGSIZE", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL", 100: "ENETDOWN",
-  101: "ENETUNREACH", 105: "ENOBUFS", 111: "ECONNREFUSED",
+  88: "ENOTSOCK", 90: "EMSGSIZE", 92: "ENOPROTOOPT", 93: "EPROTONOSUPPORT", 97: "EAFNOSUPPORT", 99: "EADDRNOTAVAIL",
+  100: "ENETDOWN", 101: "ENETUNREACH", 104: "ECONNRESET", 105: "ENOBUFS", 110: "ETIMEDOUT", 111: "ECONNREFUSED",
+  113: "EHOSTUNREACH", 115: "EINPROGRESS",
 };
+
+/** The errno's name ("ECONNREFUSED"), or "errno N". */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}

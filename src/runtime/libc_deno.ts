@@ -1,7 +1,7 @@
 // libc on Deno: Deno.dlopen for the calls, a poll() on Deno's blocking-call threads for readiness.
 
 import type { FdWatch, Libc } from "./libc_api.ts";
-import { CLOCK_MONOTONIC, cString, timespecUsec } from "./c_abi.ts";
+import { CLOCK_MONOTONIC, cString, socklen, timespecUsec } from "./c_abi.ts";
 
 const POLLIN = 0x1;
 const POLLNVAL = 0x20;
@@ -15,6 +15,9 @@ const SYMBOLS = {
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
   __errno_location: { parameters: [], result: "pointer" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
@@ -77,6 +80,9 @@ export function loadDenoLibc(): Libc {
     sendto: (fd, buf, flags, addr) => Number(c.sendto(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length), flags, addr as Uint8Array<ArrayBuffer>, addr.length)),
     recv: (fd, buf, flags = 0) => Number(c.recv(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length), flags)),
     setsockopt: (fd, level, name, value) => c.setsockopt(fd, level, name, value as Uint8Array<ArrayBuffer>, value.length),
+    getsockopt: (fd, level, name, value) => c.getsockopt(fd, level, name, value as Uint8Array<ArrayBuffer>, socklen(value.length) as Uint8Array<ArrayBuffer>),
+    connect: (fd, addr) => c.connect(fd, addr as Uint8Array<ArrayBuffer>, addr.length),
+    poll: (fds, count, timeoutMs) => c.poll_now(fds as Uint8Array<ArrayBuffer>, BigInt(count), timeoutMs),
     ifNameToIndex: (name) => c.if_nametoindex(cString(name) as Uint8Array<ArrayBuffer>),
     errno,
     monotonicUsec() {

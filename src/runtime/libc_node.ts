@@ -2,7 +2,7 @@
 
 import { createRequire } from "node:module";
 import type { FdWatch, Libc } from "./libc_api.ts";
-import { CLOCK_MONOTONIC, timespecUsec } from "./c_abi.ts";
+import { CLOCK_MONOTONIC, socklen, timespecUsec } from "./c_abi.ts";
 
 type Ffi = typeof import("node:ffi");
 type Signature = { arguments: string[]; return: string };
@@ -35,6 +35,9 @@ const LIBC = {
   sendto: { arguments: ["int32", "buffer", "uint64", "int32", "buffer", "uint32"], return: "int64" },
   recv: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
   setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
+  getsockopt: { arguments: ["int32", "int32", "int32", "buffer", "buffer"], return: "int32" },
+  connect: { arguments: ["int32", "buffer", "uint32"], return: "int32" },
+  poll: { arguments: ["buffer", "uint64", "int32"], return: "int32" },
   if_nametoindex: { arguments: ["string"], return: "uint32" },
   __errno_location: { arguments: [], return: "pointer" },
   clock_gettime: { arguments: ["int32", "buffer"], return: "int32" },
@@ -117,6 +120,9 @@ export function loadNodeLibc(): Libc {
     sendto: (fd, buf, flags, addr) => Number(f.sendto(fd, buf, BigInt(buf.length), flags, addr, addr.length)),
     recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
+    getsockopt: (fd, level, name, value) => f.getsockopt(fd, level, name, value, socklen(value.length)) as number,
+    connect: (fd, addr) => f.connect(fd, addr, addr.length) as number,
+    poll: (fds, count, timeoutMs) => f.poll(fds, BigInt(count), timeoutMs) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
     errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
     monotonicUsec() {

@@ -11,7 +11,7 @@ import { RetryPlan } from "../retry_plan.ts";
 import type { SessionContext } from "../session.ts";
 import { BodyDecoder, responseBodyMode } from "./body.ts";
 import type { BodyMode } from "./body.ts";
-import { addVia, stripHopByHop } from "./forward_headers.ts";
+import { addVia, stripHopByHop, upgradeAccepted } from "./forward_headers.ts";
 import type { HttpMessage } from "./message.ts";
 import { HeadParser } from "./parser.ts";
 import { ServerConn } from "./server_conn.ts";
@@ -279,6 +279,7 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
   #interim(res: HttpMessage, rest: Buffer | undefined): void {
     if (res.status === 101) {
       if (!this.#req!.upgrade) return this.#serverFailed("junk-response", 502, "101 without an Upgrade request", "SH");
+      if (!upgradeAccepted(this.#owner.req!, res)) return this.#serverFailed("junk-response", 502, `101 to "${res.upgrade}", not a protocol the request offered`, "SH");
       return this.#switch(res, rest);
     }
     if (!this.#owner.payloadOnly && this.#owner.req!.minor === 1) {
@@ -308,7 +309,8 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
     const payloadOnly = owner.payloadOnly === true;
     this.#dechunk = this.#resMode === "chunked" && (req.minor === 0 || payloadOnly);
     if (this.#dechunk) res.delete("transfer-encoding");
-    owner.finalHead(res, this.#resMode === "close" || this.#dechunk || !this.reqDone);
+    // The client side adds what the rest of a request body allows (drained or not).
+    owner.finalHead(res, this.#resMode === "close" || this.#dechunk);
     log.status = res.status;
     log.started = true;
     this.#to("final_head");
