@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { loadLibc } from "../../src/runtime/libc.ts";
 
 test("ifNameToIndex: lo is 1, an unknown name 0", () => {
@@ -31,5 +32,32 @@ test("monotonicUsec is CLOCK_MONOTONIC: it moves forward, and agrees with Node's
     const hr = process.hrtime.bigint() / 1000n;
     const now = libc.monotonicUsec();
     assert.ok(now - hr >= 0n && now - hr < 50_000n, `libc ${now} µs, hrtime ${hr} µs`);
+  }
+});
+
+test("a non-blocking connect: EINPROGRESS, poll reports it writable, getsockopt(SO_ERROR) says 0", async () => {
+  const libc = loadLibc();
+  const server = createServer((s) => s.on("error", () => {}));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const fd = libc.socket(2, 1 | 0x800 | 0x80000, 0); // AF_INET, SOCK_STREAM | NONBLOCK | CLOEXEC
+  try {
+    assert.ok(fd >= 0);
+    const addr = new Uint8Array(16);
+    new DataView(addr.buffer).setUint16(0, 2, true);
+    new DataView(addr.buffer).setUint16(2, port, false);
+    addr.set([127, 0, 0, 1], 4);
+    const rc = libc.connect(fd, addr);
+    assert.ok(rc === 0 || libc.errno() === 115, `connect: ${rc}, errno ${libc.errno()}`); // EINPROGRESS
+    const pfd = new Uint8Array(8);
+    new DataView(pfd.buffer).setInt32(0, fd, true);
+    new DataView(pfd.buffer).setInt16(4, 4, true); // POLLOUT
+    assert.equal(libc.poll(pfd, 1, 2000), 1);
+    const err = new Uint8Array(4).fill(0xff);
+    assert.equal(libc.getsockopt(fd, 1, 4, err), 0); // SOL_SOCKET, SO_ERROR
+    assert.equal(new DataView(err.buffer).getInt32(0, true), 0);
+  } finally {
+    libc.close(fd);
+    await new Promise((r) => server.close(r));
   }
 });
