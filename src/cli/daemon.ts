@@ -11,6 +11,8 @@ import type { Logger } from "../core/log.ts";
 import { describeError, EXIT, TandemError } from "../core/errors.ts";
 import type { ReloadOutcome, Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { logEvents } from "../core/event_log.ts";
+import { systemdNotifier, type ServiceNotifier } from "./sd_notify.ts";
+import { followStatus } from "./service_status.ts";
 
 export type SubsystemFactory = (ctx: SubsystemContext<TandemConfig>) => Subsystem<TandemConfig> | undefined;
 
@@ -85,6 +87,7 @@ export class Daemon {
   reload(): Promise<ReloadOutcome> {
     const run = this.#reloading.then(async (): Promise<ReloadOutcome> => {
       const { file, role } = this.#config;
+      this.bus.emit("config.reloading", { file });
       const failed = (errors: string[], summary: string): ReloadOutcome => {
         this.#log.error(`reload failed, keeping the running configuration: ${summary}`);
         this.bus.emit("config.reload_failed", { file, errors });
@@ -157,14 +160,37 @@ export class Daemon {
   }
 }
 
+/**
+ * Tells systemd (Type=notify) what the daemon does, from its events: READY=1 once every subsystem
+ * started (listeners bound, VRRP running), RELOADING=1 then READY=1 around each reload (SIGHUP or
+ * the runtime API), STOPPING=1, and a STATUS= line whenever the summary changes.
+ */
+function reportToServiceManager(daemon: Daemon, notifier: ServiceNotifier): void {
+  const configured = (proxy: string, server: string) => daemon.services.proxy?.serverState(proxy, server) !== undefined;
+  const status = followStatus(daemon.bus, daemon.config.role, (line) => notifier.status(line), configured);
+  const phase = (p: typeof status.facts.phase) => {
+    status.facts.phase = p;
+    return status.line();
+  };
+  daemon.bus.on("tandem.started", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reloading", () => notifier.reloading(phase("reloading")));
+  daemon.bus.on("config.reloaded", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reload_failed", () => notifier.ready(phase("running")));
+  daemon.bus.on("tandem.stopping", () => notifier.stopping(phase("stopping")));
+}
+
 /** Runs until SIGTERM/SIGINT; returns the exit code. */
 export async function runDaemon(config: TandemConfig, warnings: Located[], log: Logger, factories: SubsystemFactory[]): Promise<number> {
   logDiagnostics(log, config.file, warnings);
+  const notifier = systemdNotifier(log);
   const daemon = new Daemon(config, log, factories);
+  if (notifier) reportToServiceManager(daemon, notifier);
   try {
     await daemon.start();
   } catch (err) {
     log.error(describeError(err));
+    notifier?.status(`failed to start: ${describeError(err)}`);
+    notifier?.close();
     // A subsystem that refuses its configuration (e.g. E_VRRP_CONFIG) is a config error, not a crash.
     const code = (err as { cause?: { code?: string } }).cause?.code ?? "";
     return /CONFIG/.test(code) ? EXIT.config : EXIT.runtime;
@@ -184,6 +210,7 @@ export async function runDaemon(config: TandemConfig, warnings: Located[], log: 
       }
       log.info(`${sig} received: stopping`);
       daemon.stop(sig).then(() => {
+        notifier?.close();
         clearInterval(keepAlive);
         resolve(EXIT.ok);
       });

@@ -4,6 +4,7 @@
 export interface EventMap {
   "tandem.started": { role: string; pid: number };
   "tandem.stopping": { role: string; reason: string };
+  "config.reloading": { file: string };
   "config.reloaded": { file: string };
   "config.reload_failed": { file: string; errors: string[] };
   "listener.failed": { proxy: string; address: string; reason: string };

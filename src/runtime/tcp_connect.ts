@@ -188,7 +188,9 @@ function netConnectPlain(o: TcpConnectOptions): Promise<TcpConnection> {
 export function systemConnector(): TcpConnector {
   let libc: Libc | undefined;
   try {
-    libc = loadLibc();
+    // The connected fd is handed to node:net's Socket, which only Node adopts: on Deno (whose
+    // libc binding works, see libc_deno.ts) the connection goes through node:net.
+    libc = "Deno" in globalThis ? undefined : loadLibc();
   } catch {
     libc = undefined;
   }

@@ -12,6 +12,7 @@ import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
+export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export const VIP = "192.0.2.100";
 /** A second IPv4 VIP (active/active scenarios) and the IPv6 VIPs (documentation prefix 2001:db8::/64). */
@@ -212,11 +213,20 @@ export class Lab {
    * (no --role when role is undefined: a file without vrrp, as every BGP node runs it).
    * The single place that decides what an "lb" is. `env` is added to the process environment
    * (LAB_HOST is set to the host name, for track scripts that must differ per host).
+   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`); `prefix` is a
+   * command that runs it (e.g. setpriv with another user and capabilities).
    */
-  spawnLb(name: string, file: string, role: Role | undefined, env: Record<string, string> = {}): LbProcess {
+  spawnLb(name: string, file: string, role: Role | undefined, env: Record<string, string> = {}, opts: { runtime?: "binary" | "deno"; prefix?: string[] } = {}): LbProcess {
+    const runtime = opts.runtime ?? "binary";
+    const program = runtime === "deno" ? [DENO, "run", "-A", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src", "main.ts")] : [this.binary()];
     const roleArgs = role === undefined ? [] : ["--role", role];
-    const child = spawn("ip", ["netns", "exec", this.ns(name), this.binary(), "--config", file, ...roleArgs, "--log-format", "json", "--log-level", "debug"], {
-      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name, ...env },
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...(opts.prefix ?? []), ...program, "--config", file, ...roleArgs, "--log-format", "json", "--log-level", "debug"], {
+      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name,
+        // Deno keeps its cache under HOME; NO_COLOR keeps its own messages plain.
+        ...(runtime === "deno" ? { HOME: process.env.HOME ?? "/root", NO_COLOR: "1" } : {}),
+        ...env,
+      },
     });
     return this.#track(name, child, tandemEvent);
   }
