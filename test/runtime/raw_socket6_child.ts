@@ -1,4 +1,4 @@
-// Test helper: `recv DEV` prints the first packet for protocol 253 on ff02::12 as JSON; `send DEV` sends one.
+// Test helper: `recv DEV` prints "ready", then the first packet for protocol 253 on ff02::12 as JSON; `send DEV` sends one.
 
 import { IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, ipv6Mreq, openRawSocket6 } from "../../src/runtime/raw_socket6.ts";
 import { loadLibc } from "../../src/runtime/libc.ts";
@@ -17,6 +17,7 @@ if (mode === "send") {
     sock.close();
     process.exitCode = 1;
   }, 5000);
+  console.log("ready");
   sock.onMessage((payload, info) => {
     console.log(JSON.stringify({ payload: Buffer.from(payload).toString("hex"), ...info }));
     clearTimeout(timer);

@@ -53,16 +53,19 @@ test("as root: ff02::12 from one namespace to another arrives with source, desti
       execFileSync("ip", ["netns", "exec", `${id}${n}`, "sysctl", "-qw", `net.ipv6.conf.${dev}.accept_dad=0`]);
       ip("-n", `${id}${n}`, "link", "set", dev, "up");
     }
+    // The link-local addresses (the senders' source) appear a moment after the links come up.
+    const linkLocal = (n: string, dev: string) => execFileSync("ip", ["-n", `${id}${n}`, "-6", "-o", "addr", "show", "dev", dev, "scope", "link"], { encoding: "utf8" }).includes("fe80::");
+    for (let i = 0; i < 200 && !(linkLocal("a", "va") && linkLocal("b", "vb")); i++) await new Promise((r) => setTimeout(r, 25));
     const node = new URL("../../node_modules/.bin/node", import.meta.url).pathname;
     const script = new URL("./raw_socket6_child.ts", import.meta.url).pathname;
     const { spawn } = await import("node:child_process");
     const rx = spawn("ip", ["netns", "exec", `${id}b`, node, script, "recv", "vb"], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     rx.stdout.on("data", (b) => (out += b));
-    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 200 && !out.startsWith("ready\n"); i++) await new Promise((r) => setTimeout(r, 25));
     execFileSync("ip", ["netns", "exec", `${id}a`, node, script, "send", "va"]);
     await new Promise((r) => rx.on("exit", r));
-    const got = JSON.parse(out.trim().split("\n")[0]) as { payload: string; src: string; dst: string; hopLimit: number };
+    const got = JSON.parse(out.trim().split("\n")[1]) as { payload: string; src: string; dst: string; hopLimit: number };
     assert.equal(got.payload, "0102030405060708");
     assert.match(got.src, /^fe80::/);
     assert.equal(got.dst, "ff02::12");
