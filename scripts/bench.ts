@@ -1,10 +1,15 @@
-// `npm run bench -- tcp|http|failover|profile [options]`: tandem against haproxy/keepalived in the same run.
+// `npm run bench -- tcp|http|failover|tls|scale|raw-socket|profile [options]`: tandem against
+// haproxy/keepalived in the same run; scale: one to three tandem nodes behind a BGP/ECMP router;
+// raw-socket: VRRP's raw socket on Node and Deno; profile: CPU and system calls per request.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
   tcp: "./bench/proxy.ts",
   http: "./bench/proxy.ts",
   failover: "./bench/failover.ts",
+  tls: "./bench/tls.ts",
+  scale: "./bench/scale.ts",
+  "raw-socket": "./bench/raw_socket.ts",
   profile: "./bench/profile.ts",
 };
 

@@ -14,12 +14,15 @@ import { describeError, EXIT, TandemError, UsageError } from "./core/errors.ts";
 import { createNotifySubsystem } from "./notify/subsystem.ts";
 import { createProxySubsystem } from "./proxy/subsystem.ts";
 import { httpSession } from "./proxy/http/session.ts";
+import { h2Session } from "./proxy/h2/session.ts";
 import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
+import { createBgpSubsystem } from "./bgp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
+import { createAcmeSubsystem } from "./acme/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
 import { trimMappedCode } from "./runtime/mapped_code.ts";
 import { tandemConfig } from "./tandem_config.ts";
@@ -27,8 +30,10 @@ import { tandemConfig } from "./tandem_config.ts";
 /** The subsystems, in start order (stopped in reverse): mail first so nothing is lost, alerts last. */
 const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
-  (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession } }),
+  (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession }, h2: h2Session }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createBgpSubsystem(ctx),
+  (ctx) => createAcmeSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
 ];

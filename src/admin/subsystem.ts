@@ -58,8 +58,7 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
   };
   const sample = () => {
     if (!running) return;
-    const v = ctx.services.vrrp?.status();
-    if (v && !("enabled" in v) && v.instance && v.received) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
+    for (const v of ctx.services.vrrp?.status().instances ?? []) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
     sampler = ctx.clock.setTimeout(sample, PEER_SAMPLE_MS);
   };
 
@@ -77,19 +76,28 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
       }
       sample();
     },
+    /** Opens what changed before closing what it replaces: a failure (a stats port taken) keeps both as they were, and throws. */
     async reload(next) {
-      const before = config;
-      config = next;
-      if (!sameSocket(before, next)) {
+      const samePath = config.global.adminSocket?.path === next.global.adminSocket?.path;
+      // A mode change on the same path re-creates the socket file in place: closed first.
+      if (!sameSocket(config, next) && samePath) {
         await socket?.close();
         socket = undefined;
-        socket = await openSocket(next);
       }
-      if (!sameBind(before, next)) {
-        await stats?.close();
-        stats = undefined;
-        stats = await openStats(next);
-      } else if (stats && next.stats) stats.config = next.stats;
+      const nextSocket = sameSocket(config, next) && socket ? socket : await openSocket(next);
+      let nextStats: StatsHttpServer | undefined;
+      try {
+        nextStats = sameBind(config, next) ? stats : await openStats(next);
+      } catch (err) {
+        if (nextSocket !== socket) await nextSocket?.close();
+        throw err;
+      }
+      if (nextSocket !== socket) await socket?.close();
+      if (nextStats !== stats) await stats?.close();
+      socket = nextSocket;
+      stats = nextStats;
+      config = next;
+      if (stats && next.stats) stats.config = next.stats;
     },
     async stop() {
       running = false;

@@ -122,12 +122,18 @@ export async function runCtl(argv: string[], out: Write, err: Write): Promise<nu
     return EXIT.runtime;
   }
   let failed = false;
+  // A message's first line carries its severity; the lines that follow belong to it.
+  let inError = false;
   const text = answer.replace(/\n+$/, "");
   for (const line of text ? text.split("\n") : []) {
     if (line.startsWith("[err]: ")) {
-      failed = true;
+      failed = inError = true;
       err(line.slice(7));
-    } else out(line.startsWith("[info]: ") ? line.slice(8) : line);
+    } else if (line.startsWith("[info]: ")) {
+      inError = false;
+      out(line.slice(8));
+    } else if (inError) err(line);
+    else out(line);
   }
   return failed ? EXIT.runtime : EXIT.ok;
 }

@@ -9,8 +9,10 @@ import { EventBus } from "../core/events.ts";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/log.ts";
 import { describeError, EXIT, TandemError } from "../core/errors.ts";
-import type { Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { ReloadOutcome, Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { logEvents } from "../core/event_log.ts";
+import { systemdNotifier, type ServiceNotifier } from "./sd_notify.ts";
+import { followStatus } from "./service_status.ts";
 
 export type SubsystemFactory = (ctx: SubsystemContext<TandemConfig>) => Subsystem<TandemConfig> | undefined;
 
@@ -76,36 +78,54 @@ export class Daemon {
     this.bus.emit("tandem.started", { role: this.#config.role, pid: process.pid });
   }
 
-  /** Re-reads the file; applies it only when valid. Resolves true when applied. */
-  reload(): Promise<boolean> {
-    const run = this.#reloading.then(async () => {
+  /**
+   * Re-reads the file and applies it only when it is valid and every subsystem takes it. A
+   * subsystem that cannot (a listener whose port is taken, say) leaves the running configuration
+   * in force: those that had taken the new one go back to it, `config.reload_failed` is emitted
+   * and the outcome says why. Never rejects.
+   */
+  reload(): Promise<ReloadOutcome> {
+    const run = this.#reloading.then(async (): Promise<ReloadOutcome> => {
       const { file, role } = this.#config;
+      this.bus.emit("config.reloading", { file });
+      const failed = (errors: string[], summary: string): ReloadOutcome => {
+        this.#log.error(`reload failed, keeping the running configuration: ${summary}`);
+        this.bus.emit("config.reload_failed", { file, errors });
+        return { applied: false, errors };
+      };
       let result;
       try {
         result = loadConfigFile(file, role);
       } catch (err) {
-        this.#log.error(`reload failed, keeping the running configuration: ${describeError(err)}`);
-        this.bus.emit("config.reload_failed", { file, errors: [describeError(err)] });
-        return false;
+        return failed([describeError(err)], describeError(err));
       }
       if (!result.config) {
         const errors = result.diagnostics.filter((d) => d.severity === "error");
-        this.#log.error(`reload failed, keeping the running configuration: ${errors.length} error(s) in ${file}`);
+        const outcome = failed(errors.map((d) => formatDiagnostic(file, d)), `${errors.length} error(s) in ${file}`);
         logDiagnostics(this.#log, file, errors);
-        this.bus.emit("config.reload_failed", { file, errors: errors.map((d) => formatDiagnostic(file, d)) });
-        return false;
+        return outcome;
       }
       logDiagnostics(this.#log, file, result.diagnostics);
+      const running = this.#config;
+      const applied: Subsystem<TandemConfig>[] = [];
       for (const s of this.#subsystems) {
         try {
           await s.reload(result.config);
+          applied.push(s);
         } catch (err) {
-          this.#log.error(`${s.name}: reload failed: ${describeError(err)}`);
+          // The failing subsystem kept its running configuration (Subsystem.reload's contract);
+          // those before it go back to it, so no two subsystems run different files.
+          for (const t of applied.reverse()) {
+            await t.reload(running).catch((e) => this.#log.error(`${t.name}: cannot go back to the running configuration: ${describeError(e)}`));
+          }
+          // A TandemError's message is written for people (E_BIND names proxy, address and reason).
+          const why = `${s.name}: ${err instanceof TandemError ? err.message : describeError(err)}`;
+          return failed([why], why);
         }
       }
       this.#config = result.config;
       this.bus.emit("config.reloaded", { file });
-      return true;
+      return { applied: true, errors: [] };
     });
     this.#reloading = run.then(() => undefined);
     return run;
@@ -116,9 +136,10 @@ export class Daemon {
     this.#stopping ??= (async () => {
       this.bus.emit("tandem.stopping", { role: this.#config.role, reason });
       const grace = this.#config.global.gracePeriod;
-      // Reverse start order, except that VRRP hands the VIP over first: the peer takes traffic
-      // while our listeners drain, and its priority-0 advert leaves as early as possible.
-      const order = [...this.#subsystems].reverse().sort((a, b) => Number(b.name === "vrrp") - Number(a.name === "vrrp"));
+      // Reverse start order, except that VRRP hands the VIP over and BGP withdraws first: the
+      // peer or the other nodes take traffic while our listeners drain.
+      const first = (s: Subsystem) => Number(s.name === "vrrp" || s.name === "bgp");
+      const order = [...this.#subsystems].reverse().sort((a, b) => first(b) - first(a));
       const all = (async () => {
         for (const s of order) {
           await s.stop(reason).catch((err) => this.#log.error(`${s.name}: stop failed: ${describeError(err)}`));
@@ -139,14 +160,37 @@ export class Daemon {
   }
 }
 
+/**
+ * Tells systemd (Type=notify) what the daemon does, from its events: READY=1 once every subsystem
+ * started (listeners bound, VRRP running), RELOADING=1 then READY=1 around each reload (SIGHUP or
+ * the runtime API), STOPPING=1, and a STATUS= line whenever the summary changes.
+ */
+function reportToServiceManager(daemon: Daemon, notifier: ServiceNotifier): void {
+  const configured = (proxy: string, server: string) => daemon.services.proxy?.serverState(proxy, server) !== undefined;
+  const status = followStatus(daemon.bus, daemon.config.role, (line) => notifier.status(line), configured);
+  const phase = (p: typeof status.facts.phase) => {
+    status.facts.phase = p;
+    return status.line();
+  };
+  daemon.bus.on("tandem.started", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reloading", () => notifier.reloading(phase("reloading")));
+  daemon.bus.on("config.reloaded", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reload_failed", () => notifier.ready(phase("running")));
+  daemon.bus.on("tandem.stopping", () => notifier.stopping(phase("stopping")));
+}
+
 /** Runs until SIGTERM/SIGINT; returns the exit code. */
 export async function runDaemon(config: TandemConfig, warnings: Located[], log: Logger, factories: SubsystemFactory[]): Promise<number> {
   logDiagnostics(log, config.file, warnings);
+  const notifier = systemdNotifier(log);
   const daemon = new Daemon(config, log, factories);
+  if (notifier) reportToServiceManager(daemon, notifier);
   try {
     await daemon.start();
   } catch (err) {
     log.error(describeError(err));
+    notifier?.status(`failed to start: ${describeError(err)}`);
+    notifier?.close();
     // A subsystem that refuses its configuration (e.g. E_VRRP_CONFIG) is a config error, not a crash.
     const code = (err as { cause?: { code?: string } }).cause?.code ?? "";
     return /CONFIG/.test(code) ? EXIT.config : EXIT.runtime;
@@ -166,6 +210,7 @@ export async function runDaemon(config: TandemConfig, warnings: Located[], log: 
       }
       log.info(`${sig} received: stopping`);
       daemon.stop(sig).then(() => {
+        notifier?.close();
         clearInterval(keepAlive);
         resolve(EXIT.ok);
       });

@@ -4,6 +4,7 @@
 export interface EventMap {
   "tandem.started": { role: string; pid: number };
   "tandem.stopping": { role: string; reason: string };
+  "config.reloading": { file: string };
   "config.reloaded": { file: string };
   "config.reload_failed": { file: string; errors: string[] };
   "listener.failed": { proxy: string; address: string; reason: string };
@@ -13,13 +14,27 @@ export interface EventMap {
   "server.state": { proxy: string; server: string; state: string; previous: string; reason: string };
   "proxy.no_server": { proxy: string };
   "proxy.health": { proxy: string; healthy: boolean; reason: string };
-  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
+  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[]; group?: string };
+  "vrrp.group": { group: string; from: string; to: string; instances: string[]; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
+  "bgp.session_up": { peer: string; as: number; routerId: string };
+  "bgp.session_down": { peer: string; as: number; reason: string };
+  "bgp.announced": { prefix: string; reason: string };
+  "bgp.withdrawn": { prefix: string; reason: string };
   "job.failed": { job: string; reason: string };
   "job.ok": { job: string };
   "notify.delivered": { notifier: string; id: string };
   "notify.dropped": { notifier: string; id: string; reason: string };
+  /** A served certificate expires soon (or has expired: days <= 0). */
+  "tls.cert_expiring": { name: string; file: string; notAfter: string; days: number };
+  /** Certificates were (re)loaded from their files. */
+  "tls.loaded": { certificates: number; errors: string[] };
+  /** A certificate file under state_dir/acme/ was (re)written: here by an order, or from the peer. The proxy reloads its certificates. */
+  "acme.installed": { name: string; file: string; notAfter: string };
+  /** An ACME order succeeded: where the new certificate goes next (src/acme/deliver.ts; the pair link subscribes). */
+  "acme.issued": { name: string; domains: string[]; file: string; pem: string; notAfter: string };
+  "acme.failed": { name: string; domains: string[]; reason: string; retryIn: number };
 }
 
 export type EventName = keyof EventMap;

@@ -11,8 +11,14 @@ import type { Logger } from "./log.ts";
  * so the shape of what it offers (status() included) is written once, where it is made.
  */
 export interface Services {
-  /** The daemon's reload (set by whoever runs the daemon): resolves true when the new config was applied. */
-  reload?: () => Promise<boolean>;
+  /** The daemon's reload (set by whoever runs the daemon): whether the new config was applied, and why not. */
+  reload?: () => Promise<ReloadOutcome>;
+}
+
+/** What a reload did: applied everywhere, or not at all, with the reasons (one per line of text). */
+export interface ReloadOutcome {
+  applied: boolean;
+  errors: string[];
 }
 
 /** What a subsystem gets: the resolved config (typed by the subsystem: the part it reads), the bus, the clock. */
@@ -27,7 +33,10 @@ export interface SubsystemContext<C = unknown> {
 export interface Subsystem<C = unknown> {
   readonly name: string;
   start(): Promise<void>;
-  /** Applies a new, already validated config. Keeps what did not change. */
+  /**
+   * Applies a new, already validated config. Keeps what did not change. Throws when it cannot,
+   * having kept the running config (the daemon then returns the others to it).
+   */
   reload(config: C): Promise<void>;
   /** Stops within the grace period; reason is logged and sent in events. */
   stop(reason: string): Promise<void>;

@@ -135,8 +135,17 @@ export function translateCriterion(words: string[]): AclResult {
       const tests = c.values.map((v) => ({ query: c.arg!, equals: v }));
       return { cond: tests.length === 1 ? tests[0] : { any: tests } };
     }
+    case "ssl_fc":
+      // The connection is TLS (tandem terminates it on tls: binds).
+      if (c.values.length === 0 || (c.match === "bool" && c.values.length === 0)) return { cond: { tls: true } };
+      return { reason: "ssl_fc compares with nothing (it is true on TLS connections)" };
+    case "ssl_fc_sni": {
+      if (c.match === "str" && !c.ignoreCase && c.values.length > 0) return { cond: { sni: c.values.map((v) => v.toLowerCase()) } };
+      if (c.match === "end" && c.values.every((v) => v.startsWith("."))) return { cond: { sni: c.values.map((v) => `*${v.toLowerCase()}`) } };
+      return { reason: "ssl_fc_sni compares exact names (or \".suffix\" with -m end) only" };
+    }
     default:
-      return { reason: `"${words[0]}" has no tandem equivalent (tandem tests host, path, header, method, src and query)` };
+      return { reason: `"${words[0]}" has no tandem equivalent (tandem tests host, path, header, method, src, query, ssl_fc and ssl_fc_sni)` };
   }
 }
 

@@ -4,6 +4,7 @@ import type { HaConfig, HaDirective } from "./haproxy_cfg.ts";
 import type { ImportOutput } from "./emit_yaml.ts";
 import type { ImportNotes, YamlPath } from "./notes.ts";
 import { directiveText } from "./notes.ts";
+import type { HaTlsDefaults } from "./haproxy_tls.ts";
 
 export interface Ctx {
   cfg: HaConfig;
@@ -11,6 +12,8 @@ export interface Ctx {
   notes: ImportNotes;
   /** Source lines of routing rules written to the output, for notes found later. */
   lines: WeakMap<object, number>;
+  /** TLS settings of the global section, for the bind and server lines after it. */
+  tls: HaTlsDefaults;
 }
 
 /** Reports a directive (or the words of it) that did not translate, as a note placed at `at`. */

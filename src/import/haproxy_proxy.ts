@@ -7,6 +7,8 @@ import { translateHttpRequest, translateHttpResponse, translateLegacyRule } from
 import type { RuleResult } from "./haproxy_http_rules.ts";
 import { translateServer } from "./haproxy_server.ts";
 import { haBindList, haDuration } from "./haproxy_values.ts";
+import { bindTls } from "./haproxy_tls.ts";
+import type { HaTlsDefaults } from "./haproxy_tls.ts";
 
 /** A directive that did not translate, with why; the caller turns it into a note. */
 export interface Dropped {
@@ -40,6 +42,8 @@ export interface ProxyBuild {
   shutdownOnDown?: HaDirective;
   /** Keys set on this section explicitly (not inherited). */
   explicit: Set<string>;
+  /** TLS settings of the global section (crt-base, ssl-default-bind-*...). */
+  tls?: HaTlsDefaults;
 }
 
 const TIMEOUTS: Record<string, string> = {
@@ -245,8 +249,12 @@ function bind(b: ProxyBuild, d: HaDirective, addresses: string, params: string[]
     else if (p === "transparent") b.dropped.push({ d, words, reason: "transparent binding is not supported" });
     else b.dropped.push({ d, words, reason: `the bind option "${p}" has no tandem equivalent` });
   }
-  if (tls.length > 0) b.dropped.push({ d, words: tls, reason: "TLS termination is not supported: terminate TLS in front of tandem, or pass it through in mode tcp" });
-  for (const text of binds) push(b, "bind", acceptProxy ? { address: text, accept_proxy: true } : text, d);
+  const t = tls.length > 0 ? bindTls(tls, b.tls) : { issues: [] };
+  for (const i of t.issues) b.dropped.push({ d, words: i.words, reason: i.reason });
+  for (const text of binds) {
+    const entry = t.tls || acceptProxy ? { address: text, ...(acceptProxy ? { accept_proxy: true } : {}), ...(t.tls ? { tls: t.tls } : {}) } : text;
+    push(b, "bind", entry, d);
+  }
 }
 
 function stick(b: ProxyBuild, d: HaDirective, words: string[]): void {
@@ -347,7 +355,7 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
     case "http-check":
       return httpCheck(b, d, w.slice(1));
     case "server": {
-      const r = translateServer(w, b.defaultServer);
+      const r = translateServer(w, b.defaultServer, b.tls);
       for (const i of r.issues) b.dropped.push({ d, words: ["server", r.name, ...i.words], reason: i.reason });
       if (r.server) {
         const servers = (b.fields.servers as Record<string, unknown> | undefined) ?? {};

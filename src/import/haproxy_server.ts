@@ -1,6 +1,8 @@
 // haproxy `server` and `default-server` lines → tandem servers (address, weight, check, backup...).
 
 import { haDuration, splitAddress } from "./haproxy_values.ts";
+import { SERVER_TLS_WORDS, serverTls } from "./haproxy_tls.ts";
+import type { HaTlsDefaults } from "./haproxy_tls.ts";
 
 /** A server keyword tandem cannot carry, with why. */
 export interface ServerIssue {
@@ -28,17 +30,11 @@ const ARITY: Record<string, number> = {
   "check-alpn": 1, namespace: 1, "init-state": 1, ws: 1, ciphers: 1, ciphersuites: 1, "crl-file": 1,
   "ssl-min-ver": 1, "ssl-max-ver": 1, "max-reuse": 1, "tcp-ut": 1, "log-proto": 1, "set-proxy-v2-tlv-fmt": 1,
   "proxy-v2-options": 1, "health-check-port": 1, curves: 1, sigalgs: 1, "client-sigalgs": 1, shard: 1,
-  "hash-key": 1, guid: 1, "log-bufsize": 1,
+  "hash-key": 1, guid: 1, "log-bufsize": 1, verifyhost: 1,
 };
 
 const REASONS: Record<string, string> = {
   cookie: "cookie persistence is not supported; `stick on src` is the closest tandem has",
-  ssl: "TLS to servers is not supported: tandem connects in clear (use mode tcp towards a TLS server)",
-  "check-ssl": "TLS health checks are not supported",
-  verify: "TLS to servers is not supported",
-  sni: "TLS to servers is not supported",
-  "ca-file": "TLS to servers is not supported",
-  crt: "TLS to servers is not supported",
   slowstart: "slow start is not supported: a server gets its full weight as soon as it is up",
   maxqueue: "per-server queue limits are not supported (the backend queue is bounded by timeout queue)",
   minconn: "dynamic maxconn (minconn/fullconn) is not supported; maxconn is a fixed limit",
@@ -72,7 +68,7 @@ const int = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Num
  * in effect written first (a server's own keywords win). Returns the tandem entry and what did
  * not translate.
  */
-export function translateServer(words: string[], defaultServer: string[]): ServerResult {
+export function translateServer(words: string[], defaultServer: string[], tlsDefaults?: HaTlsDefaults): ServerResult {
   const name = words[1] ?? "";
   const issues: ServerIssue[] = [];
   const result: ServerResult = { name, issues, shutdownOnDown: false };
@@ -98,8 +94,13 @@ export function translateServer(words: string[], defaultServer: string[]): Serve
   let checkOn = false;
   const own = groups(words.slice(3));
   const all = [...groups(defaultServer).map((g) => ({ g, inherited: true })), ...own.map((g) => ({ g, inherited: false }))];
+  const tlsGroups: string[][] = [];
   for (const { g, inherited } of all) {
     const [kw, arg] = g;
+    if (SERVER_TLS_WORDS.has(kw)) {
+      tlsGroups.push(g);
+      continue;
+    }
     const n = int(arg);
     const time = (key: string) => {
       const d = arg === undefined ? undefined : haDuration(arg, true);
@@ -177,6 +178,11 @@ export function translateServer(words: string[], defaultServer: string[]): Serve
           issues.push({ words: g, reason: REASONS[kw] ?? (kw.startsWith("agent-") ? REASONS["agent-check"] : `the server keyword "${kw}" has no tandem equivalent`) });
         }
     }
+  }
+  if (tlsGroups.length > 0) {
+    const t = serverTls(tlsGroups, tlsDefaults);
+    issues.push(...t.issues);
+    if (t.tls !== undefined) s.tls = t.tls;
   }
   if (checkOn) s.check = Object.keys(check).length > 0 ? check : true;
   else if (Object.keys(check).length > 0) {

@@ -4,6 +4,7 @@ import type { HaConfig, HaSection } from "./haproxy_cfg.ts";
 import type { ImportOutput } from "./emit_yaml.ts";
 import type { ImportNotes, YamlPath } from "./notes.ts";
 import { directiveText } from "./notes.ts";
+import { globalTls } from "./haproxy_tls.ts";
 import type { Ctx } from "./haproxy_context.ts";
 import { drop } from "./haproxy_context.ts";
 import { aclDefinition } from "./haproxy_acl.ts";
@@ -13,7 +14,7 @@ import { haDuration } from "./haproxy_values.ts";
 import { translateStats } from "./haproxy_stats.ts";
 
 /** Keys each kind of tandem section accepts (mirrors src/config/schema.ts; a test keeps them in step). */
-export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits"];
+export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits", "allow_h2c_upgrade"];
 export const BACKEND_KEYS = ["mode", "balance", "servers", "stick", "persist", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "timeout", "check", "on_marked_down", "http_reuse", "http_response"];
 export const DEFAULTS_KEYS = ["mode", "timeout", "balance", "retries", "retry_on", "maxconn", "redispatch", "abort_on_close", "forwardfor", "check", "http_reuse", "access_log"];
 
@@ -51,8 +52,6 @@ const GLOBAL_REASONS: Record<string, string> = {
   "ulimit-n": "set LimitNOFILE= in tandem's systemd unit",
   "spread-checks": "tandem spreads its checks itself",
   "lua-load": "Lua is not supported",
-  "ca-base": "TLS is not supported",
-  "crt-base": "TLS is not supported",
   quiet: "tandem's log level is set with --log-level",
   description: "descriptions are not kept (write a YAML comment)",
 };
@@ -61,6 +60,7 @@ function translateGlobal(ctx: Ctx, s: HaSection): void {
   const g = (ctx.out.data.global as Record<string, unknown> | undefined) ?? {};
   const at = ["global"];
   if (s.comment) ctx.out.comments.push({ path: at, text: s.comment, place: "before" });
+  let tlsIssues: ReturnType<typeof globalTls>;
   for (const d of s.directives) {
     const [kw, a1, ...rest] = d.words;
     const n = Number(a1);
@@ -95,7 +95,10 @@ function translateGlobal(ctx: Ctx, s: HaSection): void {
       note("workers");
     } else if (kw === "node" && a1) g.hostname = a1;
     else if (kw === "hard-stop-after" && a1 && haDuration(a1) !== undefined) g.grace_period = haDuration(a1);
-    else if (kw.startsWith("tune.") || kw.startsWith("ssl-")) drop(ctx, d, kw.startsWith("ssl-") ? "TLS is not supported" : "tuning knobs have no tandem equivalent", at);
+    else if ((tlsIssues = globalTls(kw, d.words.slice(1), ctx.tls)) !== undefined) {
+      // crt-base, ssl-default-bind-*...: carried into each bind and server line (haproxy_tls.ts).
+      for (const i of tlsIssues) drop(ctx, d, i.reason, at, i.words);
+    } else if (kw.startsWith("tune.") || kw.startsWith("ssl-")) drop(ctx, d, kw.startsWith("ssl-") ? "TLS is not supported" : "tuning knobs have no tandem equivalent", at);
     else drop(ctx, d, GLOBAL_REASONS[kw] ?? `"${kw}" has no tandem equivalent`, at);
   }
   const order = ["maxconn", "pidfile", "admin_socket", "workers", "hostname", "grace_period"];
@@ -170,7 +173,7 @@ function dropMisplaced(ctx: Ctx, b: ProxyBuild, allowed: string[], kindName: str
  * every directive it cannot carry into notes with its file:line.
  */
 export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: ImportNotes): void {
-  const ctx: Ctx = { cfg, out, notes, lines: new WeakMap() };
+  const ctx: Ctx = { cfg, out, notes, lines: new WeakMap(), tls: { bind: {}, server: {} } };
   for (const p of cfg.problems) notes.warn(cfg.file, p.line, p.message);
   const named = new Map<string, ProxyBuild>();
   let lastDefaults: ProxyBuild | undefined;
@@ -181,6 +184,7 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
       const from = s.args.indexOf("from");
       const base = from >= 0 ? named.get(s.args[from + 1]) : undefined;
       const b = newBuild("defaults", s);
+      b.tls = ctx.tls;
       if (base) {
         b.fields = structuredClone(base.fields);
         b.defaultServer = [...base.defaultServer];
@@ -191,6 +195,7 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
       builds.push({ b });
     } else if (s.kind === "listen" || s.kind === "frontend" || s.kind === "backend") {
       const b = newBuild(s.kind, s);
+      b.tls = ctx.tls;
       const defaults = defaultsFor(s, lastDefaults, named);
       b.defaultServer = [...(defaults?.defaultServer ?? [])];
       const header = s.args.filter((_, i) => s.args[i] !== "from" && s.args[i - 1] !== "from");

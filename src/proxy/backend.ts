@@ -39,7 +39,7 @@ export interface ServerSnapshot {
 const skipFull = (s: Server): boolean => s.full;
 
 const sameCheck = (a?: HealthCheckConfig, b?: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b);
-const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port;
+const sameTarget = (a: ServerConfig, b: ServerConfig) => a.address === b.address && a.port === b.port && JSON.stringify(a.tls) === JSON.stringify(b.tls);
 
 /** Run-time backend. Create with the config, start() to run health checks, update() on reload. */
 export class Backend {
@@ -339,7 +339,7 @@ export class Backend {
     const port = check.port ?? s.config.port;
     if (port === undefined) throw new ProxyError("E_CONFIG", noCheckPort(s.name, this.name));
     s.checker = new HealthChecker({
-      target: { host: check.address ?? s.config.address, port },
+      target: { host: check.address ?? s.config.address, port, tls: s.config.tls },
       check,
       clock: this.#clock,
       initial: s.health,

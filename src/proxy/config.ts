@@ -12,13 +12,14 @@ import { backendSchema, defaultsSchema, frontendSchema, proxySchema } from "./co
 import type { BackendInput, CheckInput, DefaultsInput, FrontendInput, ProxyInput } from "./config_schema.ts";
 import { condition, requestRules, responseRules } from "./http/rules_config.ts";
 import { httpRuleProblems } from "./http/routing.ts";
+import { normalizeBindTls, normalizeServerTls } from "../tls/config.ts";
 
 export const PROXY_DEFAULTS = {
   timeout: { connect: 5_000, client: 30_000, server: 30_000, httpRequest: 10_000, httpKeepAlive: 10_000 },
   retries: 3,
   check: { interval: 2_000, rise: 2, fall: 3, method: "GET", path: "/", expect: { min: 200, max: 399 } },
   stick: { size: 100 * 1024, expire: 30 * 60_000 },
-  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100 },
+  limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, h2Streams: 100, drainBody: 1024 * 1024 },
 } as const;
 
 interface Inputs {
@@ -67,7 +68,12 @@ function healthCheck(base: CheckInput | undefined, own: CheckInput, timeouts: Ti
 }
 
 function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics, selfBackend: boolean): FrontendConfig {
-  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b): ListenAddress => ("ports" in b ? { ...b, acceptProxy: false } : { ...b.address, acceptProxy: b.accept_proxy ?? false }));
+  const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b, i): ListenAddress => {
+    if ("ports" in b) return { ...b, acceptProxy: false };
+    // tls: is the TLS subsystem's (src/tls/config.ts); acme names are checked by the acme section.
+    const tls = b.tls === undefined ? undefined : normalizeBindTls(b.tls, [...path, "bind", ...(Array.isArray(f.bind) ? [i] : []), "tls"], diag);
+    return { ...b.address, acceptProxy: b.accept_proxy ?? false, ...(tls ? { tls } : {}) };
+  });
   const aclNames = new Set(Object.keys(f.acls ?? {}));
   const acls: FrontendConfig["acls"] = {};
   for (const [k, v] of Object.entries(f.acls ?? {})) acls[k] = condition(v, aclNames, [...path, "acls", k], diag);
@@ -97,7 +103,10 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
       requestLine: f.limits?.request_line ?? L.requestLine,
       headerBytes: f.limits?.header_bytes ?? L.headerBytes,
       headerCount: f.limits?.header_count ?? L.headerCount,
+      h2Streams: f.limits?.h2_streams ?? L.h2Streams,
+      drainBody: f.limits?.drain_body ?? L.drainBody,
     },
+    allowH2cUpgrade: f.allow_h2c_upgrade ?? false,
   };
 }
 
@@ -121,6 +130,7 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
       sendProxy: s.send_proxy === true ? "v1" : s.send_proxy === false ? undefined : s.send_proxy,
       check,
       initState: s.init_state ?? "up",
+      ...(s.tls !== undefined && s.tls !== false ? { tls: normalizeServerTls(s.tls) } : {}),
     };
   });
   if (servers.length === 0) diag.warn([...path, "servers"], `backend "${name}" has no server: every request will get 503`, undefined, true);

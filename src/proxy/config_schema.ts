@@ -4,6 +4,7 @@ import { z } from "zod";
 import { bindText, duration, int, size, statusRange, stringList } from "../config/schema_types.ts";
 import { conditionSchema, httpRequestRuleSchema, httpResponseRuleSchema } from "./http/rules_config.ts";
 import { MAX_WEIGHT } from "./weight.ts";
+import { bindTlsSchema, serverTlsSchema } from "../tls/config.ts";
 
 const obj = z.strictObject;
 
@@ -47,6 +48,7 @@ const server = obj({
   send_proxy: z.union([z.boolean(), z.enum(["v1", "v2"])]).optional(),
   check: z.union([z.boolean(), checkSchema]).optional(),
   init_state: z.enum(["up", "down"]).optional(),
+  tls: serverTlsSchema.optional(),
 });
 
 const stick = obj({
@@ -56,7 +58,7 @@ const stick = obj({
   expire: duration.optional(),
 });
 
-const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional() })]);
+const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional(), tls: bindTlsSchema.optional() })]);
 const accessLog = z.union([z.boolean(), obj({ format: z.enum(["text", "json"]).optional() })]);
 
 const frontendKeys = {
@@ -73,7 +75,8 @@ const frontendKeys = {
   via: z.boolean().optional(),
   access_log: accessLog.optional(),
   errorfiles: z.record(z.string(), z.string()).optional(),
-  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional() }).optional(),
+  limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional(), h2_streams: int(1, 10_000).optional(), drain_body: size.optional() }).optional(),
+  allow_h2c_upgrade: z.boolean().optional(),
 };
 
 const backendKeys = {

@@ -3,6 +3,7 @@
 
 import type { BaseConfig } from "../config/types.ts";
 import type { BindSpec, Cidr } from "../core/address.ts";
+import type { BindTlsConfig, ServerTlsConfig } from "../tls/config.ts";
 
 export type Mode = "tcp" | "http";
 export type BalanceAlgorithm = "roundrobin" | "static-rr" | "leastconn" | "source" | "random" | "first";
@@ -50,6 +51,8 @@ export interface ServerConfig {
   check?: HealthCheckConfig;
   /** State before the first check result. */
   initState: "up" | "down";
+  /** TLS toward the server (and its health checks); absent = plain TCP. */
+  tls?: ServerTlsConfig;
 }
 
 export interface StickConfig {
@@ -70,7 +73,11 @@ export type Condition =
   | { header: string; exists?: boolean; equals?: string; regex?: string }
   | { method: string[] }
   | { src: Cidr[] }
-  | { query: string; exists?: boolean; equals?: string };
+  | { query: string; exists?: boolean; equals?: string }
+  /** The client connection is TLS (haproxy's ssl_fc). */
+  | { tls: boolean }
+  /** The server name the client sent in its TLS handshake (haproxy's ssl_fc_sni); "*.x" matches subdomains. */
+  | { sni: string[] };
 
 export type HttpRequestAction =
   | { action: "set_header" | "add_header"; name: string; value: string; if?: Condition }
@@ -108,6 +115,8 @@ export interface BackendConfig {
 
 export interface ListenAddress extends BindSpec {
   acceptProxy: boolean;
+  /** TLS termination on this listener (src/tls/). */
+  tls?: BindTlsConfig;
 }
 
 export interface FrontendConfig {
@@ -126,7 +135,10 @@ export interface FrontendConfig {
   via: boolean;
   accessLog: { enabled: boolean; format: "text" | "json" };
   errorfiles: Record<number, string>;
-  limits: { requestLine: number; headerBytes: number; headerCount: number };
+  /** drainBody: request body bytes read and dropped after an early response, to keep the connection (0: close). */
+  limits: { requestLine: number; headerBytes: number; headerCount: number; h2Streams: number; drainBody: number };
+  /** Relay `Upgrade: h2c` (RFC 9113 §3.1 retired it; stripped from requests by default). */
+  allowH2cUpgrade: boolean;
 }
 
 /** The proxy's part of the resolved config. */

@@ -154,7 +154,7 @@ export class Frontend {
     if (run && !bind.acceptProxy) {
       // Hot path: no promise, addresses read from the socket only if the session needs them.
       try {
-        run(this.#context(socket, new AcceptedClient(socket, this.name)), this.#ended);
+        run(this.#context(socket, new AcceptedClient(socket, this.name), bind), this.#ended);
       } catch (err) {
         this.#failed(socket, err);
       }
@@ -163,8 +163,8 @@ export class Frontend {
     void this.#run(socket, bind).then(() => this.#ended(socket));
   }
 
-  #context(socket: Conn, client: ClientInfo): SessionContext {
-    return { socket, client, frontend: this.config, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stops: this.#stops, retiring: this.#retiring.signal, prepared: this.#prepared };
+  #context(socket: Conn, client: ClientInfo, bind: ListenAddress): SessionContext {
+    return { socket, client, frontend: this.config, bind, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stops: this.#stops, retiring: this.#retiring.signal, prepared: this.#prepared };
   }
 
   #failed(socket: Conn, err: unknown): void {
@@ -178,7 +178,7 @@ export class Frontend {
       let client: ClientInfo | undefined = new AcceptedClient(socket, this.name).snapshot();
       if (bind.acceptProxy) client = await this.#readProxyHeader(socket, client);
       if (!client) return;
-      const ctx = this.#context(socket, client);
+      const ctx = this.#context(socket, client, bind);
       const run = this.handler.run;
       if (run) await new Promise<void>((resolve) => run(ctx, () => resolve()));
       else await this.handler(ctx);

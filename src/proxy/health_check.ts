@@ -5,12 +5,16 @@ import { netTransport } from "../runtime/net_transport.ts";
 import type { Conn, Transport, TransportError } from "../runtime/transport.ts";
 import type { HealthCheckConfig } from "./config_types.ts";
 import { initialHealth, nextCheckDelay, stepHealth } from "./health_state.ts";
+import type { ServerTlsConfig } from "../tls/config.ts";
+import { describeTlsError, startClientTls } from "../tls/client.ts";
 import type { CheckResult, HealthAction, HealthState } from "./health_state.ts";
 
 /** Where a probe goes. */
 export interface ProbeTarget {
   host: string;
   port: number;
+  /** Probe over TLS (a server with tls:): the handshake is part of the L4 step (haproxy check-ssl). */
+  tls?: ServerTlsConfig;
 }
 
 const ERRNO_TEXT: Record<string, string> = {
@@ -43,38 +47,48 @@ export function probe(target: ProbeTarget, check: HealthCheckConfig, clock: Cloc
       resolve({ ok, status, detail, duration: Math.round(clock.now() - started) });
     };
     const failed = (err: TransportError) => finish(false, connected && check.type === "http" ? "L7RSP" : "L4CON", ERRNO_TEXT[err.code ?? ""] ?? err.message);
-    const connectedTo = (s: Conn) => {
+    /** Layer 4 is up (TCP, or TLS over it): an L4 check is done, an HTTP one asks. */
+    const speak = (s: Conn) => {
       connected = true;
+      socket = s;
       s.on("error", failed);
       if (check.type !== "http") return finish(true, "L4OK", "connected");
+      let head = "";
+      s.on("data", (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        const eol = head.indexOf("\n");
+        if (eol < 0) {
+          if (head.length > 1024) finish(false, "L7RSP", "status line too long");
+          return;
+        }
+        // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+        const m = /^HTTP\/1\.[01] (\d{3})(?: |\r?$)/.exec(head.slice(0, eol).replace(/\r$/, ""));
+        if (!m) return finish(false, "L7RSP", "not an HTTP/1.x response");
+        const code = Number(m[1]);
+        if (code >= check.expectStatus.min && code <= check.expectStatus.max) finish(true, "L7OK", `HTTP status ${code}`);
+        else finish(false, "L7STS", `HTTP status ${code}`);
+      });
+      s.on("end", () => finish(false, "L7RSP", "connection closed before a status line"));
       const host = check.host ? `Host: ${check.host}\r\n` : "";
       s.write(`${check.method} ${check.path} HTTP/1.0\r\n${host}User-Agent: tandem-check\r\nConnection: close\r\n\r\n`);
       s.resume();
     };
+    // A server with tls: is checked over TLS, the handshake part of layer 4 (haproxy check-ssl).
+    const tcpUp = (s: Conn) => {
+      const tls = target.tls;
+      if (!tls) return speak(s);
+      s.on("error", () => {}); // the TLS socket reports failures
+      socket = startClientTls(s as unknown as Parameters<typeof startClientTls>[0], tls, target.host, target.port, (err, secure) => {
+        if (err || !secure) return finish(false, "L4CON", `TLS: ${describeTlsError(err ?? new Error("no TLS socket"))}`);
+        speak(secure as unknown as Conn);
+      }) as unknown as Conn | undefined ?? s;
+    };
     try {
-      socket = transport.dial({ host: target.host, port: target.port, timeout: 0 }, { dialed: (err, s) => (err ? failed(err) : connectedTo(s)) });
+      socket = transport.dial({ host: target.host, port: target.port, timeout: 0 }, { dialed: (err, s) => (err ? failed(err) : tcpUp(s)) });
     } catch (err) {
       finish(false, "SOCKERR", (err as Error).message);
       return;
     }
-    let head = "";
-    socket.on("data", (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      const eol = head.indexOf("\n");
-      if (eol < 0) {
-        if (head.length > 1024) finish(false, "L7RSP", "status line too long");
-        return;
-      }
-      // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-      const m = /^HTTP\/1\.[01] (\d{3})(?: |\r?$)/.exec(head.slice(0, eol).replace(/\r$/, ""));
-      if (!m) return finish(false, "L7RSP", "not an HTTP/1.x response");
-      const code = Number(m[1]);
-      if (code >= check.expectStatus.min && code <= check.expectStatus.max) finish(true, "L7OK", `HTTP status ${code}`);
-      else finish(false, "L7STS", `HTTP status ${code}`);
-    });
-    socket.on("end", () => {
-      if (check.type === "http") finish(false, "L7RSP", "connection closed before a status line");
-    });
   });
 }
 

@@ -61,6 +61,11 @@ export class Listener {
   #reusePort: boolean;
   #acceptors: number;
 
+  /** How it accepts (a TLS bind needs node:net's sockets: see the proxy subsystem). */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
   /** Listening sockets bound for this address (several: see ACCEPTORS). */
   get acceptors(): number {
     return this.#listening?.acceptors ?? 0;

@@ -11,6 +11,7 @@ import type { BackendConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
 import type { Idle, IdlePool } from "./idle_pool.ts";
 import { encodeProxyHeader } from "./proxy_protocol.ts";
+import { describeTlsError, startClientTls } from "../tls/client.ts";
 import { RetryPlan } from "./retry_plan.ts";
 import type { Server } from "./server.ts";
 import type { CancelSignal, Slot } from "./slot.ts";
@@ -134,13 +135,13 @@ export class Opening implements DialWaiter, CancelSignal {
     this.#slot = slot;
     this.#started = this.#clock.now();
     const port = server.config.port ?? this.#client.dstPort;
-    this.#socket = backend.transport.dial({ host: server.config.address, port, timeout: backend.config.timeouts.connect, reader: this.#options.reader }, this);
+    // A TLS connection is read by the TLS layer, not through a reader.
+    const reader = server.config.tls ? undefined : this.#options.reader;
+    this.#socket = backend.transport.dial({ host: server.config.address, port, timeout: backend.config.timeouts.connect, reader }, this);
   }
 
   dialed(err: TransportError | undefined, socket: Conn): void {
     const slot = this.#slot!;
-    this.#slot = undefined;
-    this.#socket = undefined;
     const server = slot.server;
     if (!err) {
       const proxy = server.config.sendProxy;
@@ -148,13 +149,50 @@ export class Opening implements DialWaiter, CancelSignal {
         const c = this.#client;
         socket.write(encodeProxyHeader(proxy, { srcAddress: c.srcAddress, srcPort: c.srcPort, dstAddress: c.dstAddress, dstPort: c.dstPort }));
       }
-      this.#backend.stickStore(this.#client, server);
-      server.sockets.add(socket);
-      this.#waiter.opened(undefined, new Connection(slot, socket, this.plan.attempts, this.#clock.now() - this.#started, undefined));
-      return;
+      if (server.config.tls) return this.#secure(socket, slot);
+      return this.#connected(socket, slot);
     }
+    this.#failed(this.#failure(err, server), slot);
+  }
+
+  #connected(socket: Conn, slot: Slot): void {
+    this.#slot = undefined;
+    this.#socket = undefined;
+    this.#backend.stickStore(this.#client, slot.server);
+    slot.server.sockets.add(socket);
+    this.#waiter.opened(undefined, new Connection(slot, socket, this.plan.attempts, this.#clock.now() - this.#started, undefined));
+  }
+
+  /** TLS toward the server (src/tls/client.ts) over the connected socket, within the same connect timeout. */
+  #secure(socket: Conn, slot: Slot): void {
+    const server = slot.server;
+    const timeout = this.#backend.config.timeouts.connect;
+    const left = timeout > 0 ? Math.max(1, timeout - (this.#clock.now() - this.#started)) : 0;
+    let timer: { cancel(): void } | undefined;
+    this.#socket = socket;
+    const tls = startClientTls(socket as unknown as Parameters<typeof startClientTls>[0], server.config.tls!, server.config.address, server.config.port ?? this.#client.dstPort, (err, secure) => {
+      timer?.cancel();
+      if (this.#slot !== slot) return secure?.destroy(); // timed out meanwhile
+      if (err || !secure) return this.#failed(new ProxyError("E_CONNECT", this.#why(server, `TLS handshake failed: ${describeTlsError(err ?? new Error("no TLS socket"))}`), { cause: err, server: server.name }), slot);
+      this.#connected(secure as unknown as Conn, slot);
+    }) as unknown as Conn | undefined;
+    if (this.#slot !== slot) return; // failed at once (an unreadable ca_file)
+    if (tls) this.#socket = tls;
+    if (left > 0) {
+      timer = this.#clock.setTimeout(() => {
+        this.#socket?.destroy();
+        this.#failed(new ProxyError("E_CONNECT_TIMEOUT", this.#why(server, `timeout after ${timeout}ms`), { server: server.name }), slot);
+      }, left);
+    }
+  }
+
+  #failed(failure: ProxyError, slot: Slot): void {
+    if (this.#slot !== slot) return; // told already (a timeout raced the handshake)
+    if (this.aborted) failure = new ProxyError("E_ABORTED", "Client aborted while connecting", { server: slot.server.name });
+    this.#slot = undefined;
+    this.#socket = undefined;
+    const server = slot.server;
     slot.release();
-    const failure = this.#failure(err, server);
     if (failure.code !== "E_ABORTED") server.connectErrors++;
     if (failure.code === "E_ABORTED" || this.aborted || !this.plan.canRetry) {
       this.#waiter.opened(failure, undefined);
@@ -165,12 +203,14 @@ export class Opening implements DialWaiter, CancelSignal {
     this.next();
   }
 
+  #why(server: Server, text: string): string {
+    return `Cannot connect to server "${server.name}" at ${server.config.address}:${server.config.port ?? this.#client.dstPort}: ${text}`;
+  }
+
   #failure(err: TransportError, server: Server): ProxyError {
-    const port = server.config.port ?? this.#client.dstPort;
-    const why = (text: string) => `Cannot connect to server "${server.name}" at ${server.config.address}:${port}: ${text}`;
     if (err.code === "ECLOSED") return new ProxyError("E_ABORTED", "Client aborted while connecting", { server: server.name });
-    if (err.code === "ETIMEDOUT") return new ProxyError("E_CONNECT_TIMEOUT", why(`timeout after ${this.#backend.config.timeouts.connect}ms`), { server: server.name });
-    return new ProxyError("E_CONNECT", why(ERRNO_TEXT[err.code ?? ""] ?? err.message), { cause: err, server: server.name });
+    if (err.code === "ETIMEDOUT") return new ProxyError("E_CONNECT_TIMEOUT", this.#why(server, `timeout after ${this.#backend.config.timeouts.connect}ms`), { server: server.name });
+    return new ProxyError("E_CONNECT", this.#why(server, ERRNO_TEXT[err.code ?? ""] ?? err.message), { cause: err, server: server.name });
   }
 }
 

@@ -1,6 +1,6 @@
 // The contract between a frontend and a mode-specific session handler (tcp, http).
 
-import type { FrontendConfig, Mode } from "./config_types.ts";
+import type { FrontendConfig, ListenAddress, Mode } from "./config_types.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
@@ -8,6 +8,7 @@ import type { Conn } from "../runtime/transport.ts";
 import type { ClientInfo } from "./accepted_client.ts";
 import type { Backend } from "./backend.ts";
 import type { StopGroup } from "./stop_group.ts";
+import type { TlsInfo } from "../tls/info.ts";
 
 /** Everything a session handler gets for one accepted client connection. */
 export interface SessionContext {
@@ -15,6 +16,10 @@ export interface SessionContext {
   socket: Conn;
   client: ClientInfo;
   frontend: FrontendConfig;
+  /** The bind line the client connected through (its tls: settings). */
+  bind?: ListenAddress;
+  /** Set when tandem terminated TLS on this connection (socket is then the TLS socket). */
+  tls?: TlsInfo;
   /** The backends of the config that was current when the connection was accepted. */
   backends: ReadonlyMap<string, Backend>;
   clock: Clock;

@@ -4,6 +4,7 @@
 import type { Mode } from "./config_types.ts";
 import type { CheckResult } from "./health_state.ts";
 import type { ServerState } from "./server.ts";
+import type { TlsStats } from "../tls/info.ts";
 
 export interface ServerStatus {
   name: string;
@@ -68,4 +69,6 @@ export interface ProxyStatus {
   acceptedPerWorker?: number[];
   frontends: FrontendStatus[];
   backends: BackendStatus[];
+  /** TLS termination of this process (src/tls/). */
+  tls?: TlsStats;
 }

@@ -19,6 +19,10 @@ import type { ListenerStatus, ProxyStatus } from "./status.ts";
 import { tcpSession } from "./tcp_session.ts";
 import { weightProblem } from "./weight.ts";
 import { WorkerPool } from "./workers.ts";
+import { TlsTerminator } from "../tls/terminator.ts";
+import { challenges } from "../acme/challenges.ts";
+import { acmeChallengeDir } from "../acme/paths.ts";
+import type { H2Runner } from "../tls/terminator.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -30,6 +34,8 @@ export interface ProxySubsystemOptions {
   worker?: WorkerSide;
   /** How connections are accepted and made (default: the one global.data_path names). */
   transport?: Transport;
+  /** Serves HTTP/2 connections of TLS binds (ALPN h2): src/proxy/h2/. */
+  h2?: H2Runner;
 }
 
 /** The hooks a proxy worker process gives its subsystem and gets back. */
@@ -110,6 +116,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   /** Frontends replaced or removed by a reload, still running sessions. */
   const retired = new Set<Frontend>();
   const lastHealth = new Map<string, boolean>();
+  const tls = new TlsTerminator({ log: log.child("tls"), bus: ctx.bus, clock: ctx.clock, h2: options.h2 });
 
   const onConnection = (key: string) => (socket: Conn) => {
     const r = routes.get(key);
@@ -124,7 +131,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   };
 
   /** The built-in tcp session and handlers marked readsChunks read through a ChunkReader; others and PROXY headers need 'data'. */
-  const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy;
+  const readsThroughReader = (r: Route) => (r.frontend.handler === tcpSession || r.frontend.handler.readsChunks === true) && !r.bind.acceptProxy && !r.bind.tls;
 
   const check = (cfg: ProxySubsystemConfig) => {
     const errors = validateProxyConfig(cfg, handlers);
@@ -139,12 +146,19 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     return out;
   };
 
+  /**
+   * The transport a bind accepts through: TLS termination (src/tls/) wraps the accepted socket in
+   * node:tls, which needs a net.Socket under it, so TLS binds keep node:net; their connections to
+   * servers, and every other bind, use the data path global.data_path chose.
+   */
+  const listenTransport = (bind: ListenAddress): Transport => (bind.tls ? netTransport : transport);
+
   const bindNew = async (wanted: Map<string, { route: Route; host: string; port: number }>): Promise<Listener[]> => {
     const created: Listener[] = [];
     try {
       for (const [key, w] of wanted) {
         if (listeners.has(key)) continue;
-        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, transport, clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
+        const l = new Listener({ host: w.host, port: w.port, proxy: w.route.frontend.name, transport: listenTransport(w.route.bind), clock: ctx.clock, log, onConnection: onConnection(key), reusePort: workers > 1, acceptors: acceptorsFor(wanted.size) });
         created.push(l);
         await l.bind(
           (reason) => ctx.bus.emit("listener.failed", { proxy: l.proxy, address: key, reason }),
@@ -165,7 +179,14 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   const buildFrontends = (cfg: ProxySubsystemConfig, bks: Map<string, Backend>) => {
     const out = new Map<string, Frontend>();
     for (const fc of cfg.frontends) {
-      out.set(fc.name, new Frontend(fc, { backends: bks, handler: handlerFor(fc.mode), limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
+      const inner = handlerFor(fc.mode);
+      let handler = inner;
+      if (fc.binds.some((b) => b.tls)) {
+        // TLS binds terminate first (src/tls/); plain binds of the same frontend keep the reader.
+        handler = tls.wrap(inner);
+        handler.readsChunks = inner === tcpSession || inner.readsChunks === true;
+      }
+      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
     }
     return out;
   };
@@ -209,6 +230,11 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     }
   };
   const unsubscribe = [ctx.bus.on("server.state", publishHealth), ctx.bus.on("proxy.no_server", publishHealth)];
+  // A certificate issued by ACME (src/acme/) is served from the next handshake on, here and in the workers.
+  unsubscribe.push(ctx.bus.on("acme.installed", () => {
+    for (const e of tls.load(config)) log.error(e.message);
+    void pool?.reload(config);
+  }));
 
   // global.workers > 1: this process serves too, plus workers - 1 processes (workers.ts). The
   // count is read at start; a reload that changes it is logged and needs a restart.
@@ -243,6 +269,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       })),
     })),
     backends: [...backends.values()].map((b) => b.status()),
+    tls: tls.status(),
   });
   const status = () => {
     const st = localStatus();
@@ -295,6 +322,10 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     async start() {
       if (transportError !== undefined) throw transportError;
       check(config);
+      // HTTP-01 tokens are shared through state_dir (src/acme/), so proxy worker processes answer them too.
+      challenges.useDirectory(acmeChallengeDir(config.global.stateDir));
+      const certErrors = tls.load(config);
+      if (certErrors.length) throw new ProxyError("E_CONFIG", certErrors.map((e) => e.message).join("; "));
       backends = new Map(config.backends.map((bc) => [bc.name, makeBackend(bc)]));
       frontends = buildFrontends(config, backends);
       const wanted = desiredRoutes(frontends);
@@ -313,12 +344,16 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
           throw new ProxyError("E_WORKER", `Cannot start the proxy workers: ${(err as Error).message}`, { cause: err });
         }
       }
+      tls.startWatch();
       log.info(`Proxy started: ${frontends.size} frontend(s), ${backends.size} backend(s), ${listeners.size} listener(s), data path ${transport.name}`);
       publishHealth();
     },
 
     async reload(next) {
       check(next);
+      // Certificates are re-read at every reload (renewed files are served from the next handshake).
+      for (const e of tls.load(next)) log.error(`${e.message}: the bind keeps serving the certificates that loaded`);
+      challenges.useDirectory(acmeChallengeDir(next.global.stateDir));
       // 1. Backends: update those that stay (state carries over), build new ones.
       const nextBackends = new Map<string, Backend>();
       const fresh: Backend[] = [];
@@ -333,6 +368,14 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       // 2. Frontends are cheap: always new objects, so sessions keep the config they started with.
       const nextFrontends = buildFrontends(next, nextBackends);
       const wanted = desiredRoutes(nextFrontends);
+      // A bind that turned TLS on or off accepts through the other transport: it is bound again
+      // (a moment without a listener on that address; both cannot hold it at once).
+      for (const [key, w] of wanted) {
+        const l = listeners.get(key);
+        if (l === undefined || l.transport === listenTransport(w.route.bind)) continue;
+        listeners.delete(key);
+        await l.close();
+      }
       let created: Listener[];
       try {
         created = await bindNew(wanted);
@@ -376,6 +419,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
 
     async stop(reason) {
       log.info(`Proxy stopping: ${reason}`);
+      tls.stopWatch();
       for (const u of unsubscribe) u();
       await Promise.all([...listeners.values()].map((l) => l.close()));
       listeners.clear();

@@ -8,6 +8,7 @@ import type { Backend } from "./backend.ts";
 import type { ProxySubsystemConfig } from "./config_types.ts";
 import { httpSession } from "./http/session.ts";
 import { createProxySubsystem } from "./subsystem.ts";
+import { h2Session } from "./h2/session.ts";
 import type { FromWorker, ToWorker } from "./workers.ts";
 import { WORKER_ENV } from "./workers.ts";
 import { tuneGc } from "../runtime/gc.ts";
@@ -56,6 +57,7 @@ export function runProxyWorker(): void {
         const ctx = { config: m.config as ProxySubsystemConfig, bus, clock: systemClock, log, services };
         proxy = createProxySubsystem(ctx, {
           handlers: { http: httpSession },
+          h2: h2Session,
           worker: {
             onStick: (p, key, server) => send({ type: "stick", proxy: p, key, server }),
             attach: (api) => (lookup = api.backend),

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger, LogFields } from "../core/log.ts";
 import type { Backend, ServerSnapshot } from "./backend.ts";
 import type { ProxySubsystemConfig } from "./config_types.ts";
+import { enableQueuedMigration } from "./migrate_queued.ts";
 import type { ProxyStatus } from "./status.ts";
 
 /**
@@ -61,6 +62,32 @@ interface Child {
   proc: ChildProcess;
   status?: ProxyStatus;
   ready: boolean;
+  /** When this process of the worker was spawned (Date.now()), for the restart backoff. */
+  spawnedAt: number;
+  /** Restarts in a row of a worker that died soon after starting (crash loop). */
+  quickDeaths: number;
+  /** Why the main process asked it to stop so it restarts (a reload it could not apply). */
+  restartReason?: string;
+}
+
+/** A worker that lives shorter than this after a start counts as crash-looping: its restarts back off. */
+const STABLE_MS = 10_000;
+/** Longest wait before starting a crash-looping worker again. */
+const MAX_RESTART_DELAY = 30_000;
+
+/** The delay before starting a worker that died `quickDeaths` times in a row soon after a start: at once, then 1 s, 2 s, 4 s ... 30 s. */
+export function restartDelay(quickDeaths: number): number {
+  return quickDeaths <= 1 ? 0 : Math.min(MAX_RESTART_DELAY, 1000 * 2 ** (quickDeaths - 2));
+}
+
+/** The counters of a status that only grow (totals, bytes, errors); what is current now (active, queued) is 0. */
+export function totalsOnly(st: ProxyStatus): ProxyStatus {
+  return {
+    ...st,
+    connections: 0,
+    frontends: st.frontends.map((f) => ({ ...f, active: 0, held: 0 })),
+    backends: st.backends.map((b) => ({ ...b, active: 0, queued: 0, servers: b.servers.map((v) => ({ ...v, active: 0, queued: 0 })) })),
+  };
 }
 
 /** a[k] += b[k] for each key that is a number on both sides (optional counters may be missing). */
@@ -97,6 +124,8 @@ export class WorkerPool {
   #config: ProxySubsystemConfig;
   #stopping = false;
   #reloadId = 0;
+  /** The totals of worker processes that died, so summed counters never go down. */
+  #gone: ProxyStatus | undefined;
 
   /** count: worker processes besides the main one. */
   constructor(options: { count: number; config: ProxySubsystemConfig; log: Logger; backends: () => ReadonlyMap<string, Backend> }) {
@@ -108,6 +137,7 @@ export class WorkerPool {
 
   /** Starts every worker and waits until each has bound its listeners; throws the first failure. */
   async start(): Promise<void> {
+    enableQueuedMigration(this.#log);
     const all = [];
     for (let i = 1; i <= this.#count; i++) all.push(this.#spawn(i));
     await Promise.all(all);
@@ -116,12 +146,19 @@ export class WorkerPool {
   /** Sends a reloaded config; resolves when every worker applied it (failures are logged). */
   async reload(config: ProxySubsystemConfig): Promise<void> {
     this.#config = config;
+    if (this.#gone) this.#gone.frontends = []; // frontends' counters restart at a reload
     const id = ++this.#reloadId;
     await Promise.all(this.#children.filter((c) => c.ready).map((c) => new Promise<void>((resolve) => {
       const onMessage = (m: FromWorker) => {
         if (m.type !== "reloaded" || m.id !== id) return;
         c.proc.off("message", onMessage);
-        if (m.error) this.#log.error(`Proxy worker ${c.index}: reload failed: ${m.error}`);
+        if (m.error) {
+          // The main process runs the new configuration: a worker left on the old one is
+          // restarted, and starts with the new one (or keeps failing loudly).
+          this.#log.error(`Proxy worker ${c.index} cannot apply the new configuration: ${m.error}; restarting it`);
+          c.restartReason = "it could not apply a reload";
+          this.#send(c, { type: "stop", reason: "reload failed" });
+        }
         resolve();
       };
       c.proc.on("message", onMessage);
@@ -165,21 +202,56 @@ export class WorkerPool {
   }
 
   /** Adds the workers' last reported counters into the main process's status. */
+  /** Adds the workers' last reported counters into the main process's status (a dead worker: its totals only). */
   addInto(status: ProxyStatus): void {
     const accepted = (st: ProxyStatus) => st.frontends.reduce((n, f) => n + f.total, 0);
-    status.workers = 1 + this.#children.length;
+    status.workers = 1 + this.#children.filter((c) => c.ready).length;
     status.acceptedPerWorker = [accepted(status), ...this.#children.map((c) => (c.status ? accepted(c.status) : 0))];
     for (const c of this.#children) if (c.status) addStatus(status, c.status);
+    if (this.#gone) addStatus(status, this.#gone);
+  }
+
+  /** Workers started again after they died (for the "started again" line). */
+  readonly #restarted = new Set<number>();
+
+  /**
+   * A worker process ended. Its listeners closed with it: the kernel sends new connections to the
+   * other processes at once (and, with tcp_migrate_req, those queued on its listeners); the
+   * connections it had accepted are lost. Its live counters stop counting, its totals are kept,
+   * and it is started again at once, or after a growing delay when it keeps dying young.
+   */
+  #exited(child: Child, code: number | null, signal: NodeJS.Signals | null, failStart: ((err: Error) => void) | undefined): void {
+    const index = child.index;
+    child.ready = false;
+    if (child.status) {
+      const totals = totalsOnly(child.status);
+      if (this.#gone) addStatus(this.#gone, totals);
+      else this.#gone = totals;
+    }
+    child.status = undefined;
+    const how = signal ?? `exit code ${code}`;
+    if (failStart) return failStart(new Error(`proxy worker ${index} exited (${how}) before it was ready`));
+    if (this.#stopping) return;
+    const quickDeaths = child.restartReason === undefined && Date.now() - child.spawnedAt < STABLE_MS ? child.quickDeaths + 1 : 0;
+    const delay = restartDelay(quickDeaths);
+    if (child.restartReason !== undefined) this.#log.info(`Proxy worker ${index} (pid ${child.proc.pid}) stopped because ${child.restartReason}: starting it again`);
+    else this.#log.error(`Proxy worker ${index} (pid ${child.proc.pid}) died (${how}): new connections go to the other processes, the ones it held are lost; starting it again${delay ? ` in ${delay / 1000}s` : ""}`);
+    this.#restarted.add(index);
+    const restart = () => {
+      if (!this.#stopping) this.#spawn(index, quickDeaths).catch((err) => this.#log.error(`Proxy worker ${index} did not start again: ${(err as Error).message}`));
+    };
+    if (delay === 0) restart();
+    else setTimeout(restart, delay).unref();
   }
 
   #send(c: Child, m: ToWorker): void {
     if (c.proc.connected) c.proc.send(m, (err: Error | null) => void err);
   }
 
-  #spawn(index: number): Promise<void> {
+  #spawn(index: number, quickDeaths = 0): Promise<void> {
     const { file, args } = workerCommand();
     const proc = spawn(file, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, [WORKER_ENV]: "1" }, serialization: "advanced" });
-    const child: Child = { index, proc, ready: false };
+    const child: Child = { index, proc, ready: false, spawnedAt: Date.now(), quickDeaths };
     const at = this.#children.findIndex((c) => c.index === index);
     if (at >= 0) this.#children[at] = child;
     else this.#children.push(child);
@@ -190,6 +262,7 @@ export class WorkerPool {
           case "started":
             child.ready = true;
             settled = true;
+            if (this.#restarted.has(index)) this.#log.info(`Proxy worker ${index} started again (pid ${proc.pid})`);
             this.pushAllServers();
             resolve();
             break;
@@ -217,20 +290,10 @@ export class WorkerPool {
           reject(err);
         }
       });
-      proc.on("exit", (code, signal) => {
-        child.ready = false;
-        child.status = undefined;
-        if (!settled) {
-          settled = true;
-          reject(new Error(`proxy worker ${index} exited (${signal ?? code}) before it was ready`));
-          return;
-        }
-        if (this.#stopping) return;
-        this.#log.error(`Proxy worker ${index} exited (${signal ?? code}): starting it again in 1s`);
-        setTimeout(() => {
-          if (!this.#stopping) this.#spawn(index).catch((err) => this.#log.error(`Proxy worker ${index} did not restart: ${(err as Error).message}`));
-        }, 1000).unref();
-      });
+      proc.on("exit", (code, signal) => this.#exited(child, code, signal, settled ? undefined : (err) => {
+        settled = true;
+        reject(err);
+      }));
       this.#send(child, { type: "start", index, config: this.#config });
     });
   }

@@ -1,22 +1,9 @@
-// Linux errno numbers by name, and the Error a failed system call becomes (node:net's shape:
-// code, errno, syscall, "connect ECONNREFUSED 127.0.0.1:9001").
+// The Error a failed system call of the fd data path becomes: node:net's shape (code, errno,
+// syscall; "connect ECONNREFUSED 127.0.0.1:9001"), with the errno names of the libc seam.
 
-/** Linux errno values (the same on x86_64 and aarch64) of the calls the data path makes. */
-export const ERRNO = {
-  EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14,
-  EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOSPC: 28, EPIPE: 32,
-  ENOTSOCK: 88, EPROTONOSUPPORT: 93, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98,
-  EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101, ENETRESET: 102, ECONNABORTED: 103,
-  ECONNRESET: 104, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ETIMEDOUT: 110, ECONNREFUSED: 111,
-  EHOSTDOWN: 112, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115,
-} as const;
+import { errnoName } from "./libc_api.ts";
 
-const NAMES: Record<number, string> = Object.fromEntries(Object.entries(ERRNO).map(([name, n]) => [n, name]));
-
-/** "ECONNRESET" for 104; "E<n>" for a number this table does not know. */
-export function errnoName(errno: number): string {
-  return NAMES[errno] ?? `E${errno}`;
-}
+export { ERRNO } from "./libc_api.ts";
 
 /** A failed system call as node:net reports one: code (errno name), errno (negative), syscall. */
 export interface SystemCallError extends Error {

@@ -2,7 +2,7 @@
 // (resolved from the running binary: libc and Node's own libuv), with the Linux constants they use.
 
 import { setFlagsFromString } from "node:v8";
-import { loadNodeFfi } from "./libc.ts";
+import { requireFfi } from "./libc_node.ts";
 
 /**
  * Typed node:ffi functions. Pointers are BigInt addresses of memory the caller keeps alive (JS
@@ -75,15 +75,16 @@ const keep: unknown[] = [];
  */
 export function loadFdSys(): FdSys {
   if (loaded) return loaded;
+  if ("Deno" in globalThis) throw new Error("the fd data path needs Node's node:ffi (this is Deno)");
   if (process.platform !== "linux") throw new Error(`the fd data path needs Linux (this is ${process.platform})`);
-  const ffi = loadNodeFfi();
+  const ffi = requireFfi();
   // Node 26.10's FFI corrupts the C heap now and then ("malloc(): unsorted double linked list
   // corrupted") when TurboFan compiles hot FFI call sites on its background thread while the main
   // thread keeps calling them: a send/recv loop crashed in 9 runs out of 10, none with compilation
   // on the main thread (or without TurboFan). Optimized code is unchanged; compiling it on the
   // main thread costs some milliseconds while the process warms up.
   setFlagsFromString("--no-concurrent-recompilation");
-  const { lib, functions } = ffi.dlopen(null, {
+  const { lib, functions } = ffi.dlopen(null as unknown as string, {
     socket: { arguments: [i32, i32, i32], return: i32 },
     bind: { arguments: [i32, ptr, u32], return: i32 },
     listen: { arguments: [i32, i32], return: i32 },
@@ -107,7 +108,7 @@ export function loadFdSys(): FdSys {
     uv_handle_size: { arguments: [i32], return: u64 },
   });
   // The same write(2) with a JS buffer argument: large writes skip the copy into the shared buffer.
-  const { functions: byBuffer } = ffi.dlopen(null, { write: { arguments: [i32, "buffer", u64], return: i32 } });
+  const { functions: byBuffer } = ffi.dlopen(null as unknown as string, { write: { arguments: [i32, "buffer", u64], return: i32 } } as never);
   keep.push(lib);
   const f = functions as unknown as Record<string, (...a: unknown[]) => never>;
   // errno is thread-local: its address on this (the loop's) thread never changes.
@@ -121,7 +122,7 @@ export function loadFdSys(): FdSys {
     connect: f.connect,
     read: f.read,
     write: f.write,
-    writeBuffer: byBuffer.write as FdSys["writeBuffer"],
+    writeBuffer: (byBuffer as unknown as Record<string, FdSys["writeBuffer"]>).write,
     shutdown: f.shutdown,
     close: f.close,
     setsockopt: f.setsockopt,
@@ -136,11 +137,11 @@ export function loadFdSys(): FdSys {
     uvUnref: f.uv_unref,
     uvHandleSize: (type) => Number(f.uv_handle_size(type)),
     errno: () => getInt32(errnoAt, 0),
-    pointer: (memory) => ffi.getRawPointer(memory),
-    loop: () => ffi.getCurrentEventLoop(),
+    pointer: (memory) => ffi.getRawPointer(memory as never) as bigint,
+    loop: () => ffi.getCurrentEventLoop() as bigint,
     pollCallback: (fn) => {
       keep.push(fn);
-      return lib.registerCallback({ arguments: [ptr, i32, i32], return: "void" }, fn as (...a: never[]) => void);
+      return lib.registerCallback({ arguments: [ptr, i32, i32], return: "void" } as never, fn as never) as bigint;
     },
   };
   return loaded;

@@ -2,7 +2,7 @@
 // and a kernel that maps file pages in 2 MB folios makes most of it resident at start.
 
 import { readFileSync, readlinkSync } from "node:fs";
-import { loadNodeFfi } from "./libc.ts";
+import { requireFfi } from "./libc_node.ts";
 
 const MADV_DONTNEED = 4;
 const MADV_NOHUGEPAGE = 15;
@@ -43,8 +43,8 @@ export function trimMappedCode(): number {
   if (process.platform !== "linux" || "Deno" in globalThis) return 0;
   try {
     const exe = readlinkSync("/proc/self/exe");
-    const { functions } = loadNodeFfi().dlopen(null, { madvise: { arguments: ["uint64", "uint64", "int32"], return: "int32" } });
-    const madvise = functions.madvise as unknown as (addr: bigint, len: bigint, advice: number) => number;
+    const lib = requireFfi().dlopen(null as unknown as string, { madvise: { arguments: ["uint64", "uint64", "int32"], return: "int32" } } as never);
+    const madvise = (lib.functions as unknown as Record<string, (addr: bigint, len: bigint, advice: number) => number>).madvise;
     let trimmed = 0n;
     for (const m of mappings()) {
       if (m.path !== exe || m.perms.includes("w") || m.anonymousKb !== 0) continue;

@@ -55,6 +55,16 @@ test("two instances keep separate registries (no global registry)", async () => 
   const a = new TandemMetrics({ defaultMetrics: false });
   const b = new TandemMetrics({ defaultMetrics: false });
   await a.render(sampleSnapshot());
-  const fams = parseExposition(await b.render(sampleSnapshot({ vrrp: undefined })));
+  const fams = parseExposition(await b.render(sampleSnapshot({ vrrp: [] })));
   assert.equal(fams.has("tandem_vrrp_state"), false);
+});
+
+test("TLS series: handshakes, failures by reason, HTTP/2 connections, certificate expiry", async () => {
+  const m = new TandemMetrics({ defaultMetrics: false });
+  const tls = { handshakes: 12, failures: { timeout: 2, not_tls: 1 }, h2: 4, certificates: [{ name: "a.test", file: "/etc/t/a.pem", keyType: "ec", notAfter: "2027-01-01T00:00:00.000Z", expiresIn: 100 }] };
+  const text = await m.render(sampleSnapshot({ tls }));
+  assert.match(text, /^tandem_tls_handshakes_total 12$/m);
+  assert.match(text, /^tandem_tls_handshake_failures_total\{reason="timeout"\} 2$/m);
+  assert.match(text, /^tandem_tls_h2_connections_total 4$/m);
+  assert.match(text, /^tandem_tls_certificate_expiry_timestamp_seconds\{name="a.test",file="\/etc\/t\/a.pem"\} 1798761600$/m);
 });

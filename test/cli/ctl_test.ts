@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AdminLab, whoAnswers } from "../helpers/admin_lab.ts";
-import { runTandem } from "../helpers/binary.ts";
+import { createServer } from "node:net";
+import { runTandem, runTandemAsync } from "../helpers/binary.ts";
+import { freePort, listen } from "../helpers/net.ts";
 import { parseHaproxyCsv } from "../helpers/formats.ts";
 
 const lab = new AdminLab();
@@ -163,11 +165,43 @@ describe("tandem ctl against dist/tandem", () => {
     const bad = await lab.ctl("reload");
     if (bad.err !== "Reload is not available in this process") {
       assert.equal(bad.code, 3);
-      assert.equal(bad.err, "Reload failed, keeping the running configuration (see the log)");
+      assert.match(bad.err, /^Reload failed, keeping the running configuration:\n {2}\S*tandem\.yaml:\d+:\d+: error: unknown key "bogus"/);
     }
     writeFileSync(lab.file, lab.yaml());
     await lab.ctl("enable", "server", "web/s2");
     await lab.ctl("set", "weight", "web/s1", "2");
+  });
+
+  it("a valid config whose new bind port is taken: not applied, `tandem ctl reload` says why and exits 3, config_reload_failed", async () => {
+    const blocker = createServer();
+    await listen(blocker, await freePort());
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      writeFileSync(lab.file, lab.yaml(`    maxconn: 77\n  extra:\n    bind: 127.0.0.1:${taken}\n    servers: { x: { address: 127.0.0.1, port: 1 } }\n`));
+      const mark = lab.process!.stderr.length;
+      const r = await runTandemAsync(["ctl", "--socket", lab.socket, "reload"]);
+      if (/not available in this build/.test(r.stderr)) throw new Error("`ctl` is not wired into main.ts");
+      assert.equal(r.status, 3, r.stdout + r.stderr);
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, `Reload failed, keeping the running configuration:\n  proxy: Cannot bind "extra" on 127.0.0.1:${taken}: address already in use\n`);
+      await lab.process!.waitFor(/config\.reload_failed/, 5000, mark);
+      const log = lab.process!.stderr.slice(mark);
+      assert.match(log, /reload failed, keeping the running configuration: proxy: Cannot bind "extra"/);
+      assert.doesNotMatch(log, /config\.reloaded|Proxy reloaded/);
+      // The running configuration still serves, unchanged (no proxy "extra", web without maxconn 77).
+      assert.match(await whoAnswers(lab.proxyPort), /^s[12]$/);
+      const stat = await lab.ctl("show", "stat");
+      assert.doesNotMatch(stat.out, /^extra,/m);
+      // The same for the stats page moving to a taken port: the page stays where it was.
+      writeFileSync(lab.file, lab.yaml().replace(`bind: 127.0.0.1:${lab.statsPort}`, `bind: 127.0.0.1:${taken}`));
+      const moved = await runTandemAsync(["ctl", "--socket", lab.socket, "reload"]);
+      assert.equal(moved.status, 3, moved.stdout + moved.stderr);
+      assert.match(moved.stderr, new RegExp(`^Reload failed, keeping the running configuration:\\n {2}admin: .*127\\.0\\.0\\.1:${taken}`));
+      assert.equal((await fetch(lab.statsUrl)).status, 200);
+    } finally {
+      writeFileSync(lab.file, lab.yaml());
+      await new Promise((r) => blocker.close(r));
+    }
   });
 
   it("usage and connection errors exit 2, 1 and 3 with a message", async () => {

@@ -41,7 +41,7 @@ test("matching methods become regexes that match what haproxy matched", () => {
 });
 
 test("criteria without an equivalent say why", () => {
-  assert.match((crit("ssl_fc") as { reason: string }).reason, /"ssl_fc" has no tandem equivalent/);
+  assert.match((crit("ssl_c_used") as { reason: string }).reason, /"ssl_c_used" has no tandem equivalent/);
   assert.match((crit("src -f /etc/haproxy/blocked.lst") as { reason: string }).reason, /values read from a file/);
   assert.match((crit("path_len gt 100") as { reason: string }).reason, /-m len/);
   assert.match((crit("hdr(host),word(1,.) a") as { reason: string }).reason, /converter ",word\(1,\.\)"/);
@@ -63,7 +63,10 @@ test("conditions: and, or, negation, unless, anonymous ACLs", () => {
   assert.deepEqual(cond("unless a"), { cond: "!a" });
   assert.deepEqual(cond("if { path /x } b"), { cond: { all: [{ path: "/x" }, "b"] } });
   assert.deepEqual(cond("if a", false), { cond: { path_prefix: "/a" } });
-  assert.deepEqual(cond("if !tls a"), { reason: 'ACL "tls" is not translated: "ssl_fc" has no tandem equivalent (tandem tests host, path, header, method, src and query)' });
+  assert.deepEqual(cond("if !tls a"), { cond: { all: ["!tls", "a"] } });
+  assert.deepEqual(cond("unless { ssl_fc }"), { cond: { not: { tls: true } } });
+  assert.deepEqual(translateCriterion(["ssl_fc_sni", "api.example.com"]), { cond: { sni: ["api.example.com"] } });
+  assert.deepEqual(translateCriterion(["ssl_fc_sni", "-m", "end", ".example.com"]), { cond: { sni: ["*.example.com"] } });
 });
 
 test("predefined ACLs fold: TRUE drops the condition, FALSE the rule", () => {

@@ -3,18 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, createServer } from "node:net";
-import type { Socket } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TandemProcess } from "../helpers/binary.ts";
 import { accepting, freePort, listen } from "../helpers/net.ts";
-
-/** Deterministic pseudo-random numbers (an LCG): a failure replays with the same seed. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
-}
+import { lcg, mutate, trickle } from "../helpers/http_fuzz.ts";
 
 const REQUESTS = [
   "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -39,45 +33,6 @@ const RESPONSES = [
   "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
   "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
 ];
-/** Bytes and fragments that break framing: line ends, NUL, DEL, huge sizes, a second length. */
-const JUNK = ["\r", "\n", "\0", " ", ":", "\t", "\r\n", "\r\n\r\n", "0", "ffffffffffffffffff", "Content-Length: 9\r\n", "Transfer-Encoding: chunked\r\n", "\x7f", "\xff", "Host: b\r\n", ","];
-
-/** Up to three edits: a byte replaced, junk inserted, bytes dropped, the end cut, the tail repeated. */
-function mutate(text: string, rnd: () => number): Buffer {
-  let b = Buffer.from(text, "latin1");
-  const edits = Math.floor(rnd() * 4);
-  for (let k = 0; k < edits; k++) {
-    const at = Math.floor(rnd() * (b.length + 1));
-    switch (Math.floor(rnd() * 5)) {
-      case 0:
-        if (b.length) b[Math.min(at, b.length - 1)] = Math.floor(rnd() * 256);
-        break;
-      case 1:
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(JUNK[Math.floor(rnd() * JUNK.length)], "latin1"), b.subarray(at)]);
-        break;
-      case 2:
-        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + Math.floor(rnd() * 8)))]);
-        break;
-      case 3:
-        b = b.subarray(0, at);
-        break;
-      default:
-        b = Buffer.concat([b, b.subarray(at)]);
-    }
-  }
-  return b;
-}
-
-/** Writes b in random pieces, sometimes pausing a few ms between them. */
-async function trickle(s: Socket, b: Buffer, rnd: () => number): Promise<void> {
-  for (let i = 0; i < b.length && !s.destroyed;) {
-    const n = rnd() < 0.5 ? b.length - i : 1 + Math.floor(rnd() * 16);
-    s.write(b.subarray(i, i + n));
-    i += n;
-    if (rnd() < 0.2) await new Promise((r) => setTimeout(r, Math.floor(rnd() * 5)));
-  }
-}
-
 test("mutated requests and responses: the binary answers or closes, raises nothing, keeps serving and frees every slot", async () => {
   const rnd = lcg(20261125);
   let fuzzing = true;

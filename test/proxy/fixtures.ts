@@ -10,6 +10,7 @@ import type { Clock } from "../../src/core/clock.ts";
 import { EventBus } from "../../src/core/events.ts";
 import type { AnyEvent } from "../../src/core/events.ts";
 import { nullLogger } from "../../src/core/log.ts";
+import type { Logger } from "../../src/core/log.ts";
 import type { Subsystem, SubsystemContext } from "../../src/core/subsystem.ts";
 import { createProxySubsystem } from "../../src/proxy/subsystem.ts";
 
@@ -68,7 +69,8 @@ export function frontend(name: string, binds: string[], over: Partial<FrontendCo
     via: false,
     accessLog: { enabled: false, format: "text" },
     errorfiles: {},
-    limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100 },
+    limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100, drainBody: 1024 * 1024 },
+    allowH2cUpgrade: false,
     ...over,
   };
 }
@@ -93,11 +95,11 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startProxy(cfg: TandemConfig, clock: Clock = systemClock): Promise<Harness> {
+export async function startProxy(cfg: TandemConfig, clock: Clock = systemClock, log: Logger = nullLogger): Promise<Harness> {
   const bus = new EventBus();
   const events: AnyEvent[] = [];
   bus.onAny((e) => events.push(e));
-  const ctx: SubsystemContext = { config: cfg, bus, clock, log: nullLogger, services: {} };
+  const ctx: SubsystemContext = { config: cfg, bus, clock, log, services: {} };
   const proxy = createProxySubsystem(ctx);
   await proxy.start();
   return { proxy, ctx, events, stop: () => proxy.stop("test over") };

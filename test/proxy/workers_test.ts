@@ -6,6 +6,9 @@ import { spawnSync } from "node:child_process";
 import { backend, config, freePort, frontend, namedServer, server, sleep, startProxy, tcpCheck, tracker, waitFor, whoAnswers } from "./fixtures.ts";
 import type { Harness } from "./fixtures.ts";
 import type { ProxyStatus } from "../../src/proxy/workers.ts";
+import { restartDelay, totalsOnly } from "../../src/proxy/workers.ts";
+import { systemClock } from "../../src/core/clock.ts";
+import { createLogger } from "../../src/core/log.ts";
 
 const { track, defer, cleanAll } = tracker();
 after(cleanAll);
@@ -64,5 +67,47 @@ describe("proxy workers (global.workers: 2)", () => {
     const pids = workerPids();
     await h.proxy.stop("test over");
     await waitFor(() => pids.every((pid) => !workerPids().includes(pid)), 3000, "worker exit");
+  });
+});
+
+describe("a proxy worker that dies", () => {
+  it("is started again at once, then with a growing delay while it keeps dying young", () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 6, 7, 10].map(restartDelay), [0, 0, 1000, 2000, 4000, 16_000, 30_000, 30_000]);
+  });
+
+  it("keeps counting its totals, not its live connections", () => {
+    const st: ProxyStatus = {
+      connections: 3,
+      frontends: [{ name: "w", active: 3, total: 40, held: 1, bytesIn: 100, bytesOut: 200 }],
+      backends: [{ name: "w", active: 2, queued: 1, servers: [{ name: "a", active: 2, total: 39, queued: 1, bytesIn: 5, bytesOut: 6, connectErrors: 1 }] }],
+    };
+    assert.deepEqual(totalsOnly(st), {
+      connections: 0,
+      frontends: [{ name: "w", active: 0, total: 40, held: 0, bytesIn: 100, bytesOut: 200 }],
+      backends: [{ name: "w", active: 0, queued: 0, servers: [{ name: "a", active: 0, total: 39, queued: 0, bytesIn: 5, bytesOut: 6, connectErrors: 1 }] }],
+    });
+  });
+
+  it("kill -9: the main process stops counting it (its totals stay), starts it again at once, and both serve", async () => {
+    const a = await track(namedServer("a"));
+    const port = await freePort();
+    const cfg = config([frontend("w", [`127.0.0.1:${port}`])], [backend("w", [server("a", a.port)])]);
+    cfg.global.workers = 2;
+    const lines: string[] = [];
+    const h = await startProxy(cfg, systemClock, createLogger("t", { level: "info", write: (l) => lines.push(l) }));
+    defer(() => h.stop());
+    for (let i = 0; i < 40; i++) assert.equal(await whoAnswers(port), "a");
+    await waitFor(() => (status(h).acceptedPerWorker?.[1] ?? 0) > 0 && status(h).frontends[0].total === 40, 3000, "the worker's counters");
+    const [pid] = workerPids();
+    process.kill(pid, "SIGKILL");
+    await waitFor(() => lines.some((l) => /Proxy worker 1 \(pid \d+\) died \(SIGKILL\): new connections go to the other processes/.test(l)), 3000, "the death logged");
+    assert.equal(status(h).frontends[0].total, 40, "its totals still count");
+    await waitFor(() => lines.some((l) => /Proxy worker 1 started again/.test(l)), 5000, `started again:\n${lines.join("\n")}`);
+    const again = workerPids();
+    assert.equal(again.length, 1);
+    assert.notEqual(again[0], pid);
+    assert.equal(status(h).workers, 2);
+    for (let i = 0; i < 40; i++) assert.equal(await whoAnswers(port), "a");
+    await waitFor(() => status(h).frontends[0].total === 80 && status(h).acceptedPerWorker![1] > 0, 3000, `both serve again: ${JSON.stringify(status(h).acceptedPerWorker)}`);
   });
 });

@@ -2,6 +2,7 @@
 
 import type { Logger } from "../../core/log.ts";
 import type { Backend } from "../backend.ts";
+import { acmeAnswer } from "./acme_answer.ts";
 import type { HttpMessage } from "./message.ts";
 import type { LocalResponse } from "./responses.ts";
 import { route } from "./routing.ts";
@@ -21,13 +22,16 @@ export class Refusal {
 }
 
 /**
- * Decides a request: methods and expectations tandem does not serve, the frontend's rules and
+ * Decides a request: methods and expectations tandem does not serve, ACME challenges, the frontend's rules and
  * routing (src() is read only when a rule tests the client address). Never throws: a routing
  * failure is logged and refused with 500.
  */
 export function admit(req: HttpMessage, fe: FrontendRuntime, backends: ReadonlyMap<string, Backend>, src: () => string, log: Logger, frontend: string): Backend | LocalResponse | Refusal {
   if (req.method === "CONNECT") return new Refusal(501, "CONNECT is not supported");
   if (req.expect !== "" && req.expect !== "100-continue") return new Refusal(417, `unsupported Expect "${req.expect}"`);
+  // ACME HTTP-01 validations are answered before any rule (src/acme/challenges.ts).
+  const acme = acmeAnswer(req);
+  if (acme !== undefined) return acme;
   const c = fe.compiled;
   if (c === undefined) return new Refusal(500, fe.error ?? "frontend rules failed to compile");
   let decision: string | LocalResponse;

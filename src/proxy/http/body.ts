@@ -13,7 +13,6 @@ export type DataSink = (buf: Buffer, start: number, end: number) => void;
 const SIZE = 0; // first hex digit of a chunk size
 const SIZE_MORE = 1; // more hex digits, BWS, ";" or CR
 const SIZE_BWS = 2; // whitespace after the size: only ";" may follow
-const EXT = 3; // chunk extension up to CR
 const SIZE_LF = 4;
 const DATA = 5;
 const DATA_CR = 6;
@@ -24,7 +23,22 @@ const TRAILER_VALUE = 10;
 const TRAILER_LF = 11;
 const END_LF = 12;
 const DONE = 13;
+// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), RFC 9112 §7.1.1;
+// chunk-ext-name = token, chunk-ext-val = token / quoted-string (RFC 9110 §5.6.4).
+const EXT_NAME0 = 14; // after ";": BWS, then the first tchar of a name
+const EXT_NAME = 15;
+const EXT_AFTER_NAME = 16; // BWS after a name: "=" or ";" must follow
+const EXT_VAL0 = 17; // after "=": BWS, then a token or a quoted-string
+const EXT_TOKEN = 18;
+const EXT_QUOTED = 19;
+const EXT_QUOTED_PAIR = 20; // after a backslash in a quoted-string
+const EXT_AFTER_VAL = 21; // BWS after a value: ";" must follow
+const EXT_CLOSED = 22; // after a quoted-string's closing quote
 
+/** qdtext, RFC 9110 §5.6.4: HTAB, SP, 0x21, 0x23-0x5B, 0x5D-0x7E, obs-text. */
+const QDTEXT = new Uint8Array(256);
+QDTEXT[9] = QDTEXT[32] = QDTEXT[0x21] = 1;
+for (let c = 0x23; c <= 0xff; c++) QDTEXT[c] = c === 0x5c || c === 0x7f ? 0 : 1;
 
 /** Bound on chunk-extension and trailer bytes of one message. */
 const MAX_META = 16 * 1024;
@@ -44,6 +58,17 @@ export function responseBodyMode(m: HttpMessage, requestMethod: string): BodyMod
   if (m.chunked) return "chunked";
   if (m.contentLength >= 0) return m.contentLength > 0 ? "length" : "none";
   return "close";
+}
+
+/**
+ * Whether the rest of a request body may be read and dropped after an early response, keeping
+ * the connection: a finished body, a Content-Length body with at most `limit` bytes left, or a
+ * chunked one (whose length is unknown: the reader stops at `limit`). limit 0: never.
+ */
+export function drainable(d: BodyDecoder, limit: number): boolean {
+  if (d.done) return true;
+  if (limit <= 0) return false;
+  return d.mode === "chunked" || (d.mode === "length" && d.remaining <= limit);
 }
 
 /**
@@ -115,21 +140,29 @@ export class BodyDecoder {
             state = SIZE_MORE;
           } else if (state === SIZE) throw this.#error("malformed chunk size");
           else if (c === 13) state = SIZE_LF;
-          else if (c === 59) state = EXT;
+          else if (c === 59) state = EXT_NAME0;
           else if (c === 32 || c === 9) state = SIZE_BWS;
           else throw this.#error("malformed chunk size");
           i++;
           break;
         }
         case SIZE_BWS:
-          if (c === 59) state = EXT;
+          if (c === 59) state = EXT_NAME0;
           else if (c !== 32 && c !== 9) throw this.#error("malformed chunk size");
           i++;
           break;
-        case EXT:
-          if (c === 13) state = SIZE_LF;
-          else if (VALUE[c] !== 1) throw this.#error("invalid byte in a chunk extension");
-          else if (++this.#meta > MAX_META) throw this.#error("chunk extensions too large");
+        case EXT_NAME0:
+        case EXT_NAME:
+        case EXT_AFTER_NAME:
+        case EXT_VAL0:
+        case EXT_TOKEN:
+        case EXT_QUOTED:
+        case EXT_QUOTED_PAIR:
+        case EXT_AFTER_VAL:
+        case EXT_CLOSED:
+          if (++this.#meta > MAX_META) throw this.#error("chunk extensions too large");
+          state = extStep(state, c);
+          if (state < 0) throw this.#error(c === 13 || c === 10 ? "chunk extension cut short by the line end" : `invalid byte 0x${c.toString(16).padStart(2, "0")} in a chunk extension`);
           i++;
           break;
         case SIZE_LF:
@@ -206,6 +239,32 @@ export class BodyDecoder {
 
   #error(message: string): HttpParseError {
     return new HttpParseError(this.status, message);
+  }
+}
+
+/** One byte of a chunk extension (RFC 9112 §7.1.1): the next state, SIZE_LF at its CR, or -1. */
+function extStep(state: number, c: number): number {
+  const ws = c === 32 || c === 9;
+  switch (state) {
+    case EXT_NAME0:
+      return ws ? EXT_NAME0 : TCHAR[c] === 1 ? EXT_NAME : -1;
+    case EXT_NAME:
+      return TCHAR[c] === 1 ? EXT_NAME : ws ? EXT_AFTER_NAME : c === 61 ? EXT_VAL0 : c === 59 ? EXT_NAME0 : c === 13 ? SIZE_LF : -1;
+    case EXT_AFTER_NAME:
+      return ws ? EXT_AFTER_NAME : c === 61 ? EXT_VAL0 : c === 59 ? EXT_NAME0 : -1;
+    case EXT_VAL0:
+      return ws ? EXT_VAL0 : TCHAR[c] === 1 ? EXT_TOKEN : c === 34 ? EXT_QUOTED : -1;
+    case EXT_TOKEN:
+      return TCHAR[c] === 1 ? EXT_TOKEN : ws ? EXT_AFTER_VAL : c === 59 ? EXT_NAME0 : c === 13 ? SIZE_LF : -1;
+    case EXT_QUOTED:
+      return c === 34 ? EXT_CLOSED : c === 92 ? EXT_QUOTED_PAIR : QDTEXT[c] === 1 ? EXT_QUOTED : -1;
+    case EXT_QUOTED_PAIR:
+      // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+      return c === 9 || (c >= 32 && c !== 127) ? EXT_QUOTED : -1;
+    case EXT_CLOSED:
+      return ws ? EXT_AFTER_VAL : c === 59 ? EXT_NAME0 : c === 13 ? SIZE_LF : -1;
+    default: // EXT_AFTER_VAL: no BWS before the line end
+      return ws ? EXT_AFTER_VAL : c === 59 ? EXT_NAME0 : -1;
   }
 }
 

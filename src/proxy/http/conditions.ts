@@ -53,6 +53,14 @@ export class ConditionCompiler {
       this.usesSrc = true;
       return srcTest(c.src);
     }
+    if ("tls" in c) {
+      const want = c.tls;
+      return (r) => (r.tls !== undefined) === want;
+    }
+    if ("sni" in c) {
+      const names = nameTest(c.sni);
+      return (r) => r.tls !== undefined && names(r.tls.sni);
+    }
     return queryTest(c.query, c.exists, c.equals);
   }
 
@@ -80,6 +88,12 @@ function regex(source: string): RegExp {
 
 /** Host names compare case-insensitively without port; "*.example.com" matches any subdomain. */
 function hostTest(hosts: string[]): Predicate {
+  const test = nameTest(hosts);
+  return (r) => test(r.host);
+}
+
+/** A test of a lower-cased name against exact names and "*.suffix" wildcards (ports stripped). */
+function nameTest(hosts: string[]): (name: string) => boolean {
   const exact = new Set<string>();
   const suffixes: string[] = [];
   for (const h of hosts) {
@@ -89,10 +103,10 @@ function hostTest(hosts: string[]): Predicate {
     if (t.startsWith("*.")) suffixes.push(t.slice(1));
     else exact.add(t);
   }
-  if (suffixes.length === 0) return (r) => exact.has(r.host);
-  return (r) => {
-    if (exact.has(r.host)) return true;
-    for (const s of suffixes) if (r.host.endsWith(s)) return true;
+  if (suffixes.length === 0) return (n) => exact.has(n);
+  return (n) => {
+    if (exact.has(n)) return true;
+    for (const s of suffixes) if (n.endsWith(s)) return true;
     return false;
   };
 }
@@ -183,5 +197,7 @@ export function describeCondition(c: Condition): string {
   if ("header" in c) return `header ${c.header}${c.equals !== undefined ? ` = ${JSON.stringify(c.equals)}` : c.regex !== undefined ? ` ~ /${c.regex}/` : c.exists === false ? " absent" : " present"}`;
   if ("method" in c) return `method ${c.method.join("|")}`;
   if ("src" in c) return `src ${c.src.map((x) => `${x.address}/${x.prefix}`).join("|")}`;
+  if ("tls" in c) return c.tls ? "tls" : "not tls";
+  if ("sni" in c) return `sni ${c.sni.join("|")}`;
   return `query ${c.query}${c.equals !== undefined ? ` = ${JSON.stringify(c.equals)}` : c.exists === false ? " absent" : " present"}`;
 }

@@ -11,7 +11,7 @@ import { RetryPlan } from "../retry_plan.ts";
 import type { SessionContext } from "../session.ts";
 import { BodyDecoder, responseBodyMode } from "./body.ts";
 import type { BodyMode } from "./body.ts";
-import { addVia, stripHopByHop } from "./forward_headers.ts";
+import { addVia, stripHopByHop, upgradeAccepted } from "./forward_headers.ts";
 import type { HttpMessage } from "./message.ts";
 import { HeadParser } from "./parser.ts";
 import { ServerConn } from "./server_conn.ts";
@@ -34,8 +34,15 @@ export interface ExchangeOwner {
   readonly log: RequestLog;
   /** The request in flight. */
   readonly req: HttpMessage | undefined;
+  /**
+   * The client takes the response as a head and its payload (an HTTP/2 stream), not as HTTP/1.1
+   * bytes: the head goes through respond() and the body arrives de-chunked through write().
+   */
+  readonly payloadOnly?: boolean;
   /** Writes to the client, counting the bytes; false: the client's buffer is full. */
   write(data: Buffer): boolean;
+  /** payloadOnly: sends the final response head; false when the client cannot take it. */
+  respond?(res: HttpMessage, endStream: boolean): boolean;
   /** A final response head is about to go out: decides keep-alive and sets its Connection field. */
   finalHead(res: HttpMessage, mustClose: boolean): void;
   /** The response went out whole. */
@@ -272,9 +279,10 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
   #interim(res: HttpMessage, rest: Buffer | undefined): void {
     if (res.status === 101) {
       if (!this.#req!.upgrade) return this.#serverFailed("junk-response", 502, "101 without an Upgrade request", "SH");
+      if (!upgradeAccepted(this.#owner.req!, res)) return this.#serverFailed("junk-response", 502, `101 to "${res.upgrade}", not a protocol the request offered`, "SH");
       return this.#switch(res, rest);
     }
-    if (this.#owner.req!.minor === 1) {
+    if (!this.#owner.payloadOnly && this.#owner.req!.minor === 1) {
       stripHopByHop(res, false);
       this.#owner.write(res.responseBytes());
     }
@@ -298,12 +306,20 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
     if (frules.length) applyRules(frules, res, req, src);
     stripHopByHop(res, false);
     if (f.via) addVia(res, res.minor);
-    this.#dechunk = this.#resMode === "chunked" && req.minor === 0;
+    const payloadOnly = owner.payloadOnly === true;
+    this.#dechunk = this.#resMode === "chunked" && (req.minor === 0 || payloadOnly);
     if (this.#dechunk) res.delete("transfer-encoding");
-    owner.finalHead(res, this.#resMode === "close" || this.#dechunk || !this.reqDone);
+    // The client side adds what the rest of a request body allows (drained or not).
+    owner.finalHead(res, this.#resMode === "close" || this.#dechunk);
     log.status = res.status;
     log.started = true;
     this.#to("final_head");
+    if (payloadOnly) {
+      if (!owner.respond!(res, this.#resBody.done)) return this.#broken("SH");
+      if (this.#resBody.done) return this.#responseDone();
+      if (rest !== undefined) this.#responseBody(rest);
+      return;
+    }
     // A small Content-Length body that came with the head goes out in the same buffer: one write.
     let tail: Buffer | undefined;
     if (rest !== undefined && (this.#resBody.done || (this.#resMode === "length" && rest.length <= TAIL_MAX))) {

@@ -2,6 +2,7 @@
 
 import type { ClientInfo } from "../accepted_client.ts";
 import type { HttpMessage } from "./message.ts";
+import { list } from "./semantics.ts";
 
 /**
  * Removes hop-by-hop fields (RFC 9110 §7.6.1): Connection and the fields it names, Keep-Alive,
@@ -64,4 +65,45 @@ export function prepareForward(req: HttpMessage, o: { upgrade: boolean; forwardf
     const c = o.client;
     req.add("Host", c.dstAddress.includes(":") ? `[${c.dstAddress}]:${c.dstPort}` : `${c.dstAddress}:${c.dstPort}`);
   }
+}
+
+/** The protocol names of an Upgrade value (RFC 9110 §7.8: protocol-name ["/" protocol-version]), lower-cased. */
+function protocolNames(upgrade: string): string[] {
+  return list(upgrade).map((p) => {
+    const slash = p.indexOf("/");
+    return (slash < 0 ? p : p.slice(0, slash)).toLowerCase();
+  });
+}
+
+/**
+ * Whether a request asks to switch protocols (Connection: upgrade and an Upgrade field, RFC 9110
+ * §7.8), after taking "h2c" out of it unless `allowH2c`: RFC 9113 §3.1 retired the h2c upgrade,
+ * and a server that accepts it would carry every later byte past the proxy's rules (h2c
+ * smuggling). The h2c token and HTTP2-Settings (RFC 7540 §3.2.1) are removed from m; the server
+ * then answers the request as HTTP/1.1, which the upgrade mechanism allows.
+ */
+export function upgradeRequested(m: HttpMessage, allowH2c: boolean): boolean {
+  if (m.upgrade === "") return false;
+  if (!allowH2c) {
+    const offered = list(m.upgrade);
+    const names = protocolNames(m.upgrade);
+    const kept = offered.filter((_, i) => names[i] !== "h2c");
+    if (kept.length !== offered.length) {
+      m.delete("http2-settings");
+      m.upgrade = kept.join(", ");
+      if (kept.length === 0) m.delete("upgrade");
+      else m.set("Upgrade", m.upgrade);
+    }
+  }
+  return m.connUpgrade && m.upgrade !== "";
+}
+
+/**
+ * A 101 response switches to protocols the request offered, and names them (RFC 9110 §7.8: the
+ * server MUST send Upgrade, and MUST NOT switch to a protocol the client did not ask for).
+ */
+export function upgradeAccepted(req: HttpMessage, res: HttpMessage): boolean {
+  const offered = new Set(protocolNames(req.upgrade));
+  const chosen = protocolNames(res.upgrade);
+  return chosen.length > 0 && chosen.every((p) => offered.has(p));
 }

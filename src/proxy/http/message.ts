@@ -1,5 +1,7 @@
 // One HTTP/1.x message head (request or response): start line, header list and framing facts.
 
+import type { TlsInfo } from "../../tls/info.ts";
+
 /**
  * A parsed message head. Headers are three parallel arrays (name as received, lower-cased name,
  * value) so rules can edit them in place. The framing fields are derived once by the parser
@@ -62,6 +64,8 @@ export class HttpMessage {
   upgrade = "";
   /** Expect field value, lower-cased ("" when absent). */
   expect = "";
+  /** The client connection's TLS facts (set by the session for the tls/sni conditions); undefined on plain HTTP. */
+  tls: TlsInfo | undefined = undefined;
 
   /** Request target as forwarded (origin-form). */
   get target(): string {

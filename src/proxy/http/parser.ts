@@ -1,55 +1,12 @@
 // Incremental, strict HTTP/1.1 head parser for requests and responses (RFC 9110, RFC 9112).
 
-import { TandemError } from "../../core/errors.ts";
 import { HttpMessage } from "./message.ts";
+import { hostOf, normAuthority, semantics } from "./semantics.ts";
+import { COLON, CR, HTAB, HttpParseError, LF, SP, TARGET, TCHAR, VALUE } from "./syntax.ts";
+import type { HeadLimits } from "./syntax.ts";
 
-/**
- * A message that must not be forwarded. `status` is what the peer gets: 400/414/431/501/505 for
- * requests, 502 for responses. The message says what was wrong, for the log.
- */
-export class HttpParseError extends TandemError {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super("E_HTTP_PARSE", message);
-    this.name = "HttpParseError";
-    this.status = status;
-  }
-}
-
-/** Size limits of one head; `requestLine` also bounds a status line. */
-export interface HeadLimits {
-  requestLine: number;
-  headerBytes: number;
-  headerCount: number;
-}
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HTAB = 9;
-const COLON = 58;
-
-/** tchar, RFC 9110 §5.6.2. */
-export const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
-for (let c = 65; c <= 90; c++) TCHAR[c] = TCHAR[c + 32] = 1;
-
-/** field-vchar / SP / HTAB / obs-text, RFC 9110 §5.5: anything but CTL (except HTAB) and DEL. */
-export const VALUE = new Uint8Array(256);
-VALUE[HTAB] = 1;
-for (let c = 32; c < 256; c++) VALUE[c] = c === 127 ? 0 : 1;
-
-/** Bytes allowed in a request-target: visible ASCII that RFC 3986 allows ("#" and `"<>\^`{|}` are not). */
-const TARGET = new Uint8Array(256);
-for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;
-for (const c of '#"<>\\^`{|}') TARGET[c.charCodeAt(0)] = 0;
-
-/** Bytes of uri-host [":" port] (RFC 3986 §3.2.2: reg-name, IP-literal, pct-encoded). */
-const HOSTCHAR = new Uint8Array(256);
-for (const c of "-._~!$&'()*+,;=%:[]") HOSTCHAR[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) HOSTCHAR[c] = 1;
-for (let c = 65; c <= 90; c++) HOSTCHAR[c] = HOSTCHAR[c + 32] = 1;
+export { HttpParseError, TCHAR, VALUE };
+export type { HeadLimits };
 
 /**
  * Common field names, in their usual and lower-case spellings: a name received in one of them is
@@ -127,6 +84,7 @@ export class HeadParser {
    */
   push(chunk: Buffer): HttpMessage | undefined {
     this.rest = undefined;
+    if (this.#lastByte === CR && chunk.length !== 0 && chunk[0] !== LF) throw this.#bareCR();
     const base = this.#total;
     this.#chunks.push(chunk);
     this.#total += chunk.length;
@@ -156,6 +114,12 @@ export class HeadParser {
       if (++this.#lines > this.limits.headerCount + 1) throw this.#error(`more than ${this.limits.headerCount} header fields`, 431);
       this.#lineStart = p + 1;
       from = i + 1;
+    }
+    // RFC 9112 §2.2: a bare CR is invalid. In a complete head the byte tables of the line parsers
+    // refuse it; in an incomplete one it is refused now, not after timeout http_request: a peer
+    // that takes a bare CR for a line end sees the head end where this parser waits for it.
+    for (let k = chunk.indexOf(CR); k >= 0 && k + 1 < chunk.length; k = chunk.indexOf(CR, k + 1)) {
+      if (chunk[k + 1] !== LF) throw this.#bareCR();
     }
     if (chunk.length) this.#lastByte = chunk[chunk.length - 1];
     const pending = this.#total - this.#start;
@@ -195,6 +159,10 @@ export class HeadParser {
     return this.kind === "request"
       ? new HttpParseError(414, `request line longer than ${this.limits.requestLine} bytes`)
       : new HttpParseError(502, `status line longer than ${this.limits.requestLine} bytes`);
+  }
+
+  #bareCR(): HttpParseError {
+    return this.#error("CR not followed by LF (bare CR)");
   }
 
   #error(message: string, status = 400): HttpParseError {
@@ -278,119 +246,6 @@ function fields(t: string, b: Buffer, pos: number, m: HttpMessage, status: numbe
     }
     pos = next;
   }
-}
-
-/** Splits a comma list, trimming OWS, dropping empty elements (RFC 9110 §5.6.1). */
-function list(v: string): string[] {
-  const out: string[] = [];
-  for (const part of v.split(",")) {
-    const t = part.trim();
-    if (t !== "") out.push(t);
-  }
-  return out;
-}
-
-const DIGITS = /^\d{1,15}$/;
-
-/** The value of 1 to 15 ASCII digits and nothing else, else -1. */
-function plainNumber(v: string): number {
-  if (v.length === 0 || v.length > 15) return -1;
-  let n = 0;
-  for (let k = 0; k < v.length; k++) {
-    const c = v.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
-}
-
-/** Derives framing and connection facts from the fields (RFC 9112 §6, RFC 9110 §7.6.1, §8.6). */
-function semantics(m: HttpMessage, status: number): void {
-  let cl = -1;
-  let te: string[] | undefined;
-  const l = m.lower;
-  for (let i = 0; i < l.length; i++) {
-    const n = l[i];
-    const v = m.values[i];
-    if (n === "content-length") {
-      const plain = plainNumber(v);
-      if (plain >= 0) {
-        if (cl >= 0 && plain !== cl) throw new HttpParseError(status, "differing Content-Length values");
-        cl = plain;
-        continue;
-      }
-      // RFC 9110 §8.6: a list of identical values may be taken as one; anything else is an error.
-      for (const part of v.split(",")) {
-        const t = part.trim();
-        if (!DIGITS.test(t)) throw new HttpParseError(status, `malformed Content-Length "${v}"`);
-        const n2 = Number(t);
-        if (cl >= 0 && n2 !== cl) throw new HttpParseError(status, "differing Content-Length values");
-        cl = n2;
-      }
-    } else if (n === "transfer-encoding") {
-      te ??= [];
-      for (const c of list(v)) {
-        for (let k = 0; k < c.length; k++) if (TCHAR[c.charCodeAt(k)] !== 1 && c.charCodeAt(k) !== 59 && c.charCodeAt(k) !== 61 && c.charCodeAt(k) !== 32) throw new HttpParseError(status, `malformed Transfer-Encoding "${v}"`);
-        te.push(c.toLowerCase());
-      }
-    } else if (n === "connection") {
-      const whole = v.toLowerCase(); // the usual single option needs no split
-      const options = whole === "keep-alive" || whole === "close" ? [whole] : list(whole);
-      for (const t of options) {
-        if (t === "close") m.connClose = true;
-        else if (t === "keep-alive") m.connKeepAlive = true;
-        else if (t === "upgrade") m.connUpgrade = true;
-        else (m.connOther ??= []).push(t);
-      }
-    } else if (n === "upgrade") m.upgrade = v;
-    else if (n === "expect") m.expect = v.toLowerCase();
-  }
-  if (te !== undefined) {
-    if (cl >= 0) throw new HttpParseError(status, "both Content-Length and Transfer-Encoding");
-    if (m.minor === 0) throw new HttpParseError(status, "Transfer-Encoding in an HTTP/1.0 message"); // RFC 9112 §6.1
-    if (te.length === 0) throw new HttpParseError(status, "empty Transfer-Encoding");
-    for (let k = 0; k < te.length; k++) {
-      const isChunked = te[k] === "chunked";
-      if (isChunked !== (k === te.length - 1)) throw new HttpParseError(status, `Transfer-Encoding "${te.join(", ")}" does not end with one chunked`);
-    }
-    m.chunked = true;
-  }
-  m.contentLength = cl;
-}
-
-/** Checks a Host value (uri-host [":" port]); returns the lower-cased host without port. */
-function hostOf(v: string): string {
-  if (v === "") throw new HttpParseError(400, "empty Host");
-  for (let k = 0; k < v.length; k++) if (HOSTCHAR[v.charCodeAt(k)] !== 1) throw new HttpParseError(400, `invalid Host "${v}"`);
-  let h = v;
-  if (h.startsWith("[")) {
-    const e = h.indexOf("]");
-    if (e < 0 || (e + 1 < h.length && (h.charCodeAt(e + 1) !== COLON || !digits(h, e + 2)))) throw new HttpParseError(400, `invalid Host "${v}"`);
-    return h.slice(0, e + 1).toLowerCase();
-  }
-  const c = h.indexOf(":");
-  if (c >= 0) {
-    if (!digits(h, c + 1)) throw new HttpParseError(400, `invalid Host "${v}"`);
-    h = h.slice(0, c);
-  }
-  if (h === "") throw new HttpParseError(400, `invalid Host "${v}"`);
-  return h.toLowerCase();
-}
-
-/** Only ASCII digits (or nothing) from `from` to the end of s. */
-function digits(s: string, from: number): boolean {
-  for (let k = from; k < s.length; k++) {
-    const c = s.charCodeAt(k);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-/** Host with the scheme's default port removed, for comparing authorities. */
-function normAuthority(a: string, scheme: string): string {
-  const t = a.toLowerCase();
-  const dflt = scheme === "https" ? ":443" : ":80";
-  return t.endsWith(dflt) ? t.slice(0, -dflt.length) : t.endsWith(":") ? t.slice(0, -1) : t;
 }
 
 /** Parses a complete request head (ending with the empty line). RFC 9112 §3. */

@@ -22,6 +22,8 @@ export class RequestLog {
   server: string | undefined = undefined;
   attempts = 0;
   logged = false;
+  /** The client's protocol when not HTTP/1.x (HTTP/2.0); HTTP/1.x is read from the request. */
+  version: string | undefined = undefined;
   tStart = 0;
   tHead = 0;
   tw = -1;
@@ -62,7 +64,7 @@ export class RequestLog {
       bytes: this.bytes,
       method: req?.method ?? "-",
       target: req?.target ?? "<BADREQ>",
-      version: req?.minor === 0 ? "HTTP/1.0" : "HTTP/1.1",
+      version: this.version ?? (req?.minor === 0 ? "HTTP/1.0" : "HTTP/1.1"),
       tq: this.tHead - this.tStart,
       tw: this.tw,
       tc: this.tc,

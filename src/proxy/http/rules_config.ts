@@ -32,6 +32,8 @@ export const conditionSchema: z.ZodType<ConditionInput> = z.lazy(() =>
     obj({ method: stringList }),
     obj({ src: z.union([cidr, z.array(cidr)]) }),
     obj({ query: z.string(), exists: z.boolean().optional(), equals: z.string().optional() }),
+    obj({ tls: z.boolean() }),
+    obj({ sni: stringList }),
   ])
 );
 
@@ -105,6 +107,8 @@ export function condition(c: ConditionInput, acls: ReadonlySet<string>, path: Pa
   }
   if ("method" in o) return { method: list(o.method).map((m) => m.toUpperCase()) };
   if ("src" in o) return { src: (Array.isArray(o.src) ? o.src : [o.src]) as Cidr[] };
+  if ("tls" in o) return { tls: o.tls === true };
+  if ("sni" in o) return { sni: (Array.isArray(o.sni) ? o.sni : [o.sni]).map((h) => String(h).toLowerCase()) };
   return { query: String(o.query), exists: o.exists as boolean | undefined, equals: o.equals as string | undefined };
 }
 

@@ -17,6 +17,8 @@ export interface FrontendRuntime {
   format: "text" | "json";
   /** Limits for response heads: the frontend's, raised to 64 KiB and 200 fields at least. */
   responseLimits: HeadLimits;
+  /** The frontend's HTTP/2 session factory (src/proxy/h2/session.ts), made on the first h2 connection. */
+  h2?: unknown;
 }
 
 /** Per backend config: response rules and what retry_on allows. */

@@ -1,20 +1,18 @@
 // mode http, the request side: one client connection, request by request — parse, route, hand
 // the request to its exchange (exchange.ts), keep the connection alive, pipelining and close.
 
-import type { TimerHandle } from "../../core/clock.ts";
 import { Deadline } from "../../core/deadline.ts";
-import { readerOf } from "../../runtime/chunk_reader.ts";
-import type { ChunkReader } from "../../runtime/chunk_reader.ts";
 import type { Conn } from "../../runtime/transport.ts";
 import type { SessionContext } from "../session.ts";
 import type { Stoppable } from "../stop_group.ts";
 import { tunnel } from "../tunnel.ts";
 import { Backend } from "../backend.ts";
 import { admit, Refusal } from "./admission.ts";
-import { BodyDecoder, requestBodyMode } from "./body.ts";
+import { BodyDecoder, drainable, requestBodyMode } from "./body.ts";
+import { ClientSocket } from "./client_socket.ts";
 import { Exchange, HOLD_MAX } from "./exchange.ts";
 import type { ExchangeOwner } from "./exchange.ts";
-import { prepareForward } from "./forward_headers.ts";
+import { prepareForward, upgradeRequested } from "./forward_headers.ts";
 import { isIdempotent } from "./message.ts";
 import type { HttpMessage } from "./message.ts";
 import { HeadParser, HttpParseError } from "./parser.ts";
@@ -25,9 +23,6 @@ import { frontendRuntime } from "./runtime.ts";
 import type { FrontendRuntime } from "./runtime.ts";
 import { clientStep } from "./states.ts";
 import type { ClientEvent, ClientState } from "./states.ts";
-
-/** How long a closing client connection may stay open after our FIN. */
-const LINGER_MS = 1000;
 
 /**
  * The mode-http session handler (registered as `handlers.http` of the proxy subsystem).
@@ -55,43 +50,35 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   readonly #done: () => void;
   readonly #parser: HeadParser;
   readonly #reqBody = new BodyDecoder(400);
-  /** Set when the socket was accepted with a ChunkReader: no 'data' events. */
-  readonly #reader: ChunkReader | undefined;
+  /** While the rest of a request body is drained after its response: bytes still allowed, else -1. */
+  #drainLeft = -1;
+  readonly #client: ClientSocket;
   #state: ClientState = "idle";
   #first = true;
   #held: Buffer[] = [];
   #heldBytes = 0;
-  #clientPaused = false;
   #clientEnded = false;
   /** `timeout http_request` / `http_keep_alive`: one lazy timer per session. */
   readonly #deadline: Deadline;
-  #linger: TimerHandle | undefined;
   #replaying = false;
   /** The request in flight. */
   req: HttpMessage | undefined;
   #keepClient = false;
   /** The current request said it is the last (Connection: close, or HTTP/1.0 without keep-alive). */
   #lastRequest = false;
-  /** The client socket's `timeout client` is armed (see #syncClientTimeout). */
-  #clientTimed = false;
   #servedBefore = false;
-  #lingering = false;
-
-  #onData = (c: Buffer) => this.#clientData(c);
-  #onChunk = (c: Buffer): boolean => {
-    this.#clientData(c);
-    return true; // pausing goes through socket.pause(), which stops the reader too
-  };
-  #onEnd = () => this.#clientEnd();
-  #onClose = () => this.#clientClose();
-  #onDrain = () => this.#exchange.clientDrained();
-  #onTimeout = () => this.#clientTimeout();
   #src = () => this.ctx.client.srcAddress;
   constructor(ctx: SessionContext, done: () => void) {
     this.ctx = ctx;
     this.socket = ctx.socket;
     this.#done = done;
-    this.#reader = readerOf(ctx.socket);
+    this.#client = new ClientSocket(ctx.socket, ctx.clock, {
+      data: (c) => this.#clientData(c),
+      end: () => this.#clientEnd(),
+      close: () => this.#clientClose(),
+      drain: () => this.#exchange.clientDrained(),
+      timeout: () => this.#clientTimeout(),
+    });
     this.fe = (ctx.prepared as FrontendRuntime | undefined) ?? frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
     this.#exchange = new Exchange(this);
@@ -102,28 +89,14 @@ export class HttpSession implements ExchangeOwner, Stoppable {
 
   start(): void {
     const s = this.socket;
-    const reader = this.#reader;
-    this.#listen(true);
+    const reader = this.#client.reader;
+    this.#client.listen(true);
     this.ctx.stops?.add(this);
     this.log.tStart = this.ctx.clock.now();
     this.#deadline.set(this.log.tStart + this.#requestTimeout());
     if (s.destroyed) return this.#clientClose();
     if (reader) for (const c of reader.takePending()) this.#clientData(c);
     s.resume();
-  }
-
-  /** Installs (on) or removes every listener of the client connection. */
-  #listen(on: boolean): void {
-    const s = this.socket;
-    const reader = this.#reader;
-    if (reader) reader.onChunk = on ? this.#onChunk : undefined; // off: tunnel() takes the reader over
-    if (on) {
-      if (!reader) s.on("data", this.#onData);
-      s.on("end", this.#onEnd).on("close", this.#onClose).on("drain", this.#onDrain).on("timeout", this.#onTimeout);
-    } else {
-      if (!reader) s.off("data", this.#onData);
-      s.off("end", this.#onEnd).off("close", this.#onClose).off("drain", this.#onDrain).off("timeout", this.#onTimeout);
-    }
   }
 
   /**
@@ -156,7 +129,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
 
   /** The head did not come in time: 408 for a request, a quiet close for an idle keep-alive connection. */
   #timerFired(): void {
-    if (this.#lingering || (this.#state !== "idle" && this.#state !== "head")) return;
+    if (this.#client.lingering || (this.#state !== "idle" && this.#state !== "head")) return;
     if (this.#state === "head" || this.#first) {
       // RFC 9110 §15.5.9: the head did not arrive in time (slowloris); the slot comes back.
       this.log.termination = "cR";
@@ -190,21 +163,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   #hold(c: Buffer): void {
     this.#held.push(c);
     this.#heldBytes += c.length;
-    if (this.#heldBytes > HOLD_MAX) this.#pauseClient();
-  }
-
-  #pauseClient(): void {
-    if (!this.#clientPaused) {
-      this.#clientPaused = true;
-      this.socket.pause();
-    }
-  }
-
-  #resumeClient(): void {
-    if (this.#clientPaused && this.#state !== "closed") {
-      this.#clientPaused = false;
-      this.socket.resume();
-    }
+    if (this.#heldBytes > HOLD_MAX) this.#client.pause();
   }
 
   /**
@@ -214,10 +173,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
    * costs no timer refresh per read and write.
    */
   #syncClientTimeout(): void {
-    const want = this.#state === "body" || this.#exchange.serverPaused;
-    if (want === this.#clientTimed) return;
-    this.#clientTimed = want;
-    this.socket.setTimeout(want ? this.ctx.frontend.timeouts.client : 0);
+    this.#client.timeout(this.#state === "body" || this.#exchange.serverPaused, this.ctx.frontend.timeouts.client);
   }
 
   #head(c: Buffer): Buffer | undefined {
@@ -253,13 +209,34 @@ export class HttpSession implements ExchangeOwner, Stoppable {
       this.#sendError(400, (err as Error).message);
       return undefined;
     }
+    if (this.#drainLeft >= 0) return this.#drained(c, end);
     const part = end === c.length ? c : c.subarray(0, end);
-    if (part.length > 0 && !this.#exchange.body(part)) this.#pauseClient();
+    if (part.length > 0 && !this.#exchange.body(part)) this.#client.pause();
     if (this.#reqBody.done) {
       this.#exchange.reqDone = true;
       this.#to("body_complete");
       this.#syncClientTimeout();
     }
+    return end < c.length ? c.subarray(end) : undefined;
+  }
+
+  /**
+   * Body bytes that arrive after the response (the server answered early): read and dropped up to
+   * limits.drain_body, so the connection serves the next request (haproxy drains the same way);
+   * beyond the bound it closes.
+   */
+  #drained(c: Buffer, end: number): Buffer | undefined {
+    this.#drainLeft -= end;
+    if (this.#drainLeft < 0) {
+      this.#close();
+      return undefined;
+    }
+    if (!this.#reqBody.done) return undefined;
+    this.#drainLeft = -1;
+    this.#exchange.reqDone = true;
+    this.#to("body_complete");
+    this.#next();
+    this.#syncClientTimeout();
     return end < c.length ? c.subarray(end) : undefined;
   }
 
@@ -281,7 +258,8 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.#syncClientTimeout();
     this.#lastRequest = req.connClose || (req.minor === 0 && !req.connKeepAlive);
     this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.retiring?.aborted;
-    const upgrade = req.connUpgrade && req.upgrade !== "";
+    const upgrade = upgradeRequested(req, f.allowH2cUpgrade);
+    req.tls = this.ctx.tls;
     const backend = admit(req, this.fe, this.ctx.backends, this.#src, this.ctx.log, f.name);
     if (backend instanceof Refusal) {
       if (backend.termination !== undefined) log.termination = backend.termination;
@@ -289,9 +267,9 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     }
     if (!(backend instanceof Backend)) return this.#local(backend);
     log.backend = backend.name;
-    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "http" });
+    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
     const repeatable = this.#reqBody.mode === "none" && isIdempotent(req.method);
-    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#reader !== undefined }, reqDone);
+    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#client.reader !== undefined }, reqDone);
   }
 
   #clientEnd(): void {
@@ -319,7 +297,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     const wasOpen = this.#state !== "closed" || this.#exchange.busy;
     if (this.#state !== "closed") this.#to("close");
     this.#deadline.cancel();
-    this.#linger?.cancel();
+    this.#client.closed();
     if (wasOpen && this.log.status === 0) this.log.end("CD");
     this.#writeLog();
     this.#exchange.abort();
@@ -344,7 +322,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   }
 
   finalHead(res: HttpMessage, mustClose: boolean): void {
-    if (mustClose || this.ctx.retiring?.aborted) this.#keepClient = false;
+    if (mustClose || !drainable(this.#reqBody, this.ctx.frontend.limits.drainBody) || this.ctx.retiring?.aborted) this.#keepClient = false;
     if (!this.#keepClient) res.add("Connection", "close");
     else if (this.req!.minor === 0) res.add("Connection", "keep-alive");
   }
@@ -366,7 +344,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   }
 
   serverWritable(): void {
-    if (this.#state === "body") this.#resumeClient();
+    if (this.#state === "body") this.#client.resume();
   }
 
   serverPausedChanged(): void {
@@ -377,15 +355,13 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   switched(server: Conn, release: () => void): void {
     this.#to("switched");
     this.#deadline.cancel();
-    const s = this.socket;
-    this.#listen(false);
-    s.setTimeout(0);
+    this.#client.listen(false);
     for (const b of this.#held) server.write(b);
     this.#held = [];
     this.#writeLog();
     const t = this.#exchange.backend!.config.timeouts;
     const ft = this.ctx.frontend.timeouts;
-    void tunnel(s, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
+    void tunnel(this.socket, server, { client: ft.tunnel ?? ft.client, server: t.tunnel ?? t.server }).done.then(() => {
       release();
       this.#unlistenStop();
       this.#done();
@@ -394,8 +370,12 @@ export class HttpSession implements ExchangeOwner, Stoppable {
 
   // ---- ends of requests: keep-alive, pipelining, close ----
 
-  /** After a response: close, or wait for the next request and replay held bytes. */
+  /** After a response: close, drain the rest of the request body, or wait for the next request and replay held bytes. */
   #next(): void {
+    if (this.#state === "body" && this.#keepClient) {
+      this.#drainLeft = this.ctx.frontend.limits.drainBody;
+      return this.#client.resume();
+    }
     this.req = undefined;
     this.log.reset();
     this.#exchange.reset();
@@ -403,7 +383,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.#to("response_done");
     const t = this.ctx.frontend.timeouts;
     this.#deadline.set(this.ctx.clock.now() + (t.httpKeepAlive > 0 ? t.httpKeepAlive : this.#requestTimeout()));
-    if (this.#held.length === 0 || this.#replaying) return this.#resumeClient();
+    if (this.#held.length === 0 || this.#replaying) return this.#client.resume();
     // Pipelined requests: feed what was held, in order. Local answers may finish requests
     // synchronously (re-entering here); a request that goes to a server holds the rest again.
     this.#replaying = true;
@@ -416,13 +396,13 @@ export class HttpSession implements ExchangeOwner, Stoppable {
       this.#clientData(list[i]);
     }
     this.#replaying = false;
-    if (this.#heldBytes <= HOLD_MAX) this.#resumeClient();
+    if (this.#heldBytes <= HOLD_MAX) this.#client.resume();
   }
 
   /** A response made here (rules): keep-alive unless a request body is left unread. */
   #local(res: LocalResponse): void {
     const req = this.req!;
-    if (!this.#exchange.reqDone || this.ctx.retiring?.aborted) this.#keepClient = false;
+    if (!drainable(this.#reqBody, this.ctx.frontend.limits.drainBody) || this.ctx.retiring?.aborted) this.#keepClient = false;
     const text = serializeLocal(res, { close: !this.#keepClient, keepAlive10: req.minor === 0, head: req.method === "HEAD" });
     this.log.status = res.status;
     this.log.started = true;
@@ -451,21 +431,12 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.#close();
   }
 
-  /**
-   * Ends our side after pending writes. The socket closes when the client closes its side; a
-   * client that keeps it open (or keeps trickling bytes) is cut after LINGER_MS, so a slow or
-   * hostile client never keeps the frontend slot.
-   */
+  /** Ends our side after pending writes, lingering for the client's FIN (ClientSocket.linger). */
   #close(): void {
-    if (this.#lingering) return;
-    this.#lingering = true;
+    if (this.#client.lingering) return;
     this.#to("close");
     this.#deadline.cancel();
-    this.socket.end();
-    if (this.socket.destroyed) return;
-    this.#clientPaused = false;
-    this.socket.resume(); // read and drop until the client's FIN
-    this.#linger = this.ctx.clock.setTimeout(() => this.socket.destroy(), LINGER_MS);
+    this.#client.linger();
   }
 
   /**
@@ -475,12 +446,10 @@ export class HttpSession implements ExchangeOwner, Stoppable {
    * requests still in flight). Saves a shutdown(2), a timer and a wait for the client's FIN.
    */
   #closeAfterLast(): void {
-    const s = this.socket;
-    if (this.#lingering || !this.#exchange.reqDone || s.writableLength !== 0 || this.#held.length !== 0 || this.#parser.buffered !== 0) return this.#close();
-    this.#lingering = true;
+    if (this.#client.lingering || !this.#exchange.reqDone || this.socket.writableLength !== 0 || this.#held.length !== 0 || this.#parser.buffered !== 0) return this.#close();
     this.#to("close");
     this.#deadline.cancel();
-    s.destroy();
+    this.#client.close();
   }
 
   #destroy(termination: string): void {
@@ -495,6 +464,6 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   }
 
   #writeLog(): void {
-    if (this.fe.access !== undefined) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
+    if (this.fe.access) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
   }
 }

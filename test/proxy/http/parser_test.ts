@@ -21,6 +21,8 @@ interface Outcome {
   body?: string;
   /** Bytes left after the message (pipelining). */
   after?: string;
+  /** The head as it would be forwarded (requestBytes / responseBytes). */
+  forwarded?: string;
 }
 
 /** Parses one message (head + body) from pieces; returns what came out or the error status. */
@@ -61,6 +63,7 @@ function run(kind: "request" | "response", pieces: Buffer[], method = "GET"): Ou
   out.chunked = head.chunked;
   out.body = Buffer.concat(body).toString("latin1");
   out.after = Buffer.concat(after).toString("latin1");
+  out.forwarded = (kind === "request" ? head.requestBytes() : head.responseBytes()).toString("latin1");
   return out;
 }
 
@@ -97,7 +100,25 @@ const REQUESTS: Case[] = [
   ["Transfer-Encoding in HTTP/1.0", `POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n`, 400],
   ["Transfer-Encoding xchunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n`, 400],
   ["Transfer-Encoding empty", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\n\r\n`, 400],
-  ["Transfer-Encoding gzip, chunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip, Chunked\r\n\r\n0\r\n\r\n`, { status: 200, chunked: true, body: "" }],
+  // RFC 9112 §6.1: a coding the server does not implement gets 501; requests carry chunked alone.
+  ["Transfer-Encoding gzip, chunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip, Chunked\r\n\r\n0\r\n\r\n`, 501],
+  ["Transfer-Encoding Chunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: Chunked\r\n\r\n0\r\n\r\n`, { status: 200, chunked: true, body: "" }],
+  // Whitespace is SP and HTAB only (RFC 9110 §5.6.3): NBSP (0xA0) is not trimmed (TE.TE smuggling).
+  ["Transfer-Encoding chunked NBSP", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\xa0\r\n\r\n0\r\n\r\n`, 400],
+  ["Transfer-Encoding NBSP chunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \xa0chunked\r\n\r\n0\r\n\r\n`, 400],
+  ["Transfer-Encoding list with NBSP", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip,\xa0chunked\r\n\r\n0\r\n\r\n`, 400],
+  ["Content-Length 5 NBSP", `POST / HTTP/1.1\r\n${H}Content-Length: 5\xa0\r\n\r\nhello`, 400],
+  ["Content-Length NBSP 5", `POST / HTTP/1.1\r\n${H}Content-Length: \xa05\r\n\r\nhello`, 400],
+  ["Content-Length list with NBSP", `POST / HTTP/1.1\r\n${H}Content-Length: 5,\xa05\r\n\r\nhello`, 400],
+  ["Content-Length with a trailing tab", `POST / HTTP/1.1\r\n${H}Content-Length: 2\t\r\n\r\nok`, { status: 200, cl: 2, body: "ok" }],
+  // RFC 9110 §8.6: agreeing Content-Length values go on as one field.
+  ["Content-Length twice, same value", `POST / HTTP/1.1\r\n${H}Content-Length: 2\r\nContent-Length: 2\r\n\r\nok`, { status: 200, cl: 2, body: "ok", forwarded: `POST / HTTP/1.1\r\n${H}Content-Length: 2\r\n\r\n` }],
+  ["Content-Length list forwarded as one value", `POST / HTTP/1.1\r\n${H}Content-Length: 2, 2\r\nX-A: b\r\n\r\nok`, { status: 200, cl: 2, forwarded: `POST / HTTP/1.1\r\n${H}Content-Length: 2\r\nX-A: b\r\n\r\n` }],
+  ["Content-Length list with an empty element", `POST / HTTP/1.1\r\n${H}Content-Length: 2,,2\r\n\r\nok`, 400],
+  ["Transfer-Encoding on two lines, unknown first", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 501],
+  ["Transfer-Encoding on two lines, empty first", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400],
+  ["Transfer-Encoding with a parameter on chunked", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n`, 400],
+  ["Transfer-Encoding not a token", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: "chunked"\r\n\r\n0\r\n\r\n`, 400],
   ["obs-fold", `GET / HTTP/1.1\r\n${H}X-A: 1\r\n  2\r\n\r\n`, 400],
   ["first header folded", `GET / HTTP/1.1\r\n ${H}\r\n`, 400],
   ["space before colon", `GET / HTTP/1.1\r\n${H}X-A : 1\r\n\r\n`, 400],
@@ -137,6 +158,10 @@ const REQUESTS: Case[] = [
   ["Host with a slash", `GET / HTTP/1.1\r\nHost: a/b\r\n\r\n`, 400],
   ["Host with a bad port", `GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n`, 400],
   ["Host IPv6 literal", `GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n`, { status: 200, host: "[::1]" }],
+  // Found by the reference-parser fuzzing: brackets belong to an IP-literal only (RFC 3986 §3.2.2).
+  ["Host with a stray bracket", `GET / HTTP/1.1\r\nHost: 12]7.0.0.1:8080\r\n\r\n`, 400],
+  ["Host with an opening bracket inside", `GET / HTTP/1.1\r\nHost: a[b\r\n\r\n`, 400],
+  ["Host IP-literal that is no address", `GET / HTTP/1.1\r\nHost: [a@b]\r\n\r\n`, 400],
   ["HTTP/2.0 request line", `GET / HTTP/2.0\r\n${H}\r\n`, 505],
   ["malformed version", `GET / HTTP/1.1x\r\n${H}\r\n`, 400],
   ["lower-case version", `GET / http/1.1\r\n${H}\r\n`, 400],
@@ -150,6 +175,21 @@ const REQUESTS: Case[] = [
   ["chunk size line with bare LF", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n`, 400],
   ["space after chunk size without extension", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n`, 400],
   ["control byte in chunk extension", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;\0\r\nabc\r\n0\r\n\r\n`, 400],
+  // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), RFC 9112 §7.1.1.
+  ...([
+    ["5;", 400], ["5; ", 400], ["5;;a", 400], ["5;=b", 400], ["5;a=", 400], ["5;a= ", 400], ["5;a=b c", 400], ["5;a ", 400],
+    ["5;a=b ", 400], ['5;a="b', 400], ['5;a="b"c', 400], ["5;a=\"\x7f\"", 400], ["5;a=b\xa0", 400], ["5;a\xa0", 400], ["5;a=,", 400],
+    ["5;a", 200], ["5;a;b", 200], ["5 ;a", 200], ["5\t; a = b ;c", 200], ['5;a="b c;d"', 200], ['5;a="q\\"x"', 200],
+    ['5;a=""', 200], ["5;a=\"\xe9\"", 200], ['5;a="b" ;c=d', 200],
+  ] as const).map(([line, status]): Case => [
+    `chunk extension ${JSON.stringify(line)}`,
+    `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${line}\r\nhello\r\n0\r\n\r\n`,
+    status === 200 ? { status, body: "hello" } : status,
+  ]),
+  // RFC 9112 §2.2: a bare CR is refused at once, also when the head is not complete yet.
+  ["bare CR as the last line end", `GET / HTTP/1.1\r\n${H}\r\r\n`, 400],
+  ["bare CR in a value of an incomplete head", `GET / HTTP/1.1\r\n${H}X-A: a\rb`, 400],
+  ["bare CR after the request line", `GET / HTTP/1.1\r\r\n`, 400],
   ["trailer with space before colon", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nX-T : 1\r\n\r\n`, 400],
   ["trailer with NUL", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\nX-T: \0\r\n\r\n`, 400],
   ["truncated Content-Length body", `POST / HTTP/1.1\r\n${H}Content-Length: 10\r\n\r\nabc`, -1],
@@ -176,6 +216,11 @@ const RESPONSES: Case[] = [
   ["not HTTP at all", "SSH-2.0-OpenSSH\r\n\r\n", 502],
   ["empty line before status line", "\r\nHTTP/1.1 200 OK\r\n\r\n", 502],
   ["bad chunk size in response", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n", 502],
+  ["bare CR in an incomplete response head", "HTTP/1.1 200 OK\r\n\r\r\n", 502],
+  ["Content-Length NBSP in response", "HTTP/1.1 200 OK\r\nContent-Length: 2\xa0\r\n\r\nok", 502],
+  ["Transfer-Encoding gzip, chunked in response", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", { status: 200, body: "ok" }],
+  ["Transfer-Encoding on two lines in response: one line forwarded", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", { status: 200, body: "ok", forwarded: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" }],
+  ["Content-Length twice in response: one forwarded", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", { status: 200, body: "ok", forwarded: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" }],
 ];
 
 function check(kind: "request" | "response", [name, raw, want]: Case) {

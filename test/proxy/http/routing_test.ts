@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import { runRoute } from "../../../src/cli/route.ts";
 import { loadConfigText } from "../../../src/tandem_config.ts";
 import type { TandemConfig } from "../../../src/tandem_config.ts";
-import { addForwarded, addVia, stripHopByHop } from "../../../src/proxy/http/forward_headers.ts";
+import { addForwarded, addVia, stripHopByHop, upgradeAccepted, upgradeRequested } from "../../../src/proxy/http/forward_headers.ts";
 import type { HttpMessage } from "../../../src/proxy/http/message.ts";
 import { HeadParser, parseResponse } from "../../../src/proxy/http/parser.ts";
 import { backendResponseRules, checkHttpConfig, compileFrontend, route } from "../../../src/proxy/http/routing.ts";
@@ -209,6 +209,28 @@ describe("forwarded headers", () => {
     stripHopByHop(m, true);
     assert.equal(m.get("upgrade"), "websocket");
     assert.equal(m.get("connection"), "upgrade");
+  });
+  it("takes h2c out of an Upgrade request (RFC 9113 §3.1), with HTTP2-Settings", () => {
+    const h2c = ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__"];
+    const m = req("GET", "/", "w", h2c);
+    assert.equal(upgradeRequested(m, false), false);
+    stripHopByHop(m, false);
+    assert.deepEqual(m.lower, ["host"]);
+    const both = req("GET", "/", "w", ["Connection: Upgrade", "Upgrade: H2C, websocket/13", "HTTP2-Settings: x"]);
+    assert.equal(upgradeRequested(both, false), true);
+    assert.equal(both.get("upgrade"), "websocket/13");
+    assert.equal(both.get("http2-settings"), undefined);
+    const allowed = req("GET", "/", "w", h2c);
+    assert.equal(upgradeRequested(allowed, true), true);
+    assert.equal(allowed.get("upgrade"), "h2c");
+    assert.equal(upgradeRequested(req("GET", "/", "w", ["Upgrade: websocket"]), false), false, "no Connection: upgrade");
+  });
+  it("accepts a 101 only to a protocol the request offered, named in Upgrade (RFC 9110 §7.8)", () => {
+    const ws = req("GET", "/", "w", ["Connection: Upgrade", "Upgrade: websocket"]);
+    const res = (upgrade: string) => parseResponse(Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n${upgrade}\r\n`));
+    assert.equal(upgradeAccepted(ws, res("Upgrade: WebSocket\r\n")), true);
+    assert.equal(upgradeAccepted(ws, res("Upgrade: h2c\r\n")), false);
+    assert.equal(upgradeAccepted(ws, res("")), false);
   });
   it("adds X-Forwarded-* and Via", () => {
     const m = req("GET", "/", "w.example:81", ["X-Forwarded-For: 9.9.9.9", "X-Forwarded-Proto: https", "Via: 1.1 other"]);
