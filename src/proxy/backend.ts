@@ -68,7 +68,7 @@ export class Backend {
   #hadServer = true;
   #started = false;
 
-  /** transport: how servers are reached (default node:net); the proxy subsystem passes its own. */
+  /** transport: how servers are reached (default node:net; see transportFor); the proxy subsystem passes its own. */
   constructor(config: BackendConfig, deps: { clock: Clock; bus: EventBus; log: Logger; transport?: Transport }) {
     this.config = config;
     this.transport = deps.transport ?? netTransport;
@@ -332,6 +332,15 @@ export class Backend {
     return s;
   }
 
+  /**
+   * How server is reached. TLS toward a server runs node:tls over the connected socket, which needs
+   * a net.Socket under it: a server with tls: is dialed through node:net, the others through the
+   * backend's transport (the data path global.data_path chose).
+   */
+  transportFor(server: Server): Transport {
+    return server.config.tls ? netTransport : this.transport;
+  }
+
   #attachChecker(s: Server): void {
     s.checker = undefined;
     const check = s.config.check;
@@ -344,7 +353,7 @@ export class Backend {
       clock: this.#clock,
       initial: s.health,
       onTransition: (action, state) => this.#onHealth(s, action, state),
-      transport: this.transport,
+      transport: this.transportFor(s),
     });
   }
 

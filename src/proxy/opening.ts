@@ -48,7 +48,8 @@ export interface OpeningBackend {
   readonly name: string;
   readonly config: BackendConfig;
   readonly idle: IdlePool;
-  readonly transport: Transport;
+  /** The transport that reaches server (Backend.transportFor). */
+  transportFor(server: Server): Transport;
   slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal }): Slot | Promise<Slot>;
   stickStore(client: ClientInfo, server: Server): void;
 }
@@ -137,7 +138,7 @@ export class Opening implements DialWaiter, CancelSignal {
     const port = server.config.port ?? this.#client.dstPort;
     // A TLS connection is read by the TLS layer, not through a reader.
     const reader = server.config.tls ? undefined : this.#options.reader;
-    this.#socket = backend.transport.dial({ host: server.config.address, port, timeout: backend.config.timeouts.connect, reader }, this);
+    this.#socket = backend.transportFor(server).dial({ host: server.config.address, port, timeout: backend.config.timeouts.connect, reader }, this);
   }
 
   dialed(err: TransportError | undefined, socket: Conn): void {
