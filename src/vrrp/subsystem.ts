@@ -113,6 +113,11 @@ export function createVrrpSubsystem(ctx: SubsystemContext<VrrpSubsystemConfig>, 
     instance.start();
   };
 
+  // A split brain seen over the pair link is over: the host that kept the VIP says so again (GARP).
+  ctx.bus.on("pair.split_brain_ended", (e) => {
+    if (instance?.name === e.instance) instance.regarp();
+  });
+
   ctx.services.vrrp = {
     status: () => (instance ? instance.status() : { enabled: false }),
     async demote() {
