@@ -18,10 +18,12 @@ import { h2Session } from "./proxy/h2/session.ts";
 import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
+import { runWhy } from "./cli/why.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { createAcmeSubsystem } from "./acme/subsystem.ts";
+import { createPairSubsystem } from "./pair/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
 import { tandemConfig } from "./tandem_config.ts";
 
@@ -31,6 +33,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession }, h2: h2Session }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
   (ctx) => createAcmeSubsystem(ctx),
+  (ctx) => createPairSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
 ];
@@ -60,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return runRoute(args.argv, out, err);
     case "ctl":
       return await runCtl(args.argv, out, err);
+    case "why":
+      return await runWhy(args.argv, out, err);
     case "import":
       return runImport(args.argv, out, err);
     case "alert":

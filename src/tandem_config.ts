@@ -16,9 +16,11 @@ import type { VrrpConfig } from "./vrrp/config.ts";
 import { acmeSection } from "./acme/config.ts";
 import type { AcmeConfig } from "./acme/config.ts";
 import { tlsSection } from "./tls/check.ts";
+import { pairSection } from "./pair/config.ts";
+import type { PairConfig } from "./pair/config.ts";
 
 /** The sections after `global` (the loader's own), in the order they resolve and are checked. */
-export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection, acmeSection, tlsSection];
+export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection, acmeSection, tlsSection, pairSection];
 
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
@@ -27,6 +29,7 @@ export type TandemConfig = BaseConfig & ProxyConfig & {
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
   acme?: AcmeConfig;
+  pair: PairConfig;
 };
 
 /** Reads and validates tandem.yaml. */
