@@ -4,6 +4,7 @@
 import type { BackendStat, ServerStat, StatsSnapshot, VrrpStat } from "../admin/snapshot.ts";
 import { h, table } from "./dom.ts";
 import { ago, bytes, count, duration, rate } from "./format.ts";
+import { pairCard, pairWarnings } from "./pair.ts";
 
 /** Status words map to badge colours in style.css. */
 const badge = (text: string, kind = text.toLowerCase()) => h("span", { class: `badge ${kind}` }, text);
@@ -84,6 +85,7 @@ export function render(root: HTMLElement, s: StatsSnapshot): void {
     );
   }
   const parts: Node[] = [];
+  if (s.pair) parts.push(...pairWarnings(s.pair), pairCard(s, s.pair));
   if (s.vrrp) parts.push(vrrp(s.vrrp, now));
   if (s.frontends.length) {
     parts.push(
