@@ -15,6 +15,8 @@ export interface EventMap {
   "proxy.health": { proxy: string; healthy: boolean; reason: string };
   "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
+  /** The VIPs are about to be removed from this host (published just before; the pair closes their connections). */
+  "vrrp.vips_leaving": { instance: string; vips: string[] };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
   "job.failed": { job: string; reason: string };
   "job.ok": { job: string };

@@ -1,6 +1,10 @@
-// Split brain: both hosts MASTER for the same VRID. Seen over the pair link (the peer's state says
-// master while ours does too) or from adverts (VRRP's vrrp.split_brain). A pure step() per
-// evaluation: which incidents start, which end.
+// Split brain: both hosts MASTER for the same VRID for longer than a preemption takes. Seen over
+// the pair link (the peer's state says master while ours does too) or from adverts (VRRP reports
+// another master's advert, and this host kept the VIP after being master for a while: the other
+// was master without hearing us). A pure step() per evaluation: which incidents start and end.
+//
+// A preemption makes both hosts master for a moment (the new master's first advert, the old one
+// yielding on it), and VRRP reports that as a split brain too: the grace period leaves it out.
 
 /** One VRID's incident while it lasts. */
 export interface Incident {
@@ -14,15 +18,27 @@ export interface Incident {
 export interface SplitBrainState {
   /** Open incidents by VRID. */
   open: Record<number, Incident>;
+  /** Since when the link shows both as master (not yet an incident), by VRID. */
+  candidates: Record<number, number>;
+}
+
+export interface LocalInstance {
+  instance: string;
+  vrid: number;
+  master: boolean;
+  /** ms this host has been master (0 when it is not). */
+  masterFor: number;
+  /** How long both may be master before it counts: a preemption's overlap is shorter. */
+  grace: number;
 }
 
 export interface SplitBrainInput {
+  /** Monotonic ms. */
   now: number;
-  /** This host's instances. */
-  local: { instance: string; vrid: number; master: boolean }[];
+  local: LocalInstance[];
   /** The peer's instances over the link; undefined while the link is down. */
   peer: { vrid: number; master: boolean }[] | undefined;
-  /** VRIDs VRRP just reported a split brain for (another master's advert arrived). */
+  /** VRIDs whose VRRP just heard another master's advert with a lower priority (this host kept the VIP). */
   reports: number[];
 }
 
@@ -33,33 +49,34 @@ export type SplitBrainChange =
 /** Without the link, an incident nothing shows any more is over after this long (ms). */
 export const EVIDENCE_GRACE = 3_000;
 
-export const initialSplitBrain = (): SplitBrainState => ({ open: {} });
+export const initialSplitBrain = (): SplitBrainState => ({ open: {}, candidates: {} });
 
 /**
- * Starts an incident when both are master over the link, or VRRP reported one; ends it when this
- * host is no longer master, the link shows the peer is not, or (link down) nothing showed it for
+ * Starts an incident when the link shows both as master for longer than the grace period, or VRRP
+ * reports a lower master after this host was master longer than it; ends it when this host is no
+ * longer master, the link shows the peer is not, or (link down) nothing showed it for
  * EVIDENCE_GRACE. Instances that are gone end their incidents.
  */
 export function stepSplitBrain(state: SplitBrainState, input: SplitBrainInput): { state: SplitBrainState; changes: SplitBrainChange[] } {
   const open: Record<number, Incident> = {};
+  const candidates: Record<number, number> = {};
   const changes: SplitBrainChange[] = [];
   const { now } = input;
   for (const l of input.local) {
     const peerMaster = input.peer === undefined ? undefined : input.peer.some((p) => p.vrid === l.vrid && p.master);
-    const reported = input.reports.includes(l.vrid);
-    const seen = (l.master && peerMaster === true) || reported;
+    const both = l.master && peerMaster === true;
+    if (both) candidates[l.vrid] = state.candidates[l.vrid] ?? now;
+    const byLink = both && now - candidates[l.vrid] >= l.grace;
+    const byAdverts = l.master && l.masterFor >= l.grace && input.reports.includes(l.vrid);
     const was = state.open[l.vrid];
     if (!was) {
-      if (!seen) continue;
-      const source = l.master && peerMaster === true ? "link" : "adverts";
+      if (!byLink && !byAdverts) continue;
+      const source = byLink ? "link" : "adverts";
       changes.push({ type: "started", instance: l.instance, vrid: l.vrid, source });
-      const inc: Incident = { instance: l.instance, source, since: now, lastEvidence: now };
-      // VRRP resolved it before we looked (this host yielded): it starts and ends now.
-      if (!l.master) changes.push({ type: "ended", instance: l.instance, vrid: l.vrid, duration: 0 });
-      else open[l.vrid] = inc;
+      open[l.vrid] = { instance: l.instance, source, since: byLink ? candidates[l.vrid] : now, lastEvidence: now };
       continue;
     }
-    const evidence = seen ? now : was.lastEvidence;
+    const evidence = both || byAdverts ? now : was.lastEvidence;
     const over = !l.master || peerMaster === false || (peerMaster === undefined && now - evidence > EVIDENCE_GRACE);
     if (over) changes.push({ type: "ended", instance: was.instance, vrid: l.vrid, duration: Math.max(0, now - was.since) });
     else open[l.vrid] = { ...was, lastEvidence: evidence };
@@ -67,5 +84,5 @@ export function stepSplitBrain(state: SplitBrainState, input: SplitBrainInput): 
   for (const [vrid, inc] of Object.entries(state.open)) {
     if (!input.local.some((l) => l.vrid === Number(vrid))) changes.push({ type: "ended", instance: inc.instance, vrid: Number(vrid), duration: Math.max(0, now - inc.since) });
   }
-  return { state: { open }, changes };
+  return { state: { open, candidates }, changes };
 }

@@ -108,7 +108,13 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
   };
 
   const evaluateSplit = () => {
-    const local = instances().map((i) => ({ instance: i.instance, vrid: i.vrid, master: i.state === "master" }));
+    const wall = clock.wallNow();
+    const local = instances().map((i) => ({
+      instance: i.instance, vrid: i.vrid, master: i.state === "master",
+      masterFor: i.state === "master" ? Math.max(0, wall - i.since) : 0,
+      // A preemption overlaps for one advert's travel; a split brain lasts.
+      grace: Math.max(1_000, 3 * i.advertInterval),
+    }));
     const ps = peerState();
     const r = stepSplitBrain(split, { now: clock.now(), local, peer: ps?.vrrp.map((p) => ({ vrid: p.vrid, master: p.state === "master" })), reports: splitReports });
     split = r.state;
@@ -285,16 +291,19 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
     unsubscribe.push(
       bus.on("vrrp.state", (e) => {
         transitions.set(e.instance, { from: e.from, to: e.to, reason: e.reason, at: clock.wallNow() });
-        // The VIP left this host: its clients reconnect to the new holder instead of hanging.
-        if (e.from === "master" && e.to !== "master" && config.pair.closeOnVipLoss && e.vips.length > 0) {
-          const n = services.proxy?.closeAccepted(e.vips) ?? 0;
-          if (n > 0) log.info(`Closed ${n} connection(s) accepted on ${e.vips.join(", ")}: the VIP left this host`);
-        }
         changed();
       }),
+      // The VIP leaves this host: its clients reconnect to the new holder instead of hanging
+      // (closed while the address is still here, so the FIN leaves from it).
+      bus.on("vrrp.vips_leaving", (e) => {
+        if (!config.pair.closeOnVipLoss || e.vips.length === 0) return;
+        const n = services.proxy?.closeAccepted(e.vips) ?? 0;
+        if (n > 0) log.info(`Closed ${n} connection(s) accepted on ${e.vips.join(", ")}: the VIP leaves this host`);
+      }),
       bus.on("vrrp.split_brain", (e) => {
-        const vrid = instances().find((i) => i.instance === e.instance)?.vrid;
-        if (vrid !== undefined) splitReports.push(vrid);
+        // Only a lower master while this host keeps the VIP: a higher one is a preemption (or the winner reports it).
+        const i = instances().find((x) => x.instance === e.instance);
+        if (i && i.state === "master" && e.peerPriority < i.priority) splitReports.push(i.vrid);
         changed();
       }),
       bus.on("vrrp.priority", changed),

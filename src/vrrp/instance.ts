@@ -259,6 +259,8 @@ export class VrrpInstance {
         this.#garp?.stop();
         this.#garp = undefined;
         if (this.#d.owner) return;
+        // Said before the addresses go: a connection closed after would send its FIN from an address no longer here.
+        bus.emit("vrrp.vips_leaving", { instance: cfg.name, vips: cfg.virtualIps.map((v) => v.cidr.address) });
         for (const vip of this.#vipSpecs()) {
           try {
             io.addresses.remove(vip);

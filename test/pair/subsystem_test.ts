@@ -129,6 +129,7 @@ describe("pair subsystem", () => {
     assert.equal(named(a, "pair.split_brain")[0].source, "link");
     assert.deepEqual([a.services.pair!.alertSender().send, b.services.pair!.alertSender().send], [true, false], "both hold the VIP: the master role sends");
     b.vrrp.state = "backup";
+    b.bus.emit("vrrp.vips_leaving", { instance: "VI_1", vips: ["192.0.2.100"] });
     b.bus.emit("vrrp.state", { instance: "VI_1", from: "master", to: "backup", priority: 50, reason: "higher priority master", vips: ["192.0.2.100"] });
     assert.ok(await until(() => named(a, "pair.split_brain_ended").length === 1 && named(b, "pair.split_brain_ended").length === 1));
     assert.deepEqual(b.closed, [["192.0.2.100"]], "the VIP left lb2: its connections on it were closed");
