@@ -1,4 +1,4 @@
-// `npm run bench -- tcp|http|failover|tls [options]`: tandem against haproxy/keepalived in the same run.
+// `npm run bench -- tcp|http|failover|tls|pair [options]`: tandem against haproxy/keepalived in the same run.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
@@ -6,6 +6,7 @@ const SUITES: Record<string, string> = {
   http: "./bench/proxy.ts",
   failover: "./bench/failover.ts",
   tls: "./bench/tls.ts",
+  pair: "./bench/pair.ts",
 };
 
 if (!which || !(which in SUITES)) {

@@ -13,6 +13,12 @@ import { MAX_RECORD, RecordLayer } from "./record.ts";
 const MAX_HANDSHAKE_FRAME = 256;
 /** A handshake that takes longer is given up. */
 export const HANDSHAKE_TIMEOUT = 5_000;
+/**
+ * Longest run of message handling in one turn of the event loop (ms): libuv reads a socket up to
+ * 32 times per turn, so a resync's records would otherwise be applied back to back for a second
+ * or more while the proxy waits. Past it the socket pauses until the next turn.
+ */
+export const SLICE_MS = 5;
 
 export interface ConnectionEvents {
   established(c: PairConnection): void;
@@ -40,6 +46,7 @@ export class PairConnection {
   #lastHeard = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
+  #yielding = false;
   #drainWaiters: (() => void)[] = [];
   /** Monotonic ms the handshake completed. */
   establishedAt = 0;
@@ -128,15 +135,35 @@ export class PairConnection {
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
     this.#lastHeard = this.#clock.now();
+    this.#reader.push(chunk);
+    if (!this.#yielding) this.#handleFrames();
+  }
+
+  /** Handles the complete frames, for at most SLICE_MS; then pauses the socket until the next turn. */
+  #handleFrames(): void {
+    const started = this.#clock.now();
     try {
-      this.#reader.push(chunk);
       for (let payload = this.#reader.next(); payload && !this.#closed; payload = this.#reader.next()) {
         if (!this.#records) this.#run(stepHandshake(this.#cfg, this.#state, payload));
         else this.#events.message(this, decodeMessage(this.#records.open(payload)));
+        if (this.#clock.now() - started > SLICE_MS && !this.#closed) return this.#yield();
       }
     } catch (err) {
       this.close(describeError(err));
     }
+  }
+
+  #yield(): void {
+    this.#yielding = true;
+    this.#conn.pause();
+    setImmediate(() => {
+      this.#yielding = false;
+      if (this.#closed) return;
+      // Heard from, even if the bytes waited here: the liveness check must not count our pause.
+      this.#lastHeard = this.#clock.now();
+      this.#handleFrames();
+      if (!this.#yielding) this.#conn.resume();
+    });
   }
 
   #run(step: { state: HandshakeState; actions: HandshakeAction[] }): void {

@@ -1,6 +1,7 @@
 // Stick table: client key (source IP) → server name, bounded by an LRU and expired by a Clock.
 
 import type { Clock } from "../core/clock.ts";
+import { ShardedMap } from "../core/sharded_map.ts";
 
 /** One entry, as exported for reload carry-over and the stats page. */
 export interface StickEntry {
@@ -33,7 +34,10 @@ export class StickTable {
   /** A refreshed entry is told to others again (announce) at most this often: a quarter of its lifetime, 1..60 s. */
   readonly announceEvery: number;
   #clock: Clock;
-  #index = new Map<string, Node>();
+  /** Sharded: a table of a million entries never rehashes its whole index in one step. */
+  #index = new ShardedMap<Node>();
+  /** The node store() touched last (announce() follows it). */
+  #last: Node | undefined;
   #head: Node | undefined;
   #tail: Node | undefined;
 
@@ -73,7 +77,7 @@ export class StickTable {
     const now = this.#clock.now();
     const old = this.#index.get(key);
     const changed = old === undefined || old.server !== server || old.expiresAt <= now;
-    this.#put(key, server, now + this.expire);
+    this.#last = this.#put(key, server, now + this.expire, old);
     return changed;
   }
 
@@ -84,7 +88,8 @@ export class StickTable {
    * Records the telling.
    */
   announce(key: string, changed: boolean): boolean {
-    const n = this.#index.get(key);
+    // Called right after store() of the same key: no second lookup.
+    const n = this.#last?.key === key ? this.#last : this.#index.get(key);
     if (!n) return false;
     const now = this.#clock.now();
     if (!changed && now - n.announced < this.announceEvery) return false;
@@ -115,7 +120,7 @@ export class StickTable {
     const old = this.#index.get(key);
     if (old && old.expiresAt > this.#clock.now() && old.expiresAt >= expiresAt) return false;
     // Told by the peer: not ours to announce back until it changes or is refreshed here.
-    this.#put(key, server, expiresAt).announced = this.#clock.now();
+    this.#put(key, server, expiresAt, old).announced = this.#clock.now();
     return true;
   }
 
@@ -129,6 +134,7 @@ export class StickTable {
   /** Drops every entry. */
   clear(): void {
     this.#index.clear();
+    this.#last = undefined;
     this.#head = this.#tail = undefined;
   }
 
@@ -161,8 +167,9 @@ export class StickTable {
     for (const e of entries) this.#put(e.key, e.server, e.expiresAt);
   }
 
-  #put(key: string, server: string, expiresAt: number): Node {
-    let n = this.#index.get(key);
+  /** Creates or updates the entry; `found`: the caller's lookup of key (undefined: look it up). */
+  #put(key: string, server: string, expiresAt: number, found: Node | undefined | null = null): Node {
+    let n = found === null ? this.#index.get(key) : found;
     if (n) this.#unlink(n);
     // Entries share one lifetime and are ordered by last touch, so expired ones sit at the head.
     const now = this.#clock.now();
@@ -198,5 +205,6 @@ export class StickTable {
   #remove(n: Node): void {
     this.#unlink(n);
     this.#index.delete(n.key);
+    if (this.#last === n) this.#last = undefined;
   }
 }
