@@ -60,8 +60,8 @@ test("the link cut by a firewall and healed loses no stick entry", { skip, timeo
   for (const [src, server] of seen) assert.equal(t2.get(src), server, src);
 });
 
-test("config drift is reported on both hosts with the differing keys, and clears when the files match", { skip, timeout: 60_000 }, async () => {
-  const files = writeFiles(lab);
+test("config drift is reported on both hosts with the differing keys, on the stats page and in /metrics, and clears when the files match", { skip, timeout: 60_000 }, async () => {
+  const files = writeFiles(lab, pairYaml({ extra: { stats: { bind: "127.0.0.1:8404" } } }));
   const { a, b } = await startPair(lab, files);
   const original = readFileSync(files[1], "utf8");
   assert.ok(original.includes("connect: 500ms"));
@@ -77,6 +77,17 @@ test("config drift is reported on both hosts with the differing keys, and clears
   assert.match(peer.out, /^Vrrp: VI_1 VRID 51 BACKUP priority 50/m);
   assert.match(peer.out, /^Link: up since /m);
   assert.match(peer.out, /^Last_seen: \d+\.\ds ago$/m);
+  // One view of the pair: ;json carries the peer's summary and the drift; /metrics the link and drift.
+  const json = JSON.parse(lab.exec("lb1", ["curl", "-sf", "http://127.0.0.1:8404/;json"])) as { pair: { config: { same: boolean; keys: string[] }; peer: { state: { role: string; vrrp: { state: string }[] } }; link: { state: string } } };
+  assert.equal(json.pair.link.state, "up");
+  assert.equal(json.pair.config.same, false);
+  assert.deepEqual(json.pair.config.keys, ["proxies.web.timeout.connect"]);
+  assert.equal(json.pair.peer.state.role, "backup");
+  assert.equal(json.pair.peer.state.vrrp[0].state, "backup");
+  const metrics = lab.exec("lb1", ["curl", "-sf", "http://127.0.0.1:8404/metrics"]);
+  assert.match(metrics, /^tandem_pair_link_up 1$/m);
+  assert.match(metrics, /^tandem_pair_config_same 0$/m);
+  assert.match(metrics, /^tandem_pair_peer_last_seen_timestamp_seconds /m);
   writeFileSync(files[1], original);
   assert.equal((await ctl(lab, "lb2", "reload")).code, 0);
   const same = (p: typeof a) => p.events.some((e) => e.event === "pair.config_same");
