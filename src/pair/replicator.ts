@@ -174,12 +174,17 @@ export class StickReplicator {
     const pending = this.#pending;
     this.#pending = new Map();
     this.stats.pending = 0;
-    for (const [table, keys] of pending) {
-      const reader = proxy.stickReader(table, [...keys]);
-      if (!reader) continue;
-      for (let entries = reader.next(MAX_BATCH); entries.length > 0; entries = reader.next(MAX_BATCH)) {
-        this.#send(conn, table, entries, false, changedAt);
+    try {
+      for (const [table, keys] of pending) {
+        const reader = proxy.stickReader(table, [...keys]);
+        if (!reader) continue;
+        for (let entries = reader.next(MAX_BATCH); entries.length > 0; entries = reader.next(MAX_BATCH)) {
+          this.#send(conn, table, entries, false, changedAt);
+        }
       }
+    } catch (err) {
+      // Runs from a timer: a failure is logged, and the next link's resync sends everything.
+      this.#log.error(`Pair link: cannot send stick changes: ${describeError(err)}`);
     }
   }
 

@@ -86,12 +86,22 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
   const peerState = (): PeerState | undefined => (conn() ? peer.state : undefined);
 
   const send = (c: PairConnection | undefined, payload: Buffer) => {
-    if (c && !c.send(payload) && c.writableLength > 8 << 20) c.close("the peer does not read what this host sends (8 MiB waiting)");
+    if (!c) return;
+    try {
+      if (!c.send(payload) && c.writableLength > 8 << 20) c.close("the peer does not read what this host sends (8 MiB waiting)");
+    } catch (err) {
+      // A message over a record's 1 MiB (a state of some 10 000 backends): said, not sent.
+      log.error(`Pair link: cannot send a message of ${payload.length} bytes: ${describeError(err)}`);
+    }
   };
   const sendState = () => {
     pendingState?.cancel();
     pendingState = undefined;
-    send(conn(), encodeJson(MSG.state, buildState(self(), services, instances(), clock.wallNow())));
+    try {
+      send(conn(), encodeJson(MSG.state, buildState(self(), services, instances(), clock.wallNow())));
+    } catch (err) {
+      log.error(`Pair link: cannot build this host's state: ${describeError(err)}`);
+    }
   };
   /** A local change: the peer hears of it shortly, and split brain is evaluated again. */
   const changed = () => {
@@ -229,9 +239,13 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
 
   const tick = () => {
     if (!running) return;
-    if (conn()) sendState();
-    evaluateSplit();
     heartbeat = clock.setTimeout(tick, HEARTBEAT);
+    if (conn()) sendState();
+    try {
+      evaluateSplit();
+    } catch (err) {
+      log.error(`Pair: split brain check failed: ${describeError(err)}`);
+    }
   };
 
   // --- what the others read ----------------------------------------------------------------------
