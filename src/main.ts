@@ -20,6 +20,7 @@ import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
 import { runWhy } from "./cli/why.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
+import { createBgpSubsystem } from "./bgp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { createAcmeSubsystem } from "./acme/subsystem.ts";
@@ -32,6 +33,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
   (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession }, h2: h2Session }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createBgpSubsystem(ctx),
   (ctx) => createAcmeSubsystem(ctx),
   (ctx) => createPairSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),

@@ -1,10 +1,11 @@
-// Prometheus /metrics: proxy, server, health check, VRRP and alert spool series, filled from a snapshot on scrape.
+// Prometheus /metrics: proxy, server, health check, VRRP, BGP and alert spool series, filled from a snapshot on scrape.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { StatsSnapshot } from "./snapshot.ts";
 
 const SERVER_STATES = ["UP", "DOWN", "MAINT", "DRAIN"] as const;
 const VRRP_STATES = ["init", "backup", "master", "fault", "stopped"] as const;
+const BGP_STATES = ["idle", "connect", "opensent", "openconfirm", "established"] as const;
 
 type Labels = Record<string, string>;
 
@@ -115,6 +116,22 @@ export class TandemMetrics {
       for (const [reason, count] of Object.entries(s.tls.failures)) c("tandem_tls_handshake_failures_total", "TLS handshakes that failed, by reason", { reason }, count);
       c("tandem_tls_h2_connections_total", "Client connections that chose HTTP/2 (ALPN h2)", {}, s.tls.h2);
       for (const cert of s.tls.certificates) g("tandem_tls_certificate_expiry_timestamp_seconds", "When a served certificate expires, Unix time", { name: cert.name, file: cert.file }, Date.parse(cert.notAfter) / 1000);
+    }
+    if (s.bgp) {
+      for (const p of s.bgp.peers) {
+        const l = { peer: p.peer };
+        for (const st of BGP_STATES) g("tandem_bgp_session_state", "BGP session state: 1 for the current state", { ...l, state: st }, p.state === st ? 1 : 0);
+        g("tandem_bgp_session_up", "1 while the BGP session is established", l, p.state === "established" ? 1 : 0);
+        g("tandem_bgp_routes_announced", "Routes the peer holds from us", l, p.announced.length);
+        c("tandem_bgp_sessions_established_total", "Times the session was established since start", l, p.established);
+        for (const [type, n] of Object.entries(p.messages.sent)) c("tandem_bgp_messages_sent_total", "BGP messages sent, by type", { ...l, type }, n);
+        for (const [type, n] of Object.entries(p.messages.received)) c("tandem_bgp_messages_received_total", "BGP messages received, by type", { ...l, type }, n);
+      }
+      for (const a of s.bgp.announce) {
+        const l = { prefix: a.prefix };
+        g("tandem_bgp_announced", "1 while the address is announced (healthy)", l, a.state === "announced" ? 1 : 0);
+        c("tandem_bgp_announcements_total", "Times the address was announced since start", l, a.announcements);
+      }
     }
     if (s.pair) this.#pair(s.pair, g, c);
     g("tandem_alert_rules_active", "Alert rules active for this role", {}, s.alerts.activeRules);

@@ -20,6 +20,7 @@ export const HELP = `Commands:
   show stat                         per proxy and server counters, as CSV (haproxy columns)
   show servers [PROXY]              servers with status, weight, sessions and last check
   show vrrp                         VRRP state, priority, tracking, VIPs, last transitions
+  show bgp                          BGP sessions per peer, what is announced and why (not)
   show table [PROXY]                stick tables, or the entries of one
   show tls                          certificates served, their expiry, handshake counters
   show peer                         the other host: role, VRRP, link, config same or differs, last seen
@@ -75,6 +76,7 @@ export class RuntimeApi {
     if (a === "show" && b === "stat" && !c) return { text: statsCsv(this.#snapshot()).trimEnd() };
     if (a === "show" && b === "servers" && w.length <= 3) return this.#servers(c);
     if (a === "show" && b === "vrrp" && !c) return this.#vrrp();
+    if (a === "show" && b === "bgp" && !c) return this.#bgp();
     if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
     if (a === "show" && b === "tls" && !c) return this.#tls();
     if (a === "show" && b === "peer" && !c) return this.#pair((p) => ({ text: showPeer(p.status(), this.#snapshot().info.now) }));
@@ -110,6 +112,10 @@ export class RuntimeApi {
       ["Vrrp_state", s.vrrp?.state ?? "disabled"],
     ];
     if (s.vrrp) lines.push(["Vrrp_priority", s.vrrp.priority]);
+    if (s.bgp) {
+      lines.push(["Bgp_sessions_established", `${s.bgp.peers.filter((p) => p.state === "established").length}/${s.bgp.peers.length}`]);
+      lines.push(["Bgp_announced", `${s.bgp.announce.filter((a) => a.state === "announced").length}/${s.bgp.announce.length}`]);
+    }
     lines.push(["Alert_spool_pending", s.alerts.notifiers.reduce((n, q) => n + q.pending, 0)]);
     return lines.map(([k, v]) => `${k}: ${v}`).join("\n");
   }
@@ -152,6 +158,25 @@ export class RuntimeApi {
       `Transitions: ${v.transitionCount}`,
       ...v.transitions.map((t) => `  ${new Date(t.at).toISOString()} ${t.kind} ${t.from} -> ${t.to} (priority ${t.priority}): ${t.reason}`),
     ];
+    return { text: lines.join("\n") };
+  }
+
+  #bgp(): CommandResult {
+    const s = this.#snapshot();
+    const b = s.bgp;
+    if (!b) return err("BGP is not configured");
+    const now = s.info.now;
+    const since = (at: number) => `since ${new Date(at).toISOString()} (${ago(now, at)})`;
+    const lines = [`Local_AS: ${b.localAs}`, `Router_ID: ${b.routerId}`, "Peers:"];
+    for (const p of b.peers) {
+      const up = p.state === "established";
+      lines.push(`  ${p.peer} AS ${p.as}: ${p.state} ${since(p.since)}${up ? `, hold ${p.holdTime}s, peer ID ${p.peerId}, next hop ${p.localAddress}` : ""}`);
+      lines.push(`    announced: ${p.announced.join(" ") || "nothing"}; established ${p.established} time(s)`);
+      if (p.lastError) lines.push(`    last error: ${p.lastError}`);
+      if (p.lastNotification) lines.push(`    last notification: ${p.lastNotification.direction} ${p.lastNotification.text} (${ago(now, p.lastNotification.at)})`);
+    }
+    lines.push("Announce:");
+    for (const a of b.announce) lines.push(`  ${a.prefix}: ${a.state} ${since(a.since)}: ${a.reason} (checks ${a.proxies.join(", ")})`);
     return { text: lines.join("\n") };
   }
 

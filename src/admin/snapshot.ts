@@ -1,10 +1,11 @@
-// One normalized picture of the running tandem (proxy, VRRP, alerts) for the page, CSV, JSON, metrics and ctl.
+// One normalized picture of the running tandem (proxy, VRRP, BGP, alerts) for the page, CSV, JSON, metrics and ctl.
 
 import type { Clock } from "../core/clock.ts";
 import type { Services } from "../core/subsystem.ts";
 import type { TandemConfig } from "../tandem_config.ts";
 import type { BackendStatus, ProxyStatus } from "../proxy/status.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
+import type { BgpStatus } from "../bgp/subsystem.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
 import type { TlsStats } from "../tls/info.ts";
@@ -90,6 +91,9 @@ export interface VrrpStat extends Omit<InstanceStatus, "received"> {
   transitionCount: number;
 }
 
+/** BGP as services.bgp.status() reports it: sessions per peer, and each address with why it is (not) announced. */
+export type BgpStat = Omit<BgpStatus, "enabled">;
+
 export interface NotifierStat {
   notifier: string;
   pending: number;
@@ -120,6 +124,7 @@ export interface StatsSnapshot {
   frontends: FrontendStat[];
   backends: BackendStat[];
   vrrp?: VrrpStat;
+  bgp?: BgpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
   /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
   tls?: TlsStats;
@@ -191,6 +196,7 @@ export class SnapshotBuilder {
       backends,
       tls: proxy.tls,
       vrrp: this.#vrrp(wall),
+      bgp: this.#bgp(),
       pair: pair?.configured ? pair : undefined,
       alerts: {
         rules: alerts?.rules?.length ?? 0,
@@ -256,6 +262,13 @@ export class SnapshotBuilder {
       stickEntries: n(b.stickEntries),
       servers,
     };
+  }
+
+  #bgp(): BgpStat | undefined {
+    const st = this.#services.bgp?.status() as BgpStatus | { enabled: false } | undefined;
+    if (!st || !st.enabled) return undefined;
+    const { enabled: _enabled, ...rest } = st;
+    return rest;
   }
 
   #vrrp(wall: number): VrrpStat | undefined {

@@ -18,6 +18,8 @@ export const ALERT_EVENTS = {
   notify_dropped: "notify.dropped",
   cert_expiring: "tls.cert_expiring",
   acme_failed: "acme.failed",
+  bgp_session_down: "bgp.session_down",
+  bgp_withdrawn: "bgp.withdrawn",
   pair_link_up: "pair.link_up",
   pair_link_down: "pair.link_down",
   pair_refused: "pair.refused",
@@ -139,6 +141,14 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "notify.dropped": {
       const v = data as EventMap["notify.dropped"];
       return { line: `message ${v.id} to ${v.notifier} dropped: ${v.reason}`, vars: { state: "DROPPED", output: v.reason } };
+    }
+    case "bgp.session_down": {
+      const v = data as EventMap["bgp.session_down"];
+      return { line: `BGP session with ${v.peer} (AS ${v.as}) is down: ${v.reason}`, vars: { state: "DOWN", output: v.reason } };
+    }
+    case "bgp.withdrawn": {
+      const v = data as EventMap["bgp.withdrawn"];
+      return { line: `BGP: ${v.prefix} withdrawn: ${v.reason}`, vars: { state: "WITHDRAWN", vip: v.prefix, output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };

@@ -2,6 +2,7 @@
 
 import type { TandemConfig } from "../tandem_config.ts";
 import { formatDuration } from "../core/duration.ts";
+import { withProxies } from "../bgp/config.ts";
 
 function bindsText(c: TandemConfig["frontends"][number]): string {
   const ports = c.binds.reduce((n, b) => n + b.ports.length, 0);
@@ -47,6 +48,17 @@ export function summarize(config: TandemConfig, warnings: number): string {
       ...v.track.scripts.map((s) => `script ${s.name} (${s.weight ? `weight ${s.weight}` : "FAULT while failing"})`),
     ];
     if (tracks.length) out.push(`  tracking: ${tracks.join(", ")}`);
+  }
+  const b = config.bgp;
+  if (b) {
+    const firstV4 = b.peers.find((p) => p.family === 4)?.address;
+    out.push(`bgp: AS ${b.localAs}, router ID ${b.routerId ?? `(the address toward ${firstV4})`}, addresses added to ${b.interface} while announced`);
+    for (const p of b.peers) {
+      const kind = p.as === b.localAs ? "iBGP" : "eBGP";
+      out.push(`  peer ${p.name} AS ${p.as} (${kind}, hold ${p.holdTime}s${p.ttl !== undefined ? `, TTL ${p.ttl}` : ""}${p.password ? ", TCP MD5" : ""})`);
+    }
+    for (const a of withProxies(b, config).announce) out.push(`  announce ${a.prefix.address}/${a.prefix.prefix} while ${(a.proxies ?? []).join(", ")} healthy`);
+    out.push(`  start: announce after ${formatDuration(b.announceDelay)}; stop: ${b.gracefulShutdown ? `graceful-shutdown community for ${formatDuration(b.gracefulShutdown)}, ` : ""}withdraw, serve ${formatDuration(b.withdrawWait)} more`);
   }
   const link = config.pair?.link;
   if (link) out.push(`pair: link to the ${link.peer.role} at ${link.peer.address}:${link.port} (this host ${link.self.address} ${link.self.role === "master" ? "dials" : "listens"}), configuration ${config.pair.fingerprint.hash.slice(0, 12)}`);

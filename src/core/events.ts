@@ -4,6 +4,7 @@
 export interface EventMap {
   "tandem.started": { role: string; pid: number };
   "tandem.stopping": { role: string; reason: string };
+  "config.reloading": { file: string };
   "config.reloaded": { file: string };
   "config.reload_failed": { file: string; errors: string[] };
   "listener.failed": { proxy: string; address: string; reason: string };
@@ -18,6 +19,10 @@ export interface EventMap {
   /** The VIPs are about to be removed from this host (published just before; the pair closes their connections). */
   "vrrp.vips_leaving": { instance: string; vips: string[] };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
+  "bgp.session_up": { peer: string; as: number; routerId: string };
+  "bgp.session_down": { peer: string; as: number; reason: string };
+  "bgp.announced": { prefix: string; reason: string };
+  "bgp.withdrawn": { prefix: string; reason: string };
   "job.failed": { job: string; reason: string };
   "job.ok": { job: string };
   "notify.delivered": { notifier: string; id: string };

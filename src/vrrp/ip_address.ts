@@ -1,6 +1,9 @@
-// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed.
+// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed;
+// VRRP's VIPs (IPv4) and BGP's announced addresses (IPv4 and IPv6).
 
 import { networkInterfaces } from "node:os";
+import { isIPv6 } from "node:net";
+import { expandIPv6 } from "../core/address.ts";
 import { TandemError } from "../core/errors.ts";
 import { loadLibc, type Libc } from "../runtime/libc.ts";
 
@@ -22,6 +25,8 @@ export interface AddressManager {
 }
 
 const AF_NETLINK = 16;
+const AF_INET6 = 10;
+const IFA_F_NODAD = 0x02;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0x80000;
 const NETLINK_ROUTE = 0;
@@ -56,11 +61,12 @@ function rtattr(type: number, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Builds the RTM_NEWADDR / RTM_DELADDR request for one IPv4 address (exported for tests). */
+/** Builds the RTM_NEWADDR / RTM_DELADDR request for one IPv4 or IPv6 address (exported for tests). */
 export function addressMessage(kind: "add" | "remove", vip: VipSpec, ifindex: number, seq: number): Uint8Array {
-  const addr = Uint8Array.from(ipv4(vip.address));
+  const v6 = isIPv6(vip.address);
+  const addr = v6 ? expandIPv6(vip.address) : Uint8Array.from(ipv4(vip.address));
   const attrs = [rtattr(IFA_LOCAL, addr), rtattr(IFA_ADDRESS, addr)];
-  if (kind === "add" && vip.prefix < 31) {
+  if (!v6 && kind === "add" && vip.prefix < 31) {
     const n = addr.reduce((a, b) => a * 256 + b, 0) >>> 0;
     const bcast = (n | (vip.prefix === 0 ? 0xffffffff : (1 << (32 - vip.prefix)) - 1)) >>> 0;
     attrs.push(rtattr(IFA_BROADCAST, Uint8Array.from([bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255])));
@@ -73,9 +79,11 @@ export function addressMessage(kind: "add" | "remove", vip: VipSpec, ifindex: nu
   v.setUint16(4, kind === "add" ? RTM_NEWADDR : RTM_DELADDR, true);
   v.setUint16(6, NLM_F_REQUEST | NLM_F_ACK | (kind === "add" ? NLM_F_CREATE | NLM_F_EXCL : 0), true);
   v.setUint32(8, seq, true);
-  // struct ifaddrmsg: family, prefixlen, flags, scope (universe), index.
-  out[16] = 2;
+  // struct ifaddrmsg: family, prefixlen, flags, scope (universe), index. An IPv6 address skips
+  // duplicate address detection (IFA_F_NODAD), so it is usable at once, as an IPv4 one is.
+  out[16] = v6 ? AF_INET6 : 2;
   out[17] = vip.prefix;
+  if (v6) out[18] = IFA_F_NODAD;
   v.setUint32(20, ifindex, true);
   let at = 24;
   for (const a of attrs) {
@@ -117,6 +125,10 @@ export function netlinkAddressManager(libc: Libc = loadLibc()): AddressManager {
 
 /** True when `address` is configured on `dev` now (as seen by os.networkInterfaces). */
 export function hasAddress(dev: string, address: string): boolean {
+  if (isIPv6(address)) {
+    const want = expandIPv6(address).join(".");
+    return (networkInterfaces()[dev] ?? []).some((a) => a.family === "IPv6" && expandIPv6(a.address).join(".") === want);
+  }
   return (networkInterfaces()[dev] ?? []).some((a) => a.family === "IPv4" && a.address === address);
 }
 

@@ -40,7 +40,7 @@ test("a peer with another key is refused on both hosts, logged, and both keep ru
 
 test("the link cut by a firewall and healed loses no stick entry", { skip, timeout: 90_000 }, async () => {
   const files = writeFiles(lab, pairYaml({ pair: { timeout: "1s" } }));
-  const { a, b } = await startPair(lab, files);
+  const { a } = await startPair(lab, files);
   const early = SOURCES.slice(0, 8);
   fetchFrom(lab, early);
   assert.ok((await poll(async () => (await table(lab, "lb2")).size === early.length, 3000)) >= 0);

@@ -12,6 +12,7 @@ import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
+export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export const VIP = "192.0.2.100";
 
@@ -50,7 +51,10 @@ export interface LabProcess {
 /** A running lb (tandem or keepalived). */
 export type LbProcess = LabProcess;
 
-/** A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 at the given address. */
+/**
+ * A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 on the bridge at
+ * the given address ("" for a namespace off the bridge, to be wired with link()).
+ */
 export class Lab {
   readonly id = `tv${process.pid}x${Math.floor(Math.random() * 1e4)}`;
   readonly bridgeNs = `${this.id}br`;
@@ -72,17 +76,31 @@ export class Lab {
         const ns = `${this.id}${name}`;
         ip("netns", "add", ns);
         this.hosts.set(name, { ns, address });
+        mkdirSync(join(this.dir, name));
+        ip("-n", ns, "link", "set", "lo", "up");
+        // "" : a host off the bridge, reached through link() (a client behind a router).
+        if (address === "") continue;
         ip("-n", this.bridgeNs, "link", "add", `p-${name}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
         ip("-n", this.bridgeNs, "link", "set", `p-${name}`, "master", "br0", "up");
-        ip("-n", ns, "link", "set", "lo", "up");
         ip("-n", ns, "link", "set", "eth0", "up");
         ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-        mkdirSync(join(this.dir, name));
       }
     } catch (err) {
       this.#deleteNamespaces();
       rmSync(this.dir, { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /**
+   * A point-to-point link between hosts a and b (a veth pair named `dev` on both sides, up, with
+   * the given addresses as CIDR): a router's second leg, a client behind it.
+   */
+  link(a: string, b: string, addressA: string, addressB: string, dev = "eth1"): void {
+    ip("-n", this.ns(a), "link", "add", dev, "type", "veth", "peer", "name", dev, "netns", this.ns(b));
+    for (const [name, address] of [[a, addressA], [b, addressB]]) {
+      ip("-n", this.ns(name), "addr", "add", address, "dev", dev, ...(address.includes(":") ? ["nodad"] : []));
+      ip("-n", this.ns(name), "link", "set", dev, "up");
     }
   }
 
@@ -169,13 +187,24 @@ export class Lab {
   }
 
   /**
-   * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`.
+   * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`
+   * (no --role when role is undefined: a file without vrrp, as every BGP node runs it).
    * The single place that decides what an "lb" is. `env` is added to the process environment
    * (LAB_HOST is set to the host name, for track scripts that must differ per host).
+   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`); `prefix` is a
+   * command that runs it (e.g. setpriv with another user and capabilities).
    */
-  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}): LbProcess {
-    const child = spawn("ip", ["netns", "exec", this.ns(name), this.binary(), "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
-      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name, ...env },
+  spawnLb(name: string, file: string, role: Role | undefined, env: Record<string, string> = {}, opts: { runtime?: "binary" | "deno"; prefix?: string[] } = {}): LbProcess {
+    const runtime = opts.runtime ?? "binary";
+    const program = runtime === "deno" ? [DENO, "run", "-A", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src", "main.ts")] : [this.binary()];
+    const roleArgs = role === undefined ? [] : ["--role", role];
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...(opts.prefix ?? []), ...program, "--config", file, ...roleArgs, "--log-format", "json", "--log-level", "debug"], {
+      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name,
+        // Deno keeps its cache under HOME; NO_COLOR keeps its own messages plain.
+        ...(runtime === "deno" ? { HOME: process.env.HOME ?? "/root", NO_COLOR: "1" } : {}),
+        ...env,
+      },
     });
     return this.#track(name, child, tandemEvent);
   }
