@@ -136,45 +136,55 @@ export function startHandshake(cfg: HandshakeConfig): HandshakeStep {
   return { state: { name: "client_hello_sent", helloC }, actions: [{ type: "send", payload: helloC }] };
 }
 
+type Handler<S extends HandshakeState["name"]> = (cfg: HandshakeConfig, state: Extract<HandshakeState, { name: S }>, payload: Buffer) => HandshakeStep;
+
+const unexpected = (_cfg: HandshakeConfig, state: HandshakeState): HandshakeStep => refuse("protocol", `unexpected handshake frame in state ${state.name}`, false);
+
+/** The transition table: state → what a frame from the peer does. */
+const TRANSITIONS: { [S in HandshakeState["name"]]: Handler<S> } = {
+  server_wait_hello(cfg, _state, payload) {
+    const peer = readHello(cfg, payload);
+    if ("state" in peer) return peer;
+    const helloS = hello(cfg);
+    const keys = derive(cfg, payload, helloS, peer.publicKey);
+    if (!keys) return refuse("protocol", "the peer's key share is not a valid X25519 public key", true);
+    return { state: { name: "server_wait_finish", keys }, actions: [{ type: "send", payload: helloS }] };
+  },
+  client_hello_sent(cfg, state, payload) {
+    const peer = readHello(cfg, payload);
+    if ("state" in peer) return peer;
+    const keys = derive(cfg, state.helloC, payload, peer.publicKey);
+    if (!keys) return refuse("protocol", "the peer's key share is not a valid X25519 public key", true);
+    return { state: { name: "client_finish_sent", keys }, actions: [{ type: "send", payload: macOf(keys.macC, "tandem client finished") }] };
+  },
+  server_wait_finish(_cfg, state, payload) {
+    const want = macOf(state.keys.macC, "tandem client finished");
+    if (payload.length !== MAC_LENGTH || !sameMac(payload, want)) return refuse("key", "the peer does not hold the pair key (pair.key differs between the hosts)", true, "key mismatch");
+    return {
+      state: { name: "established" },
+      actions: [{ type: "send", payload: macOf(state.keys.macS, "tandem server finished") }, { type: "established", keys: { send: state.keys.s2c, receive: state.keys.c2s } }],
+    };
+  },
+  client_finish_sent(_cfg, state, payload) {
+    const want = macOf(state.keys.macS, "tandem server finished");
+    if (payload.length !== MAC_LENGTH || !sameMac(payload, want)) return refuse("key", "the peer does not hold the pair key (pair.key differs between the hosts)", false);
+    return { state: { name: "established" }, actions: [{ type: "established", keys: { send: state.keys.c2s, receive: state.keys.s2c } }] };
+  },
+  established: unexpected,
+  failed: unexpected,
+};
+
+/** A refusal frame from the peer, read for the log. */
+function peerRefusal(payload: Buffer): HandshakeStep {
+  const text = payload.subarray(NOPE.length).toString("utf8");
+  const space = text.indexOf(" ");
+  const code = (space > 0 ? text.slice(0, space) : text) as RefusalCode;
+  const reason = code === "key" ? "the peer refused our key: pair.key differs between the hosts" : `the peer refused the handshake: ${space > 0 ? text.slice(space + 1) : code}`;
+  return { state: { name: "failed" }, actions: [{ type: "refuse", code: ["protocol", "version", "role", "key"].includes(code) ? code : "protocol", reason, byPeer: true }] };
+}
+
 /** One frame from the peer. Pure apart from the key agreement's arithmetic. */
 export function stepHandshake(cfg: HandshakeConfig, state: HandshakeState, payload: Buffer): HandshakeStep {
-  if (payload.length >= NOPE.length && payload.subarray(0, NOPE.length).equals(NOPE)) {
-    const text = payload.subarray(NOPE.length).toString("utf8");
-    const space = text.indexOf(" ");
-    const code = (space > 0 ? text.slice(0, space) : text) as RefusalCode;
-    const reason = code === "key" ? "the peer refused our key: pair.key differs between the hosts" : `the peer refused the handshake: ${space > 0 ? text.slice(space + 1) : code}`;
-    return { state: { name: "failed" }, actions: [{ type: "refuse", code: ["protocol", "version", "role", "key"].includes(code) ? code : "protocol", reason, byPeer: true }] };
-  }
-  switch (state.name) {
-    case "server_wait_hello": {
-      const peer = readHello(cfg, payload);
-      if ("state" in peer) return peer;
-      const helloS = hello(cfg);
-      const keys = derive(cfg, payload, helloS, peer.publicKey);
-      if (!keys) return refuse("protocol", "the peer's key share is not a valid X25519 public key", true);
-      return { state: { name: "server_wait_finish", keys }, actions: [{ type: "send", payload: helloS }] };
-    }
-    case "client_hello_sent": {
-      const peer = readHello(cfg, payload);
-      if ("state" in peer) return peer;
-      const keys = derive(cfg, state.helloC, payload, peer.publicKey);
-      if (!keys) return refuse("protocol", "the peer's key share is not a valid X25519 public key", true);
-      return { state: { name: "client_finish_sent", keys }, actions: [{ type: "send", payload: macOf(keys.macC, "tandem client finished") }] };
-    }
-    case "server_wait_finish": {
-      const want = macOf(state.keys.macC, "tandem client finished");
-      if (payload.length !== MAC_LENGTH || !sameMac(payload, want)) return refuse("key", "the peer does not hold the pair key (pair.key differs between the hosts)", true, "key mismatch");
-      return {
-        state: { name: "established" },
-        actions: [{ type: "send", payload: macOf(state.keys.macS, "tandem server finished") }, { type: "established", keys: { send: state.keys.s2c, receive: state.keys.c2s } }],
-      };
-    }
-    case "client_finish_sent": {
-      const want = macOf(state.keys.macS, "tandem server finished");
-      if (payload.length !== MAC_LENGTH || !sameMac(payload, want)) return refuse("key", "the peer does not hold the pair key (pair.key differs between the hosts)", false);
-      return { state: { name: "established" }, actions: [{ type: "established", keys: { send: state.keys.c2s, receive: state.keys.s2c } }] };
-    }
-    default:
-      return refuse("protocol", `unexpected handshake frame in state ${state.name}`, false);
-  }
+  if (payload.length >= NOPE.length && payload.subarray(0, NOPE.length).equals(NOPE)) return peerRefusal(payload);
+  return (TRANSITIONS[state.name] as Handler<HandshakeState["name"]>)(cfg, state as never, payload);
 }
