@@ -211,6 +211,8 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
 
   const startLink = (cfg: PairLinkConfig) => {
     if (psk?.key !== cfg.key) psk = { key: cfg.key, value: stretchKey(cfg.key) };
+    // Stick entries are watched only with a link: without one the proxy pays nothing per connection.
+    replicator.watch();
     const l = new PairLink(cfg, { transport, clock, log, psk: psk.value }, {
       up(c) {
         log.info(`Pair link up with the ${cfg.peer.role} at ${c.remote}:${cfg.port} (X25519, AES-256-GCM)`);
@@ -336,7 +338,6 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
     async start() {
       running = true;
       subscribe();
-      replicator.watch();
       if (config.pair.link) link = startLink(config.pair.link);
       tick();
     },
@@ -346,7 +347,7 @@ export function createPairSubsystem(ctx: SubsystemContext<PairSubsystemConfig>, 
       peer.setOurs(next.pair.fingerprint);
       if (!sameLink(before, next.pair.link)) {
         link?.stop();
-        replicator.detach();
+        replicator.stop();
         link = next.pair.link ? startLink(next.pair.link) : undefined;
         return;
       }

@@ -6,7 +6,7 @@ import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { canRunLab, NODE, type Lab, type LbProcess } from "./vrrp_lab.ts";
-import { ctl, pairLab, startPair, stopLbs, writeFiles } from "./pair_lab.ts";
+import { ctl, pairLab, poll, startPair, stopLbs, writeFiles } from "./pair_lab.ts";
 
 const skip = !canRunLab() && "needs root for network namespaces";
 let lab: Lab;
@@ -26,6 +26,8 @@ const reloads = (p: LbProcess) => p.events.filter((e) => e.event === "config.rel
 test("staged reload: the backup first, healthy, then the master; both run the new file", { skip, timeout: 60_000 }, async () => {
   const files = writeFiles(lab);
   const { a, b } = await startPair(lab, files);
+  // lb1 knows lb2 is BACKUP (its state follows each change within ~50 ms).
+  assert.ok((await poll(async () => /^Vrrp: VI_1 VRID 51 BACKUP/m.test((await ctl(lab, "lb1", "show", "peer")).out), 3000)) >= 0);
   for (const f of files) writeFileSync(f, readFileSync(f, "utf8").replace("connect: 500ms", "connect: 600ms"));
   const r = await ctl(lab, "lb1", "reload", "--pair");
   assert.equal(r.code, 0, `${r.out}\n${r.err}`);
