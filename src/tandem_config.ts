@@ -12,7 +12,7 @@ import type { NotifierConfig } from "./notify/config.ts";
 import { proxySection } from "./proxy/config.ts";
 import type { ProxyConfig } from "./proxy/config_types.ts";
 import { vrrpSection } from "./vrrp/config.ts";
-import type { VrrpConfig } from "./vrrp/config.ts";
+import type { VrrpSectionConfig } from "./vrrp/config.ts";
 import { acmeSection } from "./acme/config.ts";
 import type { AcmeConfig } from "./acme/config.ts";
 import { tlsSection } from "./tls/check.ts";
@@ -27,7 +27,7 @@ export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, v
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
   stats?: StatsConfig;
-  vrrp?: VrrpConfig;
+  vrrp?: VrrpSectionConfig;
   bgp?: BgpConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];

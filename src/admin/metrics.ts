@@ -98,10 +98,10 @@ export class TandemMetrics {
         }
       }
     }
-    if (s.vrrp) {
-      const v = s.vrrp;
+    for (const v of s.vrrp) {
       const l = { instance: v.instance };
       for (const st of VRRP_STATES) g("tandem_vrrp_state", "VRRP state: 1 for the current state", { ...l, state: st }, v.state === st ? 1 : 0);
+      g("tandem_vrrp_info", "VRRP instance: interface, VRID, address family and sync group (always 1)", { ...l, interface: v.interface, vrid: String(v.vrid), family: `ipv${v.family}`, sync_group: v.syncGroup ?? "" }, 1);
       g("tandem_vrrp_priority", "Effective VRRP priority (after tracking)", l, v.priority);
       g("tandem_vrrp_base_priority", "Configured VRRP priority", l, v.basePriority);
       g("tandem_vrrp_vips", "Virtual addresses of the instance", l, v.vips.length);
@@ -110,6 +110,9 @@ export class TandemMetrics {
       for (const [reason, count] of Object.entries(v.adverts.dropped)) c("tandem_vrrp_adverts_dropped_total", "Adverts dropped, by reason", { ...l, reason }, count);
       for (const t of v.track) g("tandem_vrrp_track_ok", "1 when the tracked component is fine", { ...l, track: t.name }, t.ok ? 1 : 0);
       if (v.peerSeen !== undefined) g("tandem_vrrp_peer_last_seen_timestamp_seconds", "When an advert from the peer was last accepted, Unix time", l, v.peerSeen / 1000);
+    }
+    for (const grp of s.vrrpGroups) {
+      for (const st of VRRP_STATES) g("tandem_vrrp_sync_group_state", "VRRP sync group state: 1 for the current state", { group: grp.name, state: st }, grp.state === st ? 1 : 0);
     }
     if (s.tls) {
       c("tandem_tls_handshakes_total", "TLS handshakes completed on tls: binds", {}, s.tls.handshakes);

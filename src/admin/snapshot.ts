@@ -82,7 +82,7 @@ export interface FrontendStat {
   listeners: { address: string; bound: boolean }[];
 }
 
-/** The VRRP instance as its status() reports it (`received` becomes `adverts`), plus history. */
+/** A VRRP instance as its status() reports it (`received` becomes `adverts`), plus history. */
 export interface VrrpStat extends Omit<InstanceStatus, "received"> {
   adverts: { accepted: number; dropped: Record<string, number> };
   /** Wall ms an advert from the peer was last accepted. */
@@ -123,7 +123,10 @@ export interface StatsSnapshot {
   };
   frontends: FrontendStat[];
   backends: BackendStat[];
-  vrrp?: VrrpStat;
+  /** Every VRRP instance, in config order (empty without a vrrp section). */
+  vrrp: VrrpStat[];
+  /** VRRP sync groups: their state and members. */
+  vrrpGroups: { name: string; state: string; instances: string[] }[];
   bgp?: BgpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
   /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
@@ -196,6 +199,7 @@ export class SnapshotBuilder {
       backends,
       tls: proxy.tls,
       vrrp: this.#vrrp(wall),
+      vrrpGroups: (this.#services.vrrp?.status().syncGroups ?? []).map((g) => ({ name: g.name, state: g.state, instances: [...g.instances] })),
       bgp: this.#bgp(),
       pair: pair?.configured ? pair : undefined,
       alerts: {
@@ -271,24 +275,28 @@ export class SnapshotBuilder {
     return rest;
   }
 
-  #vrrp(wall: number): VrrpStat | undefined {
-    const st = this.#services.vrrp?.status();
-    if (!st || "enabled" in st || !st.instance) return undefined;
-    const accepted = n(st.received?.accepted);
-    return {
-      instance: st.instance,
-      state: st.state,
-      priority: n(st.priority),
-      basePriority: n(st.basePriority),
-      master: st.master,
-      vips: st.vips ?? [],
-      since: n(st.since),
-      fault: st.fault,
-      track: st.track ?? [],
-      adverts: { accepted, dropped: st.received?.dropped ?? {} },
-      peerSeen: this.#history.observeAdverts(st.instance, accepted, wall),
-      transitions: this.#history.transitions.filter((t) => t.instance === st.instance),
-      transitionCount: this.#history.counts.get(st.instance) ?? 0,
-    };
+  #vrrp(wall: number): VrrpStat[] {
+    return (this.#services.vrrp?.status().instances ?? []).map((st) => {
+      const accepted = n(st.received?.accepted);
+      return {
+        instance: st.instance,
+        interface: st.interface,
+        vrid: n(st.vrid),
+        family: st.family,
+        syncGroup: st.syncGroup,
+        state: st.state,
+        priority: n(st.priority),
+        basePriority: n(st.basePriority),
+        master: st.master,
+        vips: st.vips ?? [],
+        since: n(st.since),
+        fault: st.fault,
+        track: st.track ?? [],
+        adverts: { accepted, dropped: st.received?.dropped ?? {} },
+        peerSeen: this.#history.observeAdverts(st.instance, accepted, wall),
+        transitions: this.#history.transitions.filter((t) => t.instance === st.instance),
+        transitionCount: this.#history.counts.get(st.instance) ?? 0,
+      };
+    });
   }
 }

@@ -15,6 +15,7 @@ export const ALERT_EVENTS = {
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
   vrrp_split_brain: "vrrp.split_brain",
+  vrrp_group_change: "vrrp.group",
   notify_dropped: "notify.dropped",
   cert_expiring: "tls.cert_expiring",
   acme_failed: "acme.failed",
@@ -50,7 +51,7 @@ export function isAlertEvent(name: string): name is AlertEventName {
 /** What an event contributes to a message: one line, and template variables. */
 export interface EventView {
   line: string;
-  vars: { state?: string; vip?: string; proxy?: string; server?: string; output?: string };
+  vars: { state?: string; vip?: string; proxy?: string; server?: string; instance?: string; group?: string; output?: string };
 }
 
 /** Describes a bus event for a message. */
@@ -62,7 +63,15 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
       const vips = v.vips.join(", ");
       return {
         line: `VRRP ${v.instance}: ${v.from.toUpperCase()} → ${v.to.toUpperCase()} (priority ${v.priority}${vips ? `, VIPs ${vips}` : ""}): ${v.reason}`,
-        vars: { state: v.to.toUpperCase(), vip: vips },
+        vars: { state: v.to.toUpperCase(), vip: vips, instance: v.instance, ...(v.group ? { group: v.group } : {}) },
+      };
+    }
+    case "vrrp.group": {
+      const v = data as EventMap["vrrp.group"];
+      const vips = v.vips.join(", ");
+      return {
+        line: `VRRP sync group ${v.group} (${v.instances.join(", ")}): ${v.from.toUpperCase()} → ${v.to.toUpperCase()}${vips ? `, VIPs ${vips}` : ""}: ${v.reason}`,
+        vars: { state: v.to.toUpperCase(), vip: vips, group: v.group },
       };
     }
     case "server.down":
@@ -108,7 +117,7 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     }
     case "vrrp.split_brain": {
       const v = data as EventMap["vrrp.split_brain"];
-      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN" } };
+      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN", instance: v.instance } };
     }
     case "pair.link_up": {
       const v = data as EventMap["pair.link_up"];
@@ -156,8 +165,10 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
 }
 
 /** A rule's filter: every given field must match (states: any of them, case-insensitive). */
-export function matchesFilter(filter: { proxy?: string; server?: string; states?: string[] }, view: EventView): boolean {
+export function matchesFilter(filter: { proxy?: string; server?: string; instance?: string; group?: string; states?: string[] }, view: EventView): boolean {
   if (filter.proxy !== undefined && view.vars.proxy !== filter.proxy) return false;
+  if (filter.instance !== undefined && view.vars.instance !== filter.instance) return false;
+  if (filter.group !== undefined && view.vars.group !== filter.group) return false;
   if (filter.server !== undefined && view.vars.server !== filter.server) return false;
   if (filter.states && filter.states.length > 0) {
     const state = (view.vars.state ?? "").toLowerCase();

@@ -19,7 +19,8 @@ export interface AnnouncerDeps {
   /** The proxies' health as VRRP tracking reads it; undefined when no proxy runs in this process. */
   health?: (proxies: string[]) => { healthy: boolean; reason: string };
   /** VRRP's addresses: announced only while this host is the VRRP master, and left to VRRP on its interface. */
-  vrrp?: { vips: string[]; isMaster(): boolean };
+  /** VRRP's VIPs; isMaster(address): this host is master of the instance holding the address. */
+  vrrp?: { vips: string[]; isMaster(address: string): boolean };
   /** Adds and removes addresses on the configured interface. */
   addresses: AddressManager;
   /** True when the address is on the interface now (leftovers of a killed process). */
@@ -205,7 +206,7 @@ export class Announcer {
   #verdict(e: Entry, now: number): { want: boolean; state: AnnounceState; reason: string } {
     const h = this.#d.health ? this.#d.health(e.a.proxies ?? []) : { healthy: false, reason: "no proxy runs in this process" };
     if (!h.healthy) return { want: false, state: "withdrawn", reason: h.reason };
-    if (this.#vrrpOwned(e.a) && !this.#d.vrrp!.isMaster()) return { want: false, state: "withdrawn", reason: "a VRRP address, and this host is not the VRRP master" };
+    if (this.#vrrpOwned(e.a) && !this.#d.vrrp!.isMaster(e.a.prefix.address)) return { want: false, state: "withdrawn", reason: "a VRRP address, and this host is not the VRRP master" };
     const at = this.#startedAt + this.#cfg.announceDelay;
     if (e.state !== "announced" && now < at) return { want: false, state: "waiting", reason: `announce_delay: healthy, announced ${Math.ceil((at - now) / 1000)}s after start` };
     return { want: true, state: "announced", reason: h.reason };

@@ -3,7 +3,8 @@
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { TandemError } from "../core/errors.ts";
 import type { BaseConfig } from "../config/types.ts";
-import type { VrrpConfig } from "../vrrp/config.ts";
+import type { VrrpSectionConfig } from "../vrrp/config.ts";
+import { canonicalIp } from "../core/address.ts";
 import { netlinkAddressManager, hasAddress, type AddressManager } from "../vrrp/ip_address.ts";
 import { systemConnector, type TcpConnector } from "../runtime/tcp_connect.ts";
 import { sourceAddressFor } from "../runtime/route_source.ts";
@@ -59,7 +60,7 @@ declare module "../core/subsystem.ts" {
 }
 
 /** What the BGP subsystem reads of the resolved config: its section, VRRP's addresses, the frontends. */
-export type BgpSubsystemConfig = BaseConfig & ProxyView & { bgp?: BgpConfig; vrrp?: VrrpConfig };
+export type BgpSubsystemConfig = BaseConfig & ProxyView & { bgp?: BgpConfig; vrrp?: VrrpSectionConfig };
 
 /** Reconnection: 1 s after a failure, doubling to 30 s; a TCP connection gets 5 s. */
 const RETRY = 1_000;
@@ -89,8 +90,12 @@ export function createBgpSubsystem(ctx: SubsystemContext<BgpSubsystemConfig>, ma
   let announcer: Announcer | undefined;
   const sessions = new Map<string, { session: BgpSession; identity: string }>();
 
+  // A VIP is announced only by the host that is master of the VRRP instance holding it.
   const vrrpGate = (t: BgpSubsystemConfig) => t.vrrp
-    ? { vips: t.vrrp.virtualIps.map((v) => v.cidr.address), isMaster: () => (ctx.services.vrrp?.status() as { state?: string } | undefined)?.state === "master" }
+    ? {
+      vips: t.vrrp.instances.flatMap((i) => i.virtualIps.map((v) => v.cidr.address)),
+      isMaster: (address: string) => (ctx.services.vrrp?.status().instances ?? []).some((i) => i.state === "master" && i.vips.some((v) => canonicalIp(v.split("/")[0]) === canonicalIp(address))),
+    }
     : undefined;
 
   const resolveRouterId = async (c: BgpConfig): Promise<string> => {

@@ -6,17 +6,21 @@ import type { EventBus } from "../core/events.ts";
 export interface StatusFacts {
   role: string;
   phase: "starting" | "running" | "reloading" | "stopping";
-  vrrp?: { instance: string; state: string; priority: number };
+  /** Each VRRP instance's state and priority, in the order they reported. */
+  vrrp: Map<string, { state: string; priority: number }>;
   /** "proxy/server" names currently down. */
   down: Set<string>;
   listenersFailed: Set<string>;
   lastReload?: { ok: boolean; errors: number };
 }
 
-/** Renders facts as one line, e.g. "master, running; VRRP VI_1 MASTER (priority 100); 1 server down: web/app2". */
+/**
+ * Renders facts as one line, e.g. "master, running; VRRP VI_1 MASTER (priority 100); 1 server
+ * down: web/app2" (several instances: "VRRP A MASTER (priority 100), B BACKUP (priority 50)").
+ */
 export function statusLine(f: StatusFacts): string {
   const parts = [`${f.role}, ${f.phase}`];
-  if (f.vrrp) parts.push(`VRRP ${f.vrrp.instance} ${f.vrrp.state.toUpperCase()} (priority ${f.vrrp.priority})`);
+  if (f.vrrp.size) parts.push(`VRRP ${[...f.vrrp].map(([name, v]) => `${name} ${v.state.toUpperCase()} (priority ${v.priority})`).join(", ")}`);
   if (f.down.size === 0) parts.push("no server down");
   else {
     const names = [...f.down].sort();
@@ -35,7 +39,7 @@ export function statusLine(f: StatusFacts): string {
 export function followStatus(
   bus: EventBus, role: string, onChange: (line: string) => void, exists: (proxy: string, server: string) => boolean = () => true,
 ): { facts: StatusFacts; line(): string } {
-  const facts: StatusFacts = { role, phase: "starting", down: new Set(), listenersFailed: new Set() };
+  const facts: StatusFacts = { role, phase: "starting", vrrp: new Map(), down: new Set(), listenersFailed: new Set() };
   let last = statusLine(facts);
   const changed = () => {
     const now = statusLine(facts);
@@ -44,11 +48,14 @@ export function followStatus(
     onChange(now);
   };
   bus.on("vrrp.state", (e) => {
-    facts.vrrp = { instance: e.instance, state: e.to, priority: e.priority };
+    // A stopped instance (removed by a reload, or the daemon stopping) leaves the line.
+    if (e.to === "stopped") facts.vrrp.delete(e.instance);
+    else facts.vrrp.set(e.instance, { state: e.to, priority: e.priority });
     changed();
   });
   bus.on("vrrp.priority", (e) => {
-    if (facts.vrrp) facts.vrrp.priority = e.priority;
+    const v = facts.vrrp.get(e.instance);
+    if (v) v.priority = e.priority;
     changed();
   });
   bus.on("server.down", (e) => {

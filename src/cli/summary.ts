@@ -36,19 +36,21 @@ export function summarize(config: TandemConfig, warnings: number): string {
     if (!config.frontends.some((f) => f.defaultBackend === b.name || f.useBackend.some((u) => u.backend === b.name))) out.push(`  backend ${b.name}: not used by any frontend`);
   }
   if (config.stats) out.push(`stats: http://${config.stats.bind.text}${config.stats.uri}`);
-  const v = config.vrrp;
-  if (v) {
-    out.push(`vrrp: ${v.name}, VRID ${v.vrid}, VRRPv${v.version} on ${v.interface}, advert ${formatDuration(v.advertInterval)}${v.auth ? ", auth pass" : ""}${v.unicastPeers.length ? `, unicast to ${v.unicastPeers.join(", ")}` : ", multicast 224.0.0.18"}`);
+  for (const v of config.vrrp?.instances ?? []) {
+    const group = v.family === 6 ? "ff02::12" : "224.0.0.18";
+    out.push(`vrrp: ${v.name}, VRID ${v.vrid}, VRRPv${v.version}${v.family === 6 ? " (IPv6)" : ""} on ${v.interface}, advert ${formatDuration(v.advertInterval)}${v.auth ? ", auth pass" : ""}${v.unicastPeers.length ? `, unicast to ${v.unicastPeers.join(", ")}` : `, multicast ${group}`}${v.syncGroup ? `, sync group ${v.syncGroup}` : ""}`);
     out.push(`  virtual IPs: ${v.virtualIps.map((x) => `${x.cidr.address}/${x.cidr.prefix}${x.dev ? ` dev ${x.dev}` : ""}`).join(", ")}`);
     const plus = v.track.scripts.filter((s) => s.weight > 0).reduce((n, s) => n + s.weight, 0) + v.track.interfaces.filter((i) => i.weight > 0).reduce((n, i) => n + i.weight, 0) + Math.max(0, v.track.proxy?.weight ?? 0);
     out.push(`  this role: ${config.role}, priority ${v.priority}${plus ? ` (effective ${v.priority + plus} while tracked checks pass)` : " (effective)"}, preempt ${v.preempt ? (v.preemptDelay ? `after ${formatDuration(v.preemptDelay)}` : "on") : "off"}`);
+    const proxies = v.track.proxy?.proxies;
     const tracks = [
       ...v.track.interfaces.map((i) => `interface ${i.name} (${i.weight ? `weight ${i.weight}` : "FAULT when down"})`),
-      ...(v.track.proxy ? [`proxy (${v.track.proxy.weight ? `weight ${v.track.proxy.weight}` : "FAULT while unhealthy"})`] : []),
+      ...(v.track.proxy ? [`proxy${proxies === "bound" ? " bound to the VIPs" : proxies ? ` ${proxies.join(", ")}` : ""} (${v.track.proxy.weight ? `weight ${v.track.proxy.weight}` : "FAULT while unhealthy"})`] : []),
       ...v.track.scripts.map((s) => `script ${s.name} (${s.weight ? `weight ${s.weight}` : "FAULT while failing"})`),
     ];
     if (tracks.length) out.push(`  tracking: ${tracks.join(", ")}`);
   }
+  for (const g of config.vrrp?.syncGroups ?? []) out.push(`vrrp sync group ${g.name}: ${g.instances.join(", ")} fail over together`);
   const b = config.bgp;
   if (b) {
     const firstV4 = b.peers.find((p) => p.family === 4)?.address;

@@ -14,7 +14,8 @@ export interface EventMap {
   "server.state": { proxy: string; server: string; state: string; previous: string; reason: string };
   "proxy.no_server": { proxy: string };
   "proxy.health": { proxy: string; healthy: boolean; reason: string };
-  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
+  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[]; group?: string };
+  "vrrp.group": { group: string; from: string; to: string; instances: string[]; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
   /** The VIPs are about to be removed from this host (published just before; the pair closes their connections). */
   "vrrp.vips_leaving": { instance: string; vips: string[] };

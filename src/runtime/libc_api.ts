@@ -12,9 +12,12 @@ export interface FdWatch {
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   close(fd: number): number;
+  bind(fd: number, addr: Uint8Array): number;
   send(fd: number, buf: Uint8Array, flags?: number): number;
   sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number;
   recv(fd: number, buf: Uint8Array, flags?: number): number;
+  /** recvmsg with a struct msghdr whose pointers came from `pointer()`. */
+  recvmsg(fd: number, msghdr: Uint8Array, flags: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
   /** getsockopt into value (its length is the buffer size); returns 0 or -1. */
   getsockopt(fd: number, level: number, name: number, value: Uint8Array): number;
@@ -23,6 +26,12 @@ export interface Libc {
   poll(fds: Uint8Array, count: number, timeoutMs: number): number;
   ifNameToIndex(name: string): number;
   errno(): number;
+  /**
+   * The native address of a view's first byte, for pointers inside C structs (msghdr, iovec). The
+   * view must be backed by an ArrayBuffer created with `new ArrayBuffer` (off the garbage-collected
+   * heap, never moved) and kept referenced while C may use the pointer.
+   */
+  pointer(view: Uint8Array): bigint;
   /** clock_gettime(CLOCK_MONOTONIC) in µs: what systemd compares MONOTONIC_USEC with. */
   monotonicUsec(): bigint;
   /**

@@ -11,9 +11,11 @@ const EFD_CLOEXEC = 0x80000;
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
@@ -76,15 +78,18 @@ export function loadDenoLibc(): Libc {
   return {
     socket: (d, t, p) => c.socket(d, t, p),
     close: (fd) => c.close(fd),
+    bind: (fd, addr) => c.bind(fd, addr as Uint8Array<ArrayBuffer>, addr.length),
     send: (fd, buf, flags = 0) => Number(c.send(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length), flags)),
     sendto: (fd, buf, flags, addr) => Number(c.sendto(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length), flags, addr as Uint8Array<ArrayBuffer>, addr.length)),
     recv: (fd, buf, flags = 0) => Number(c.recv(fd, buf as Uint8Array<ArrayBuffer>, BigInt(buf.length), flags)),
+    recvmsg: (fd, msghdr, flags) => Number(c.recvmsg(fd, msghdr as Uint8Array<ArrayBuffer>, flags)),
     setsockopt: (fd, level, name, value) => c.setsockopt(fd, level, name, value as Uint8Array<ArrayBuffer>, value.length),
     getsockopt: (fd, level, name, value) => c.getsockopt(fd, level, name, value as Uint8Array<ArrayBuffer>, socklen(value.length) as Uint8Array<ArrayBuffer>),
     connect: (fd, addr) => c.connect(fd, addr as Uint8Array<ArrayBuffer>, addr.length),
     poll: (fds, count, timeoutMs) => c.poll_now(fds as Uint8Array<ArrayBuffer>, BigInt(count), timeoutMs),
     ifNameToIndex: (name) => c.if_nametoindex(cString(name) as Uint8Array<ArrayBuffer>),
     errno,
+    pointer: (view) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>))),
     monotonicUsec() {
       const ts = new Uint8Array(16);
       c.clock_gettime(CLOCK_MONOTONIC, ts);

@@ -31,9 +31,11 @@ function requireFfi(): Ffi {
 const LIBC = {
   socket: { arguments: ["int32", "int32", "int32"], return: "int32" },
   close: { arguments: ["int32"], return: "int32" },
+  bind: { arguments: ["int32", "buffer", "uint32"], return: "int32" },
   send: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
   sendto: { arguments: ["int32", "buffer", "uint64", "int32", "buffer", "uint32"], return: "int64" },
   recv: { arguments: ["int32", "buffer", "uint64", "int32"], return: "int64" },
+  recvmsg: { arguments: ["int32", "buffer", "int32"], return: "int64" },
   setsockopt: { arguments: ["int32", "int32", "int32", "buffer", "uint32"], return: "int32" },
   getsockopt: { arguments: ["int32", "int32", "int32", "buffer", "buffer"], return: "int32" },
   connect: { arguments: ["int32", "buffer", "uint32"], return: "int32" },
@@ -116,15 +118,18 @@ export function loadNodeLibc(): Libc {
   return {
     socket: (d, t, p) => f.socket(d, t, p) as number,
     close: (fd) => f.close(fd) as number,
+    bind: (fd, addr) => f.bind(fd, addr, addr.length) as number,
     send: (fd, buf, flags = 0) => Number(f.send(fd, buf, BigInt(buf.length), flags)),
     sendto: (fd, buf, flags, addr) => Number(f.sendto(fd, buf, BigInt(buf.length), flags, addr, addr.length)),
     recv: (fd, buf, flags = 0) => Number(f.recv(fd, buf, BigInt(buf.length), flags)),
+    recvmsg: (fd, msghdr, flags) => Number(f.recvmsg(fd, msghdr, flags)),
     setsockopt: (fd, level, name, value) => f.setsockopt(fd, level, name, value, value.length) as number,
     getsockopt: (fd, level, name, value) => f.getsockopt(fd, level, name, value, socklen(value.length)) as number,
     connect: (fd, addr) => f.connect(fd, addr, addr.length) as number,
     poll: (fds, count, timeoutMs) => f.poll(fds, BigInt(count), timeoutMs) as number,
     ifNameToIndex: (name) => f.if_nametoindex(name) as number,
     errno: () => ffi.getInt32(f.__errno_location() as bigint, 0),
+    pointer: (view) => ffi.getRawPointer(view),
     monotonicUsec() {
       const ts = new Uint8Array(16);
       f.clock_gettime(CLOCK_MONOTONIC, ts);

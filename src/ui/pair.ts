@@ -25,7 +25,7 @@ function localSide(s: StatsSnapshot, p: PairStatus): Side {
   return {
     host: s.info.hostname,
     role: s.info.role,
-    vrrp: s.vrrp ? `${s.vrrp.state.toUpperCase()} ${s.vrrp.priority}` : "no VRRP",
+    vrrp: s.vrrp.map((v) => `${v.state.toUpperCase()} ${v.priority}`).join(", ") || "no VRRP",
     healthy: s.frontends.every((f) => f.status === "OPEN") ? "yes" : "listeners waiting",
     servers: `${up}/${all} up`,
     stick: s.backends.reduce((n, b) => n + b.stickEntries, 0),

@@ -55,11 +55,12 @@ function vrrp(v: VrrpStat, now: number): HTMLElement {
   const kv = (k: string, val: string | Node) => h("div", { class: "kv" }, h("span", { class: "k" }, k), h("span", { class: "v" }, val));
   return h(
     "section",
-    { class: "card", id: "vrrp" },
+    { class: "card vrrp", id: `vrrp-${v.instance}`, "data-instance": v.instance },
     h("h2", {}, `VRRP ${v.instance} `, badge(v.state.toUpperCase(), `vrrp-${v.state}`)),
     h(
       "div",
       { class: "grid" },
+      kv("Interface", `${v.interface} · VRID ${v.vrid} · IPv${v.family}${v.syncGroup ? ` · sync group ${v.syncGroup}` : ""}`),
       kv("Priority", `${v.priority} (base ${v.basePriority})`),
       kv("Master", v.master ?? "unknown"),
       kv("VIPs", v.vips.join(", ") || "none"),
@@ -105,7 +106,15 @@ export function render(root: HTMLElement, s: StatsSnapshot): void {
   }
   const parts: Node[] = [];
   if (s.pair) parts.push(...pairWarnings(s.pair), pairCard(s, s.pair));
-  if (s.vrrp) parts.push(vrrp(s.vrrp, now));
+  for (const v of s.vrrp ?? []) parts.push(vrrp(v, now));
+  if (s.vrrpGroups?.length) {
+    parts.push(h(
+      "section",
+      { class: "card", id: "vrrp-groups" },
+      h("h2", {}, "VRRP sync groups"),
+      table("sync-groups", ["Group", "State", "Instances"], s.vrrpGroups.map((g) => ({ attrs: { "data-group": g.name }, cells: [h("b", {}, g.name), badge(g.state.toUpperCase(), `vrrp-${g.state}`), g.instances.join(", ")] }))),
+    ));
+  }
   if (s.bgp) parts.push(bgp(s.bgp, now));
   if (s.frontends.length) {
     parts.push(

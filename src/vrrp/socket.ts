@@ -3,13 +3,14 @@
 import { TandemError } from "../core/errors.ts";
 import { openRawSocket, type RawSocket } from "../runtime/raw_socket.ts";
 import { encodePacket, VRRP_GROUP, VRRP_PROTOCOL, type Advert } from "./packet.ts";
+import type { Ipv6Fields } from "./packet6.ts";
 
 /** What the instance needs from the network: send an advert, receive packets. */
 export interface VrrpTransport {
   /** Sends the advert to the group or to every unicast peer. Errors go to onError. */
   sendAdvert(advert: Advert): void;
-  /** Registers the receiver of raw IPv4 packets. */
-  onPacket(fn: (bytes: Uint8Array) => void): void;
+  /** Registers the receiver of whole IPv4 packets, or of IPv6 payloads with their header fields. */
+  onPacket(fn: (bytes: Uint8Array, ip?: Ipv6Fields) => void): void;
   onError(fn: (err: Error) => void): void;
   close(): void;
 }

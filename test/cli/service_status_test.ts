@@ -29,6 +29,18 @@ test("VRRP state and priority, servers down and back, failed binds, a failed rel
   assert.equal(lines.at(-1), "master, running; VRRP VI_1 MASTER (priority 80); no server down");
 });
 
+test("several VRRP instances: each named with its state; a stopped one leaves the line", () => {
+  const bus = new EventBus();
+  const s = followStatus(bus, "master", () => {});
+  s.facts.phase = "running";
+  bus.emit("vrrp.state", { instance: "A", from: "backup", to: "master", priority: 100, reason: "", vips: [] });
+  bus.emit("vrrp.state", { instance: "B", from: "init", to: "backup", priority: 50, reason: "", vips: [] });
+  assert.equal(s.line(), "master, running; VRRP A MASTER (priority 100), B BACKUP (priority 50); no server down");
+  bus.emit("vrrp.priority", { instance: "B", priority: 60, base: 50, reason: "track" });
+  bus.emit("vrrp.state", { instance: "A", from: "master", to: "stopped", priority: 100, reason: "removed by a reload", vips: [] });
+  assert.equal(s.line(), "master, running; VRRP B BACKUP (priority 60); no server down");
+});
+
 test("many servers down: five named, then an ellipsis", () => {
   const bus = new EventBus();
   const s = followStatus(bus, "backup", () => {});

@@ -15,6 +15,15 @@ export const NODE = join(ROOT, "node_modules", ".bin", "node");
 export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export const VIP = "192.0.2.100";
+/** A second IPv4 VIP (active/active scenarios) and the IPv6 VIPs (documentation prefix 2001:db8::/64). */
+export const VIP2 = "192.0.2.101";
+export const VIP6 = "2001:db8::100";
+export const VIP6B = "2001:db8::101";
+
+/** The IPv6 address a lab host gets beside its IPv4 one: 2001:db8:: plus the IPv4 address's last byte. */
+export function ipv6Of(ipv4: string): string {
+  return `2001:db8::${ipv4.split(".")[3]}`;
+}
 
 function ip(...args: string[]): string {
   return execFileSync("ip", args, { encoding: "utf8" });
@@ -63,7 +72,12 @@ export class Lab {
   #procs: LabProcess[] = [];
   #binary?: string;
 
-  constructor(hosts: Record<string, string>) {
+  /**
+   * `ipv6`: every host also gets 2001:db8::N/64 (N the last byte of its IPv4 address), duplicate
+   * address detection is off in the lab (addresses, link-local ones included, are usable at once)
+   * and the bridge floods multicast (no MLD snooping), as a plain switch does.
+   */
+  constructor(hosts: Record<string, string>, opts: { ipv6?: boolean } = {}) {
     if (!isRoot()) {
       rmSync(this.dir, { recursive: true, force: true });
       throw new Error("The namespace lab needs root (ip netns, raw sockets); CI is set, so these tests run and fail instead of skipping");
@@ -71,10 +85,12 @@ export class Lab {
     try {
       ip("netns", "add", this.bridgeNs);
       ip("-n", this.bridgeNs, "link", "add", "br0", "type", "bridge");
+      if (opts.ipv6) ip("-n", this.bridgeNs, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0");
       ip("-n", this.bridgeNs, "link", "set", "br0", "up");
       for (const [name, address] of Object.entries(hosts)) {
         const ns = `${this.id}${name}`;
         ip("netns", "add", ns);
+        if (opts.ipv6) execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"]);
         this.hosts.set(name, { ns, address });
         mkdirSync(join(this.dir, name));
         ip("-n", ns, "link", "set", "lo", "up");
@@ -84,6 +100,7 @@ export class Lab {
         ip("-n", this.bridgeNs, "link", "set", `p-${name}`, "master", "br0", "up");
         ip("-n", ns, "link", "set", "eth0", "up");
         ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
+        if (opts.ipv6) ip("-n", ns, "addr", "add", `${ipv6Of(address)}/64`, "dev", "eth0", "nodad");
       }
     } catch (err) {
       this.#deleteNamespaces();
@@ -122,9 +139,14 @@ export class Lab {
     }
   }
 
-  /** True when `address` is on the host's eth0. */
+  /** True when `address` (IPv4 or IPv6) is on the host's eth0. */
   holds(name: string, address = VIP): boolean {
-    return ip("-n", this.ns(name), "-4", "-o", "addr", "show", "dev", "eth0").includes(` ${address}/`);
+    return ip("-n", this.ns(name), address.includes(":") ? "-6" : "-4", "-o", "addr", "show", "dev", "eth0").includes(` ${address}/`);
+  }
+
+  /** The host's IPv6 address (labs created with ipv6). */
+  address6(name: string): string {
+    return ipv6Of(this.address(name));
   }
 
   mac(name: string): string {
@@ -136,13 +158,13 @@ export class Lab {
    * proves the address answered (and fills the ARP cache), "timeout" that nobody did.
    */
   reach(name: string, address = VIP, port = 9): string {
-    const js = `const s=require("net").connect({host:"${address}",port:${port}});s.setTimeout(700);` +
+    const js = `const s=require("net").connect({host:${JSON.stringify(address)},port:${port}});s.setTimeout(700);` +
       `s.on("connect",()=>{console.log("connected");s.destroy()});s.on("timeout",()=>{console.log("timeout");s.destroy()});` +
       `s.on("error",e=>console.log(e.code==="ECONNREFUSED"?"refused":e.code))`;
     return this.exec(name, [NODE, "-e", js], { allowFail: true }).trim();
   }
 
-  /** The client's ARP entry for address, or "". */
+  /** The client's ARP (IPv4) or neighbour cache (IPv6) entry for address, or "". */
   neigh(name: string, address = VIP): string {
     return ip("-n", this.ns(name), "neigh", "show", address).match(/lladdr ([0-9a-f:]+)/)?.[1] ?? "";
   }
@@ -335,7 +357,7 @@ export async function waitFor(fn: () => boolean, timeout: number, every = 20): P
 /** A VrrpConfig for the lab with sensible defaults; override what the scenario needs. */
 export function labVrrp(over: Partial<VrrpConfig> = {}): VrrpConfig {
   return {
-    name: "VI_1", routerId: "lab", interface: "eth0", vrid: 51, version: 3, advertInterval: 200,
+    name: "VI_1", routerId: "lab", interface: "eth0", vrid: 51, family: over.virtualIps?.[0]?.cidr.family ?? 4, version: 3, advertInterval: 200,
     virtualIps: [{ cidr: { address: VIP, prefix: 24, family: 4 } }],
     priority: 100, preempt: true, preemptDelay: 0, initialState: "backup",
     unicastPeers: [], track: { interfaces: [], scripts: [] }, notify: { timeout: 5000 },

@@ -104,12 +104,12 @@ export function makeHost(name: string, role: "master" | "backup", text: string, 
     },
   };
   const status = (): InstanceStatus => ({
-    instance: "VI_1", state: vrrp.state, priority: vrrp.priority, basePriority: vrrp.priority, vips: ["192.0.2.100/24"], since: Date.now(),
+    instance: "VI_1", interface: "eth0", vrid: 51, family: 4, state: vrrp.state, priority: vrrp.priority, basePriority: vrrp.priority, vips: ["192.0.2.100/24"], since: Date.now(),
     master: vrrp.state === "master" ? "self" : "192.0.2.11", received: { accepted: 0, dropped: {}, warnings: {} }, track: [],
   });
   const services: Services = {
     proxy: proxy as ProxyService,
-    vrrp: { status, demote: async () => {} },
+    vrrp: { status: () => ({ instances: [status()], syncGroups: [] }), demote: async () => [] },
     validate: async () => host.validate,
     reload: async (): Promise<ReloadOutcome> => {
       host.reloads++;
