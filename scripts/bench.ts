@@ -1,6 +1,7 @@
-// `npm run bench -- tcp|http|failover|tls|scale|raw-socket|profile [options]`: tandem against
+// `npm run bench -- tcp|http|failover|tls|scale|raw-socket|pair|profile [options]`: tandem against
 // haproxy/keepalived in the same run; scale: one to three tandem nodes behind a BGP/ECMP router;
-// raw-socket: VRRP's raw socket on Node and Deno; profile: CPU and system calls per request.
+// raw-socket: VRRP's raw socket on Node and Deno; pair: stick-table replication between two hosts;
+// profile: CPU and system calls per request, on each data path.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
@@ -10,6 +11,7 @@ const SUITES: Record<string, string> = {
   tls: "./bench/tls.ts",
   scale: "./bench/scale.ts",
   "raw-socket": "./bench/raw_socket.ts",
+  pair: "./bench/pair.ts",
   profile: "./bench/profile.ts",
 };
 

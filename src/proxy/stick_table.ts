@@ -1,6 +1,7 @@
 // Stick table: client key (source IP) → server name, bounded by an LRU and expired by a Clock.
 
 import type { Clock } from "../core/clock.ts";
+import { ShardedMap } from "../core/sharded_map.ts";
 
 /** One entry, as exported for reload carry-over and the stats page. */
 export interface StickEntry {
@@ -14,6 +15,8 @@ interface Node {
   key: string;
   server: string;
   expiresAt: number;
+  /** Monotonic ms the entry was last told to others (announce), -Infinity: never. */
+  announced: number;
   prev: Node | undefined;
   next: Node | undefined;
 }
@@ -28,8 +31,13 @@ interface Node {
 export class StickTable {
   readonly size: number;
   readonly expire: number;
+  /** A refreshed entry is told to others again (announce) at most this often: a quarter of its lifetime, 1..60 s. */
+  readonly announceEvery: number;
   #clock: Clock;
-  #index = new Map<string, Node>();
+  /** Sharded: a table of a million entries never rehashes its whole index in one step. */
+  #index = new ShardedMap<Node>();
+  /** The node store() touched last (announce() follows it). */
+  #last: Node | undefined;
   #head: Node | undefined;
   #tail: Node | undefined;
 
@@ -38,6 +46,7 @@ export class StickTable {
     if (!(options.size >= 1)) throw new RangeError(`stick table size ${options.size} must be at least 1`);
     this.size = Math.floor(options.size);
     this.expire = options.expire;
+    this.announceEvery = Math.min(60_000, Math.max(1_000, options.expire / 4));
     this.#clock = options.clock;
   }
 
@@ -60,9 +69,59 @@ export class StickTable {
     return n.server;
   }
 
-  /** Sticks key to server (creating or updating the entry), evicting the LRU entry when full. */
-  store(key: string, server: string): void {
-    this.#put(key, server, this.#clock.now() + this.expire);
+  /**
+   * Sticks key to server (creating or updating the entry), evicting the LRU entry when full.
+   * Returns true when the entry is new (or had expired) or now names another server.
+   */
+  store(key: string, server: string): boolean {
+    const now = this.#clock.now();
+    const old = this.#index.get(key);
+    const changed = old === undefined || old.server !== server || old.expiresAt <= now;
+    this.#last = this.#put(key, server, now + this.expire, old);
+    return changed;
+  }
+
+  /**
+   * Whether the entry of key should be told to the processes and the peer that share the table:
+   * always when `changed` (new entry, other server), else when it was last told more than
+   * announceEvery ago (a refresh, so their copy does not expire while the client is active).
+   * Records the telling.
+   */
+  announce(key: string, changed: boolean): boolean {
+    // Called right after store() of the same key: no second lookup.
+    const n = this.#last?.key === key ? this.#last : this.#index.get(key);
+    if (!n) return false;
+    const now = this.#clock.now();
+    if (!changed && now - n.announced < this.announceEvery) return false;
+    n.announced = now;
+    return true;
+  }
+
+  /** The live entry of key without refreshing it (replication reads it), or undefined. */
+  peek(key: string): StickEntry | undefined {
+    const n = this.#index.get(key);
+    return n && n.expiresAt > this.#clock.now() ? { key: n.key, server: n.server, expiresAt: n.expiresAt } : undefined;
+  }
+
+  /** Every key, least recently used first (a full resync walks them; entries are read with peek()). */
+  keys(): string[] {
+    const out: string[] = new Array(this.#index.size);
+    let i = 0;
+    for (let n = this.#head; n; n = n.next) out[i++] = n.key;
+    out.length = i;
+    return out;
+  }
+
+  /**
+   * Stores an entry learned from the peer with its own expiry (monotonic ms here), unless this
+   * table knows the key with a later expiry (touched more recently). Returns whether it was stored.
+   */
+  merge(key: string, server: string, expiresAt: number): boolean {
+    const old = this.#index.get(key);
+    if (old && old.expiresAt > this.#clock.now() && old.expiresAt >= expiresAt) return false;
+    // Told by the peer: not ours to announce back until it changes or is refreshed here.
+    this.#put(key, server, expiresAt, old).announced = this.#clock.now();
+    return true;
   }
 
   /** Drops one key. */
@@ -75,6 +134,7 @@ export class StickTable {
   /** Drops every entry. */
   clear(): void {
     this.#index.clear();
+    this.#last = undefined;
     this.#head = this.#tail = undefined;
   }
 
@@ -107,16 +167,23 @@ export class StickTable {
     for (const e of entries) this.#put(e.key, e.server, e.expiresAt);
   }
 
-  #put(key: string, server: string, expiresAt: number): void {
-    const old = this.#index.get(key);
-    if (old) this.#remove(old);
+  /** Creates or updates the entry; `found`: the caller's lookup of key (undefined: look it up). */
+  #put(key: string, server: string, expiresAt: number, found: Node | undefined | null = null): Node {
+    let n = found === null ? this.#index.get(key) : found;
+    if (n) this.#unlink(n);
     // Entries share one lifetime and are ordered by last touch, so expired ones sit at the head.
     const now = this.#clock.now();
     for (let i = 0; i < 4 && this.#head && this.#head.expiresAt <= now; i++) this.#remove(this.#head);
-    if (this.#index.size >= this.size && this.#head) this.#remove(this.#head);
-    const n: Node = { key, server, expiresAt, prev: undefined, next: undefined };
-    this.#index.set(key, n);
+    if (n) {
+      n.server = server;
+      n.expiresAt = expiresAt;
+    } else {
+      if (this.#index.size >= this.size && this.#head) this.#remove(this.#head);
+      n = { key, server, expiresAt, announced: -Infinity, prev: undefined, next: undefined };
+      this.#index.set(key, n);
+    }
     this.#append(n);
+    return n;
   }
 
   #append(n: Node): void {
@@ -138,5 +205,6 @@ export class StickTable {
   #remove(n: Node): void {
     this.#unlink(n);
     this.#index.delete(n.key);
+    if (this.#last === n) this.#last = undefined;
   }
 }
