@@ -17,6 +17,7 @@ const timeouts = obj({
   http_request: duration.optional(),
   http_keep_alive: duration.optional(),
   tunnel: duration.optional(),
+  tarpit: duration.optional(),
 });
 
 const algorithm = z.enum(["roundrobin", "static-rr", "leastconn", "source", "random", "first"]);
@@ -49,6 +50,7 @@ const server = obj({
   check: z.union([z.boolean(), checkSchema]).optional(),
   init_state: z.enum(["up", "down"]).optional(),
   tls: serverTlsSchema.optional(),
+  cookie: z.string().optional(),
 });
 
 const stick = obj({
@@ -56,6 +58,36 @@ const stick = obj({
   type: z.enum(["ip", "ipv6"]).optional(),
   size: size.optional(),
   expire: duration.optional(),
+});
+
+/** Stick counters per client address (haproxy stick-table ... store ... with track-sc0 src). */
+const counters = obj({
+  track: z.enum(["request", "connection"]).optional(),
+  size: size.optional(),
+  expire: duration.optional(),
+  http_req_rate: duration.optional(),
+  conn_rate: duration.optional(),
+  http_err_rate: duration.optional(),
+  conn_cur: z.boolean().optional(),
+});
+
+/** Cookie persistence (haproxy `cookie NAME insert|prefix|rewrite ...`). */
+const cookie = obj({
+  name: z.string(),
+  mode: z.enum(["insert", "prefix", "rewrite"]).optional(),
+  indirect: z.boolean().optional(),
+  nocache: z.boolean().optional(),
+  preserve: z.boolean().optional(),
+  httponly: z.boolean().optional(),
+  secure: z.boolean().optional(),
+  postonly: z.boolean().optional(),
+  domain: stringList.optional(),
+});
+
+/** `userlists: { NAME: { users: { u: { password | insecure_password, groups } }, groups: { g: [users] } } }`. */
+export const userlistSchema = obj({
+  users: z.record(z.string(), obj({ password: z.string().optional(), insecure_password: z.string().optional(), groups: stringList.optional() })),
+  groups: z.record(z.string(), stringList).optional(),
 });
 
 const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional(), tls: bindTlsSchema.optional() })]);
@@ -77,6 +109,8 @@ const frontendKeys = {
   errorfiles: z.record(z.string(), z.string()).optional(),
   limits: obj({ request_line: size.optional(), header_bytes: size.optional(), header_count: int(1, 10_000).optional(), h2_streams: int(1, 10_000).optional(), drain_body: size.optional() }).optional(),
   allow_h2c_upgrade: z.boolean().optional(),
+  monitor_uri: z.string().optional(),
+  counters: counters.optional(),
 };
 
 const backendKeys = {
@@ -95,6 +129,10 @@ const backendKeys = {
   on_marked_down: z.literal("shutdown_sessions").optional(),
   http_reuse: z.enum(["never", "safe"]).optional(),
   http_response: z.array(httpResponseRuleSchema).optional(),
+  http_request: z.array(httpRequestRuleSchema).optional(),
+  acls: z.record(z.string(), conditionSchema).optional(),
+  errorfiles: z.record(z.string(), z.string()).optional(),
+  cookie: cookie.optional(),
 };
 
 export const proxySchema = obj({ ...frontendKeys, ...backendKeys });
@@ -117,6 +155,7 @@ export const defaultsSchema = obj({
 });
 
 export type ProxyInput = z.output<typeof proxySchema>;
+export type UserlistInput = z.output<typeof userlistSchema>;
 export type FrontendInput = z.output<typeof frontendSchema>;
 export type BackendInput = z.output<typeof backendSchema>;
 export type DefaultsInput = z.output<typeof defaultsSchema>;

@@ -8,7 +8,7 @@ import type { Conn, Transport } from "../runtime/transport.ts";
 import { Backend } from "./backend.ts";
 import { checkProxyConfig, frontendBinds } from "./config.ts";
 import type { Where } from "./config.ts";
-import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
+import type { BackendConfig, FrontendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
 import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
@@ -22,6 +22,9 @@ import { TlsTerminator } from "../tls/terminator.ts";
 import { challenges } from "../acme/challenges.ts";
 import { acmeChallengeDir } from "../acme/paths.ts";
 import type { H2Runner } from "../tls/terminator.ts";
+import { LocalServices } from "./http/request_env.ts";
+import type { LocalService } from "./http/request_env.ts";
+import { StickTable } from "./stick_table.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -60,6 +63,11 @@ export interface ProxyService {
   stickTable(proxy: string): { key: string; server: string; expiresIn: number }[] | undefined;
   /** Admin: empties a backend's stick table; returns the entries removed (undefined: no table). */
   clearStickTable(proxy: string): number | undefined;
+  /**
+   * Lends the proxy a service by name (the admin layer's stats page, for `stats` rules of
+   * frontends); undefined removes it.
+   */
+  provide(name: string, service: LocalService | undefined): void;
 }
 
 declare module "../core/subsystem.ts" {
@@ -107,6 +115,20 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   const retired = new Set<Frontend>();
   const lastHealth = new Map<string, boolean>();
   const tls = new TlsTerminator({ log: log.child("tls"), bus: ctx.bus, clock: ctx.clock, h2: options.h2 });
+  const services = new LocalServices();
+  /** Each frontend's counters table (counters:), by name: kept across reloads like a backend's stick table. */
+  const counterTables = new Map<string, StickTable>();
+  const countersFor = (fc: FrontendConfig): StickTable | undefined => {
+    const c = fc.counters;
+    if (!c) return undefined;
+    const spec = { httpReqRate: c.httpReqRate, connRate: c.connRate, httpErrRate: c.httpErrRate, connCur: c.connCur };
+    const old = counterTables.get(fc.name);
+    if (old && old.size === c.size && old.expire === c.expire && JSON.stringify(old.counterSpec) === JSON.stringify(spec)) return old;
+    const table = new StickTable({ size: c.size, expire: c.expire, clock: ctx.clock, counters: spec });
+    if (old && JSON.stringify(old.counterSpec) === JSON.stringify(spec)) table.import(old.entries());
+    counterTables.set(fc.name, table);
+    return table;
+  };
 
   const onConnection = (key: string) => (socket: Conn) => {
     const r = routes.get(key);
@@ -169,7 +191,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
         handler = tls.wrap(inner);
         handler.readsChunks = inner === tcpSession || inner.readsChunks === true;
       }
-      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
+      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name), counters: countersFor(fc), services }));
     }
     return out;
   };
@@ -287,8 +309,9 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       const t = backends.get(proxy)?.stick;
       if (!t) return undefined;
       const now = ctx.clock.now();
-      return t.entries().map((e) => ({ key: e.key, server: e.server, expiresIn: Math.max(0, Math.round(e.expiresAt - now)) }));
+      return t.entries().map((e) => ({ key: e.key, server: e.server ?? "", expiresIn: Math.max(0, Math.round(e.expiresAt - now)) }));
     },
+    provide: (name, service) => services.set(name, service),
     clearStickTable(proxy) {
       const t = backends.get(proxy)?.stick;
       if (!t) return undefined;
@@ -381,6 +404,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       for (const f of frontends.values()) retire(f);
       frontends = nextFrontends;
       backends = nextBackends;
+      for (const name of counterTables.keys()) if (!next.frontends.some((f) => f.name === name && f.counters)) counterTables.delete(name);
       config = next;
       limit.max = next.global.maxconn;
       limit.wake();

@@ -229,7 +229,7 @@ backends:
 `;
   const d = problems(text).filter((x) => x.severity === "error");
   assert.deepEqual(d.map((x) => [x.message, x.hint]), [
-    ['"action" is missing: expected one of set_header, add_header, del_header, replace_header, deny, redirect, return, set_path', 'write "action: deny" with the other keys beside it, not "deny:" as a key'],
+    ['"action" is missing: expected one of set_header, add_header, del_header, replace_header, deny, redirect, return, set_path, replace_path, allow, auth, tarpit, stats', 'write "action: deny" with the other keys beside it, not "deny:" as a key'],
     ['unknown key "and"', 'did you mean "all"? (every condition must hold)'],
     ['unknown key "or"', 'did you mean "any"? (one condition is enough)'],
   ]);
