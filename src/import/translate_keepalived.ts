@@ -6,6 +6,7 @@ import type { ImportNotes } from "./notes.ts";
 import { readKeepalivedHost } from "./keepalived_host.ts";
 import type { KaHost, KaInstance, KaScript, Val } from "./keepalived_host.ts";
 import { controlsHaproxy, proxyCheck } from "./shell_scripts.ts";
+import { isIP } from "node:net";
 
 /** Finds the text of a script a config refers to: (path as written, file that names it) → content. */
 export type ScriptReader = (path: string, besides: string) => { path: string; text: string } | undefined;
@@ -35,7 +36,7 @@ interface Side {
 function pickInstance(host: KaHost, like: KaInstance | undefined, notes: ImportNotes): KaInstance | undefined {
   const chosen = (like && (host.instances.find((i) => i.name === like.name) ?? host.instances.find((i) => i.vrid?.v === like.vrid?.v))) ?? host.instances[0];
   for (const i of host.instances) {
-    if (i !== chosen) notes.untranslated(host.file, i.line, `vrrp_instance ${i.name}`, `tandem runs one VRRP instance; ${chosen?.name} is imported`, ["vrrp"]);
+    if (i !== chosen) notes.refused(host.file, i.line, `vrrp_instance ${i.name}`, `tandem runs one VRRP instance; ${chosen?.name} is imported and the addresses of ${i.name} would float no more`, "routing", ["vrrp"]);
   }
   return chosen;
 }
@@ -81,12 +82,15 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
     return true;
   };
   let proxy: { weight: number; comment: string } | undefined;
+  // A process check asks "is haproxy running?": tandem's proxy is alive and its listeners are
+  // bound (min_servers: 0), not "every backend has a server up", which would take the VIP away
+  // from every service when one backend has none (a Patroni write backend during a failover).
   const replace = (s: KaScript, w: number, line: number, evidence: string) => {
     const label = `${s.process ? "vrrp_track_process" : "vrrp_script"} ${s.name}`;
     const trapped = trap(w, label, m.host.file, line);
     const weight = trapped ? 0 : w;
-    notes.warn(m.host.file, s.line, `${label} checks haproxy (${evidence}): replaced by tandem's built-in proxy tracking (track.proxy, weight ${weight})`, ["vrrp", "track"]);
-    proxy ??= { weight, comment: `replaces ${s.name} (${evidence}): weight ${weight}${weight === 0 ? " = FAULT while the proxy is unhealthy" : ""}` };
+    notes.warn(m.host.file, s.line, `${label} checks that haproxy runs (${evidence}): replaced by tandem's proxy tracking, "alive and listening" (track.proxy with min_servers: 0, weight ${weight})`, ["vrrp", "track"]);
+    proxy ??= { weight, comment: `replaces ${s.name} (${evidence}): the proxy is alive and its listeners bound; weight ${weight}${weight === 0 ? " = FAULT while it is not" : ""}` };
   };
   for (const ref of m.inst.trackScripts) {
     const s = m.host.scripts.get(ref.name);
@@ -128,7 +132,7 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
   });
   if (interfaces.length > 0) track.interfaces = interfaces;
   if (proxy) {
-    track.proxy = { weight: proxy.weight };
+    track.proxy = { weight: proxy.weight, min_servers: 0 };
     ctx.out.comments.push({ path: ["vrrp", "track", "proxy"], text: proxy.comment, place: "after" });
   }
   if (Object.keys(scripts).length > 0) track.scripts = scripts;
@@ -208,11 +212,19 @@ export function translateKeepalived(primary: KaConfig, other: KaConfig | undefin
   }
   else if (inst.auth) notes.untranslated(m.host.file, inst.auth.line, `authentication ${inst.auth.v.type}`, "only simple password authentication (PASS) exists in tandem", ["vrrp"]);
   const vips = inst.vips.filter((x) => {
-    if (!x.address.includes(":")) return true;
-    notes.untranslated(m.host.file, x.line, x.address, "IPv6 virtual IPs are not supported: VRRP for IPv6 needs its own instance", ["vrrp", "virtual_ips"]);
-    return false;
+    if (x.address.includes(":")) {
+      notes.refused(m.host.file, x.line, x.address, "IPv6 virtual IPs are not supported: VRRP for IPv6 needs its own instance", "routing", ["vrrp", "virtual_ips"]);
+      return false;
+    }
+    if (isIP(x.address.split("/")[0]) !== 4 || !/^\d+\.\d+\.\d+\.\d+(\/\d{1,2})?$/.test(x.address)) {
+      notes.error(m.host.file, x.line, `"${x.address}" is not an IPv4 address${/^[A-Z_]+$/.test(x.address) ? " (a template placeholder left in the file?)" : ""}: write the virtual IP`, ["vrrp", "virtual_ips"]);
+      return false;
+    }
+    return true;
   });
-  if (vips.length === 0) notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no IPv4 virtual IP`, ["vrrp"]);
+  if (inst.vips.length === 0) {
+    notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no virtual_ipaddress: keepalived runs it for its notify scripts alone (moving an AWS Elastic IP, for one); tandem's VRRP floats virtual IPs: write the address the scripts move under vrrp.virtual_ips, or keep keepalived for this pair`, ["vrrp"]);
+  } else if (vips.length === 0) notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no IPv4 virtual IP`, ["vrrp"]);
   v.virtual_ips = vips.map((x) => (x.dev || x.label ? { address: x.address, ...(x.dev ? { dev: x.dev } : {}), ...(x.label ? { label: x.label } : {}) } : x.address));
   const gap = pm - pb;
   const track = tracks({ out, notes, read }, m, gap, pm, pb);

@@ -108,7 +108,7 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
     defaultBackend: f.default_backend ?? (selfBackend ? name : undefined),
     httpRequest: requestRules(f.http_request, scope, [...path, "http_request"], diag, name),
     httpResponse: responseRules(f.http_response, scope, [...path, "http_response"], diag),
-    forwardfor: f.forwardfor ?? defaults?.forwardfor ?? false,
+    ...forwardedOf(f.forwardfor ?? defaults?.forwardfor ?? false),
     via: f.via ?? false,
     accessLog: { enabled: accessLog !== false, format: typeof accessLog === "object" ? accessLog.format ?? "text" : "text" },
     errorfiles: errorfilesOf(f.errorfiles, path, diag),
@@ -124,6 +124,14 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
     ...(counters ? { counters } : {}),
     userlists,
   };
+}
+
+/** `forwardfor: true` or `{ except, headers }` → the frontend's forwardfor and forwarded keys. */
+function forwardedOf(v: NonNullable<FrontendInput["forwardfor"]>): Pick<FrontendConfig, "forwardfor" | "forwarded"> {
+  if (typeof v === "boolean") return { forwardfor: v, forwarded: { except: [], proto: true, host: true } };
+  const headers = v.headers ?? ["for", "proto", "host"];
+  const except = v.except === undefined ? [] : Array.isArray(v.except) ? v.except : [v.except];
+  return { forwardfor: headers.includes("for"), forwarded: { except, proto: headers.includes("proto"), host: headers.includes("host") } };
 }
 
 function errorfilesOf(files: Record<string, string> | undefined, path: Path, diag: Diagnostics): Record<number, string> {

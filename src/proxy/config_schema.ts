@@ -1,7 +1,7 @@
 // The YAML schema of the proxy's keys: defaults, proxies, frontends, backends. Meaning in config.ts.
 
 import { z } from "zod";
-import { bindText, duration, int, size, statusRange, stringList } from "../config/schema_types.ts";
+import { bindText, cidr, duration, int, size, statusRange, stringList } from "../config/schema_types.ts";
 import { conditionSchema, httpRequestRuleSchema, httpResponseRuleSchema } from "./http/rules_config.ts";
 import { MAX_WEIGHT } from "./weight.ts";
 import { bindTlsSchema, serverTlsSchema } from "../tls/config.ts";
@@ -90,6 +90,9 @@ export const userlistSchema = obj({
   groups: z.record(z.string(), stringList).optional(),
 });
 
+/** `forwardfor: true`, or which X-Forwarded-* fields and for which clients (haproxy's `option forwardfor except`). */
+const forwardfor = z.union([z.boolean(), obj({ except: z.union([cidr, z.array(cidr)]).optional(), headers: z.array(z.enum(["for", "proto", "host"])).optional() })]);
+
 const bind = z.union([bindText, obj({ address: bindText, accept_proxy: z.boolean().optional(), tls: bindTlsSchema.optional() })]);
 const accessLog = z.union([z.boolean(), obj({ format: z.enum(["text", "json"]).optional() })]);
 
@@ -103,7 +106,7 @@ const frontendKeys = {
   default_backend: z.string().optional(),
   http_request: z.array(httpRequestRuleSchema).optional(),
   http_response: z.array(httpResponseRuleSchema).optional(),
-  forwardfor: z.boolean().optional(),
+  forwardfor: forwardfor.optional(),
   via: z.boolean().optional(),
   access_log: accessLog.optional(),
   errorfiles: z.record(z.string(), z.string()).optional(),
@@ -148,7 +151,7 @@ export const defaultsSchema = obj({
   maxconn: int(1, 10_000_000).optional(),
   redispatch: z.boolean().optional(),
   abort_on_close: z.boolean().optional(),
-  forwardfor: z.boolean().optional(),
+  forwardfor: forwardfor.optional(),
   check: checkSchema.optional(),
   http_reuse: z.enum(["never", "safe"]).optional(),
   access_log: accessLog.optional(),

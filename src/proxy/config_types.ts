@@ -134,7 +134,8 @@ export type HttpRequestAction =
   | { action: "del_header"; name: string; if?: Condition }
   | { action: "replace_header"; name: string; match: string; replace: string; if?: Condition }
   | { action: "deny"; status: number; body?: string; if?: Condition }
-  | { action: "redirect"; location?: string; prefix?: string; scheme?: string; code: number; if?: Condition }
+  /** appendSlash / dropQuery: haproxy's append-slash and drop-query (prefix and scheme redirects). */
+  | { action: "redirect"; location?: string; prefix?: string; scheme?: string; code: number; appendSlash?: boolean; dropQuery?: boolean; if?: Condition }
   | { action: "return"; status: number; body?: string; contentType?: string; headers?: Record<string, string>; if?: Condition }
   | { action: "set_path"; value: string; if?: Condition }
   /** The whole path becomes `replace` when `match` matches it (haproxy replace-path). */
@@ -151,6 +152,7 @@ export type HttpRequestAction =
 export type HttpResponseAction =
   | { action: "set_header" | "add_header"; name: string; value: string; if?: Condition }
   | { action: "del_header"; name: string; if?: Condition }
+  | { action: "replace_header"; name: string; match: string; replace: string; if?: Condition }
   | { action: "set_status"; status: number; reason?: string; if?: Condition };
 
 export interface BackendConfig {
@@ -200,6 +202,8 @@ export interface FrontendConfig {
   httpRequest: HttpRequestAction[];
   httpResponse: HttpResponseAction[];
   forwardfor: boolean;
+  /** With forwardfor: clients that get no X-Forwarded-For, and whether -Proto and -Host are set too. */
+  forwarded: { except: Cidr[]; proto: boolean; host: boolean };
   via: boolean;
   accessLog: { enabled: boolean; format: "text" | "json" };
   errorfiles: Record<number, string>;

@@ -52,8 +52,12 @@ export interface WorkerSide {
 export interface ProxyService {
   status(): ProxyStatus;
   serverState(proxy: string, server: string): ServerState | undefined;
-  /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
-  healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+  /**
+   * True when the proxy is fit to carry traffic: the listeners of the named proxies (default:
+   * all) bound, and each backend with minServers servers up — a number for every backend (0:
+   * alive and listening is enough), or per backend (the others need 0).
+   */
+  healthy(proxies?: string[], minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
   /**
    * Admin (runtime API, stats page): manual state and/or weight of one server, carried over
    * reloads. "ready" clears maint and drain. Throws TandemError E_NO_SUCH_SERVER / E_RANGE.
@@ -206,7 +210,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     });
   };
 
-  const healthy = (proxies?: string[], minServers = 1): { healthy: boolean; reason: string } => {
+  const healthy = (proxies?: string[], minServers: number | Record<string, number> = 1): { healthy: boolean; reason: string } => {
     const names = proxies ?? [...new Set([...frontends.keys(), ...backends.keys()])];
     for (const name of names) {
       const f = frontends.get(name);
@@ -220,9 +224,10 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
           }
         }
       }
-      if (b && b.usableCount() < minServers) return { healthy: false, reason: `"${name}" has ${b.usableCount()} server(s) up, needs ${minServers}` };
+      const need = typeof minServers === "number" ? minServers : (minServers[name] ?? 0);
+      if (b && b.usableCount() < need) return { healthy: false, reason: `"${name}" has ${b.usableCount()} server(s) up, needs ${need}` };
     }
-    return { healthy: true, reason: "all listeners bound, servers up" };
+    return { healthy: true, reason: minServers === 0 ? "alive, all listeners bound" : "all listeners bound, servers up" };
   };
 
   const publishHealth = () => {

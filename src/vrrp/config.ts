@@ -52,7 +52,11 @@ export interface VrrpConfig {
   unicastPeers: string[];
   track: {
     interfaces: { name: string; weight: number }[];
-    proxy?: { weight: number; minServers: number; proxies?: string[] };
+    /**
+     * minServers: servers each tracked backend needs up (0: the proxy only has to be alive with
+     * its listeners bound), or that number per backend (the others need 0).
+     */
+    proxy?: { weight: number; minServers: number | Record<string, number>; proxies?: string[] };
     scripts: TrackScript[];
   };
   notify: { master?: string; backup?: string; fault?: string; stop?: string; timeout: number };
@@ -92,7 +96,7 @@ const vrrpSchema = obj({
   virtual_ips: z.array(z.union([cidr, obj({ address: cidr, dev: z.string().optional(), label: z.string().optional() })])),
   track: obj({
     interfaces: z.array(z.union([z.string(), obj({ name: z.string(), weight: int(-253, 253).optional() })])).optional(),
-    proxy: obj({ weight: int(-253, 253).optional(), min_servers: int(0, 10_000).optional(), proxies: z.array(z.string()).optional() }).optional(),
+    proxy: obj({ weight: int(-253, 253).optional(), min_servers: z.union([int(0, 10_000), z.record(z.string(), int(0, 10_000))]).optional(), proxies: z.array(z.string()).optional() }).optional(),
     scripts: z.record(z.string(), trackScript).optional(),
   }).optional(),
   notify: obj({
@@ -243,6 +247,11 @@ export const vrrpSection: ConfigSection<{ vrrp?: VrrpConfig }> = {
     (v?.track?.proxy?.proxies ?? []).forEach((p, i) => {
       if (!names.has(p)) diag.error(["vrrp", "track", "proxy", "proxies", i], `unknown proxy "${p}"`, didYouMean(p, names));
     });
+    const min = v?.track?.proxy?.min_servers;
+    const backends = new Set(((config.backends ?? []) as { name: string }[]).map((b) => b.name));
+    if (typeof min === "object") {
+      for (const b of Object.keys(min)) if (!backends.has(b)) diag.error(["vrrp", "track", "proxy", "min_servers", b], `unknown backend "${b}"`, didYouMean(b, backends));
+    }
   },
   roles(input) {
     const v = input.vrrp as VrrpInput | undefined;

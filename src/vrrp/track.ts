@@ -59,7 +59,7 @@ export function sysfsLinkUp(dev: string): { up: boolean; detail: string } {
 export interface TrackSources {
   linkUp(dev: string): { up: boolean; detail: string };
   /** Undefined when no proxy runs in this process. */
-  proxyHealth?(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+  proxyHealth?(proxies?: string[], minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
   runScript(command: string, timeoutMs: number): Promise<CommandResult>;
 }
 

@@ -80,7 +80,7 @@ export class H2Stream implements ExchangeOwner {
     if (!(backend instanceof Backend)) return this.#local(backend);
     this.log.backend = backend.name;
     const persist = requestPersistence(req, backend);
-    prepareForward(req, { upgrade: false, forwardfor: f.forwardfor, via: false, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "https" });
+    prepareForward(req, { upgrade: false, forwardfor: f.forwardfor, forwarded: f.forwarded, via: false, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "https" });
     if (f.via) {
       const i = req.indexOf("via");
       if (i < 0) req.add("Via", "2.0 tandem");

@@ -177,12 +177,17 @@ function answerRule(a: HttpRequestAction, where: string): Rule["apply"] | undefi
         const res = make(checkValue(a.location, where));
         return () => res;
       }
+      // haproxy's append-slash and drop-query, for prefix and scheme redirects.
+      const target = (m: HttpMessage) => {
+        const path = a.appendSlash && !m.path.endsWith("/") ? m.path + "/" : m.path;
+        return a.dropQuery ? path : path + m.search;
+      };
       if (a.prefix !== undefined) {
         const prefix = checkValue(a.prefix.endsWith("/") ? a.prefix.slice(0, -1) : a.prefix, where);
-        return (m) => make(prefix + m.target);
+        return (m) => make(prefix + target(m));
       }
       const scheme = checkValue(a.scheme ?? "https", where);
-      return (m) => make(`${scheme}://${m.get("host") ?? m.host}${m.target}`);
+      return (m) => make(`${scheme}://${m.get("host") ?? m.host}${target(m)}`);
     }
   }
   return undefined;
@@ -205,6 +210,26 @@ function extraOf(a: HttpRequestAction): string {
   }
 }
 
+/** replace_header (requests and responses): the first match of each field named name is replaced. */
+function replaceHeader(a: { action: string; name: string; match: string; replace: string }, where: string): Rule {
+  const lname = checkName(a.name, where).toLowerCase();
+  const re = regexOf(a.match, where);
+  const rep = jsReplacement(checkValue(a.replace, where));
+  return {
+    label: labelOf(a, ` /${a.match}/`),
+    when: undefined,
+    apply: (m) => {
+      for (let k = 0; k < m.lower.length; k++) {
+        if (m.lower[k] !== lname) continue;
+        const v = m.values[k].replace(re, rep);
+        if (badValue(v)) return REWRITE_FAILED;
+        m.setValue(k, v);
+      }
+      return undefined;
+    },
+  };
+}
+
 /** Compiles http_request actions. Throws TandemError E_CONFIG for invalid names/values/regexes/expressions. */
 export function compileRequestRules(actions: HttpRequestAction[], conditions: ConditionCompiler, owner: string): Rule[] {
   return actions.map((a, i) => {
@@ -214,24 +239,7 @@ export function compileRequestRules(actions: HttpRequestAction[], conditions: Co
     if (edit) return { label: labelOf(a, ""), when, apply: edit };
     if (a.action === "set_path" || a.action === "replace_path") return { ...pathRule(a, where), when };
     if (a.action === "allow") return { label: labelOf(a, ""), when, apply: () => ALLOW };
-    if (a.action === "replace_header") {
-      const lname = checkName(a.name, where).toLowerCase();
-      const re = regexOf(a.match, where);
-      const rep = jsReplacement(checkValue(a.replace, where));
-      return {
-        label: labelOf(a, ` /${a.match}/`),
-        when,
-        apply: (m) => {
-          for (let k = 0; k < m.lower.length; k++) {
-            if (m.lower[k] !== lname) continue;
-            const v = m.values[k].replace(re, rep);
-            if (badValue(v)) return REWRITE_FAILED;
-            m.setValue(k, v);
-          }
-          return undefined;
-        },
-      };
-    }
+    if (a.action === "replace_header") return { ...replaceHeader(a, where), when };
     const answer = answerRule(a, where);
     if (answer) return { label: labelOf(a, extraOf(a)), when, apply: answer };
     throw new TandemError("E_CONFIG", `${where}: unknown action "${(a as { action: string }).action}"`);
@@ -245,6 +253,7 @@ export function compileResponseRules(actions: HttpResponseAction[], conditions: 
     const when = a.if ? conditions.compile(a.if) : undefined;
     const edit = headerRule(a, where);
     if (edit) return { label: labelOf(a, ""), when, apply: edit };
+    if (a.action === "replace_header") return { ...replaceHeader(a, where), when };
     if (a.action === "set_status") {
       const status = a.status;
       const reason = checkValue(a.reason ?? reasonPhrase(status), where);

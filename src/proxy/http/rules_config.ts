@@ -65,6 +65,8 @@ export const httpRequestRuleSchema = z.union([
     prefix: z.string().optional(),
     scheme: z.string().optional(),
     code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
+    append_slash: z.boolean().optional(),
+    drop_query: z.boolean().optional(),
     ...when,
   }),
   obj({
@@ -86,6 +88,7 @@ export const httpRequestRuleSchema = z.union([
 export const httpResponseRuleSchema = z.union([
   obj({ action: z.enum(["set_header", "add_header"]), ...headerValue, ...when }),
   obj({ action: z.literal("del_header"), name: z.string(), ...when }),
+  obj({ action: z.literal("replace_header"), name: z.string(), match: z.string(), replace: z.string(), ...when }),
   obj({ action: z.literal("set_status"), status: int(100, 599), reason: z.string().optional(), ...when }),
 ]);
 
@@ -165,7 +168,7 @@ export function requestRules(rules: RequestRuleInput[] | undefined, scope: Condi
         if ([r.location, r.prefix, r.scheme].filter((x) => x !== undefined).length !== 1) {
           diag.error([...path, i], "a redirect needs exactly one of location, prefix or scheme");
         }
-        return { action: "redirect", location: r.location, prefix: r.prefix, scheme: r.scheme, code: r.code ?? 302, if: when };
+        return { action: "redirect", location: r.location, prefix: r.prefix, scheme: r.scheme, code: r.code ?? 302, ...(r.append_slash ? { appendSlash: true } : {}), ...(r.drop_query ? { dropQuery: true } : {}), if: when };
       case "return":
         return { action: "return", status: r.status ?? 200, body: r.body, contentType: r.content_type, headers: r.headers, if: when };
       case "auth":

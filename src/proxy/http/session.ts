@@ -279,7 +279,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     if (!(backend instanceof Backend)) return this.#local(backend);
     log.backend = backend.name;
     const persist = requestPersistence(req, backend);
-    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
+    prepareForward(req, { upgrade, forwardfor: f.forwardfor, forwarded: f.forwarded, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
     const repeatable = this.#reqBody.mode === "none" && isIdempotent(req.method);
     this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#client.reader !== undefined, persist }, reqDone);
   }
