@@ -8,7 +8,7 @@ import type { StatsSnapshot } from "./snapshot.ts";
 import { PAGE_CSP, statsPage } from "./stats_page.ts";
 import { STATS_DEFAULTS } from "./config.ts";
 
-const COMMON: [string, string][] = [["Cache-Control", "no-store"], ["X-Content-Type-Options", "nosniff"]];
+const COMMON: [string, string][] = [["Cache-Control", "no-cache"], ["X-Content-Type-Options", "nosniff"]];
 
 /**
  * The service for base paths: `base` → the page (its JSON fetched from `base;json`),

@@ -46,8 +46,8 @@ function withCondition(rule: Record<string, unknown>, cond: string[] | undefined
 function literal(value: string | undefined, what: string): string | Fail {
   if (value === undefined) return new Fail(`${what} is missing`);
   const text = value.replace(/%%/g, "");
-  if (LOG_VARIABLE.test(text.replace(/%\[[^\]]*\]/g, ""))) return new Fail(`"${value}" uses log-format variables; tandem evaluates %[fetch,converter] expressions only`);
-  if (value.includes("%[")) {
+  if (LOG_VARIABLE.test(text.replace(/%\[[^\]]*\]/g, "").replace(/%(ci|cp|fi|fp|Ts|ms)(?![A-Za-z])/g, ""))) return new Fail(`"${value}" uses log-format variables tandem does not have (it has %[fetch,converter], %ci %cp %fi %fp %Ts %ms)`);
+  if (value.includes("%")) {
     try {
       compileFormat(value.replace(ENV_REF, "x"), what);
     } catch (err) {

@@ -429,7 +429,7 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
     }
     case "default-server": {
       b.defaultServer = [...b.defaultServer, ...w.slice(1)];
-      const probe = translateServer(["server", "", "127.0.0.1", ...w.slice(1)], [], b.tls);
+      const probe = translateServer(["server", "", "127.0.0.1", "check", ...w.slice(1)], [], b.tls);
       for (const i of probe.issues) b.dropped.push({ d, words: i.words, reason: i.reason, impact: i.impact });
       return;
     }

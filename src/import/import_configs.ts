@@ -99,7 +99,7 @@ function header(inputs: ImportInputs, ka: KeepalivedResult | undefined, notes: I
   const n = (k: string, one: string, many: string) => `${count(k)} ${count(k) === 1 ? one : many}`;
   const parts = [...(count("refused") ? [`${count("refused")} refused`] : []), `${count("untranslated")} not translated`, n("warning", "warning", "warnings"), ...(count("error") ? [n("error", "error", "errors")] : [])];
   lines.push(`Check it with \`tandem --config tandem.yaml --check\`. ${parts.join(", ")}: see the comments below.`);
-  if (count("refused") > 0) {
+  if (count("refused") > 0 && inputs.force) {
     lines.push(`WRITTEN WITH --force: ${count("refused")} directive${count("refused") === 1 ? "" : "s"} that protected traffic or decided where it goes could not be carried (each is marked "refused" below).`);
     lines.push("Frontends and backends that lost a guard (authentication, access rule, rate limit) deny every request until it is fixed; TLS listeners that could not be carried are left out.");
   }

@@ -133,8 +133,13 @@ function inherit(ctx: Ctx, b: ProxyBuild, own: ProxyBuild | undefined, written: 
   }
   if (Object.keys(t).length > 0) b.fields.timeout = t;
   // Inherited settings tandem's defaults section cannot hold (haproxy ignores errorfiles in mode tcp).
+  // Errorfiles of defaults go to frontends (which answer every error of their requests unless the
+  // backend has its own pages); a backend keeps only those written in its own section.
   const tcp = (b.fields.mode ?? own?.fields.mode ?? "tcp") === "tcp";
-  for (const k of ["persist", "errorfiles", "hash", "cookie"]) if (!b.explicit.has(k) && own?.fields[k] !== undefined && !(tcp && k === "errorfiles")) b.fields[k] = structuredClone(own.fields[k]);
+  for (const k of ["persist", "errorfiles", "hash", "cookie"]) {
+    if (k === "errorfiles" && (tcp || b.kind === "backend")) continue;
+    if (!b.explicit.has(k) && own?.fields[k] !== undefined) b.fields[k] = structuredClone(own.fields[k]);
+  }
   if (tcp && b.explicit.has("errorfiles")) {
     for (const d of b.origin.errorfiles ?? []) ctx.notes.info(ctx.cfg.file, d.line, "haproxy ignores errorfile in mode tcp: not written", at);
     delete b.fields.errorfiles;

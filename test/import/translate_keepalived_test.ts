@@ -106,7 +106,8 @@ test("haproxy checks become track.proxy: inline commands and script files", () =
   for (const [command, file] of [["killall -0 haproxy", undefined], ["/etc/keepalived/check.sh", "#!/bin/sh\npidof haproxy || exit 1\n"], ["/etc/keepalived/check.sh", "#!/bin/sh\nnetstat -ntlp | grep -q haproxy\n"], ["service haproxy status", undefined]] as const) {
     const scripts = `vrrp_script chk {\n  script "${command}"\n  weight -60\n}\n`;
     const r = imp({ state: "MASTER", priority: 100, scripts, extra: "track_script {\n  chk\n}" }, { state: "BACKUP", priority: 50, scripts }, () => (file ? { path: "check.sh", text: file } : undefined));
-    assert.deepEqual(r.vrrp.track, { proxy: { weight: -60 } }, command);
+    // A process check: "alive and listening" (min_servers 0), not "every backend has a server".
+    assert.deepEqual(r.vrrp.track, { proxy: { weight: -60, min_servers: 0 } }, command);
   }
 });
 
@@ -145,7 +146,7 @@ test("values tandem would reject are fixed the way keepalived reads them, with a
   assert.deepEqual(r.vrrp.virtual_ips, ["192.0.2.10/24"]);
   assert.deepEqual(r.vrrp.roles.master, { priority: 255, address_owner: true });
   assert.match(r.stderr.join("\n"), /a\.conf:11: warning: advert_int 1\.5 is not whole seconds, which VRRPv2 needs: 2s is written/);
-  assert.match(r.stderr.join("\n"), /a\.conf:18: not translated: 2001:db8::10\/64: IPv6 virtual IPs are not supported/);
+  assert.match(r.stderr.join("\n"), /a\.conf:18: refused: 2001:db8::10\/64: IPv6 virtual IPs are not supported.*\(requests would go elsewhere\)/);
   assert.ok(loadConfigText(r.yaml, "t.yaml", "master").config);
   const v3 = imp({ state: "MASTER", global: "vrrp_version 3" }, { state: "BACKUP", priority: 50, global: "vrrp_version 3" });
   assert.equal(v3.vrrp.authentication, undefined);

@@ -103,12 +103,13 @@ function serverCookies(res: HttpMessage, name: string, edit: (value: string) => 
  */
 export function responsePersistence(res: HttpMessage, req: HttpMessage, cfg: CookieConfig, server: Server, p: Persistence | undefined): void {
   const own = server.config.cookie;
-  if (own === undefined) return;
+  if (own === undefined && cfg.mode !== "insert") return;
   if (cfg.mode === "prefix") return serverCookies(res, cfg.name, (v) => `${own}~${v}`);
-  if (cfg.mode === "rewrite") return serverCookies(res, cfg.name, () => own);
+  if (cfg.mode === "rewrite") return serverCookies(res, cfg.name, () => own!);
   if (!cfg.preserve) serverCookies(res, cfg.name, () => undefined);
-  if (p?.value === own || (cfg.postonly && req.method !== "POST")) return;
-  let cookie = `${cfg.name}=${own}; path=/`;
+  if ((own !== undefined && p?.value === own) || (cfg.postonly && req.method !== "POST")) return;
+  // A server without a cookie value: haproxy expires the client's cookie, so it is not kept on a server.
+  let cookie = own === undefined ? `${cfg.name}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/` : `${cfg.name}=${own}; path=/`;
   if (cfg.domain.length > 0) cookie += `; domain=${cfg.domain[0]}`;
   if (cfg.httponly) cookie += "; HttpOnly";
   if (cfg.secure) cookie += "; Secure";

@@ -110,7 +110,7 @@ export class ErrorPages {
       return head.join("\r\n") + "\r\nConnection: close\r\n\r\n" + text.slice(end + (sep.length * 2));
     }
     const body = text ?? defaultBody(status);
-    return serializeLocal({ status, body, contentType: "text/html" }, { close: true });
+    return serializeLocal({ status, body, contentType: "text/html", headers: [["Cache-Control", "no-cache"]] }, { close: true });
   }
 }
 

@@ -56,7 +56,7 @@ export function compileBackend(b: BackendConfig): CompiledBackend {
 }
 
 /** Served when no use_backend matched and there is no default_backend. */
-const NO_BACKEND: LocalResponse = { status: 503, body: "<html><body><h1>503 Service Unavailable</h1>\nNo backend for this request.\n</body></html>\n", contentType: "text/html" };
+const NO_BACKEND: LocalResponse = { status: 503, body: "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n", contentType: "text/html", headers: [["Cache-Control", "no-cache"]] };
 
 /**
  * Routes a request: applies the frontend's http_request rules in order (they may edit req, or

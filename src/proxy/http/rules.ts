@@ -61,6 +61,9 @@ function labelOf(a: { action: string; name?: string; if?: unknown }, extra: stri
   return `${a.action}${a.name !== undefined ? " " + a.name : ""}${extra}${cond}`;
 }
 
+/** Answers made here are not to be cached (haproxy marks its own the same way). */
+const NO_CACHE: [string, string] = ["Cache-Control", "no-cache"];
+
 /** A rewrite whose result cannot go on the wire (haproxy's strict-mode answers 500 too). */
 const REWRITE_FAILED: LocalResponse = { status: 500, body: defaultBody(500), contentType: "text/html" };
 
@@ -143,7 +146,7 @@ function pathRule(a: Extract<HttpRequestAction, { action: "set_path" | "replace_
 function answerRule(a: HttpRequestAction, where: string): Rule["apply"] | undefined {
   switch (a.action) {
     case "deny": {
-      const res: LocalResponse = { status: a.status, body: a.body ?? defaultBody(a.status), contentType: a.body !== undefined ? "text/plain" : "text/html" };
+      const res: LocalResponse = { status: a.status, body: a.body ?? defaultBody(a.status), contentType: a.body !== undefined ? "text/plain" : "text/html", headers: [NO_CACHE] };
       return () => res;
     }
     case "return": {
@@ -153,11 +156,11 @@ function answerRule(a: HttpRequestAction, where: string): Rule["apply"] | undefi
     }
     case "auth": {
       const realm = checkValue(a.realm.replace(/["\\]/g, "\\$&"), where);
-      const res: LocalResponse = { status: 401, body: defaultBody(401), contentType: "text/html", headers: [["WWW-Authenticate", `Basic realm="${realm}"`]] };
+      const res: LocalResponse = { status: 401, body: defaultBody(401), contentType: "text/html", headers: [NO_CACHE, ["WWW-Authenticate", `Basic realm="${realm}"`]] };
       return () => res;
     }
     case "tarpit": {
-      const res: LocalResponse = { status: a.status, body: defaultBody(a.status), contentType: "text/html", tarpit: true };
+      const res: LocalResponse = { status: a.status, body: defaultBody(a.status), contentType: "text/html", headers: [NO_CACHE], tarpit: true };
       return () => res;
     }
     case "stats": {
@@ -172,7 +175,9 @@ function answerRule(a: HttpRequestAction, where: string): Rule["apply"] | undefi
     }
     case "redirect": {
       const code = a.code;
-      const make = (location: string): LocalResponse => ({ status: code, headers: [["Location", location]] });
+      // haproxy marks temporary redirects not to be cached; permanent ones (301, 308) may be.
+      const headers = (location: string): [string, string][] => (code === 301 || code === 308 ? [["Location", location]] : [NO_CACHE, ["Location", location]]);
+      const make = (location: string): LocalResponse => ({ status: code, headers: headers(location) });
       if (a.location !== undefined) {
         const res = make(checkValue(a.location, where));
         return () => res;

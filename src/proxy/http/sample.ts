@@ -11,9 +11,20 @@ export type Sample = (req: HttpMessage, env: RequestEnv) => string;
 type Fetch = (req: HttpMessage, env: RequestEnv) => string;
 type Converter = (value: string) => string;
 
+/** haproxy's log-format variables tandem knows: client and frontend address and port, the time. */
+const VARIABLES: Record<string, (req: HttpMessage, env: RequestEnv) => string> = {
+  ci: (_r, env) => env.client.srcAddress,
+  cp: (_r, env) => String(env.client.srcPort),
+  fi: (_r, env) => env.client.dstAddress,
+  fp: (_r, env) => String(env.client.dstPort),
+  Ts: () => String(Math.floor(Date.now() / 1000)),
+  ms: () => String(Date.now() % 1000).padStart(3, "0"),
+};
+const VARIABLE = /^%(ci|cp|fi|fp|Ts|ms)(?![A-Za-z])/;
+
 /** True when text holds an expression: only such values are read as formats (other `%` stay as they are). */
 export function isFormat(text: string): boolean {
-  return text.includes("%[");
+  return text.includes("%[") || /%(ci|cp|fi|fp|Ts|ms)(?![A-Za-z])/.test(text);
 }
 
 /** Splits at top-level commas (outside parentheses and quotes; `\,` is a comma). */
@@ -225,8 +236,9 @@ function closing(text: string, from: number): number {
 }
 
 /**
- * Compiles a value. Without `%[` it is literal text. With, `%[expr]` is evaluated per request and
- * `%%` is a literal `%`. Throws TandemError E_CONFIG naming `where` for what does not parse.
+ * Compiles a value. Without `%[` (or a variable) it is literal text. With, `%[expr]` is evaluated
+ * per request, `%ci %cp %fi %fp %Ts %ms` are haproxy's variables of the same names, and `%%` is a
+ * literal `%`. Throws TandemError E_CONFIG naming `where` for what does not parse.
  */
 export function compileFormat(text: string, where: string): Sample {
   if (!isFormat(text)) return () => text;
@@ -234,7 +246,13 @@ export function compileFormat(text: string, where: string): Sample {
   let lit = "";
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === "%" && text[i + 1] === "%") {
+    const v = c === "%" ? VARIABLE.exec(text.slice(i)) : null;
+    if (v) {
+      if (lit) parts.push(lit);
+      lit = "";
+      parts.push(VARIABLES[v[1]]);
+      i += v[0].length - 1;
+    } else if (c === "%" && text[i + 1] === "%") {
       lit += "%";
       i++;
     } else if (c === "%" && text[i + 1] === "[") {
