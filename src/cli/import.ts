@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { importConfigs } from "../import/import_configs.ts";
-import type { ImportSource } from "../import/import_configs.ts";
+import type { ImportResult, ImportSource } from "../import/import_configs.ts";
 import { formatNote } from "../import/notes.ts";
 
 /** `tandem import`'s exit codes (docs/migration.md). */
@@ -132,7 +132,12 @@ export function runImport(argv: string[], out: (s: string) => void, err: (s: str
     const untranslated = result.notes.filter((n) => n.kind === "untranslated").length;
     err(`tandem import: wrote ${output} (${refused ? `${refused} refused, failing closed; ` : ""}${untranslated} directive${untranslated === 1 ? "" : "s"} not translated)`);
   } else out(result.yaml.replace(/\n$/, ""));
-  if (refused > 0) return IMPORT_EXIT.refused;
+  return importExit(result);
+}
+
+/** The exit code of an import (IMPORT_EXIT): refused, then contradictions, then files missing here. */
+export function importExit(result: Pick<ImportResult, "notes" | "missing">): number {
+  if (result.notes.some((n) => n.kind === "refused")) return IMPORT_EXIT.refused;
   if (result.notes.some((n) => n.kind === "error")) return IMPORT_EXIT.contradiction;
   if (result.missing.some((f) => f.what !== "errorfile")) return IMPORT_EXIT.missingFiles;
   return IMPORT_EXIT.ok;
