@@ -160,7 +160,7 @@ function quoteVariables(doc: Document): void {
       if (node.value.includes(ENV_OPEN)) {
         node.value = node.value.replace(ENV_REF, "${$1}");
         node.type = "QUOTE_DOUBLE";
-      } else if (node.value.includes("$") && !/[\x00-\x1f\x7f]/.test(node.value)) node.type = "QUOTE_SINGLE";
+      } else if (node.value.includes("$") && ![...node.value].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) node.type = "QUOTE_SINGLE";
     },
   });
 }
