@@ -1,4 +1,6 @@
-// `npm run bench -- tcp|http|failover|tls [options]`: tandem against haproxy/keepalived in the same run.
+// `npm run bench -- tcp|http|failover|tls|scale|raw-socket [options]`: tandem against
+// haproxy/keepalived in the same run; scale: one to three tandem nodes behind a BGP/ECMP router;
+// raw-socket: VRRP's raw socket on Node and Deno.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
@@ -6,6 +8,8 @@ const SUITES: Record<string, string> = {
   http: "./bench/proxy.ts",
   failover: "./bench/failover.ts",
   tls: "./bench/tls.ts",
+  scale: "./bench/scale.ts",
+  "raw-socket": "./bench/raw_socket.ts",
 };
 
 if (!which || !(which in SUITES)) {

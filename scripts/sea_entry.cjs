@@ -1,8 +1,7 @@
-// Entry of the single-executable bundle: offers the bundled raw-socket lazily, then runs main
-// (or, started by the proxy with TANDEM_PROXY_WORKER=1, a proxy worker: src/proxy/workers.ts).
+// Entry of the single-executable bundle: runs main (or, started by the proxy with
+// TANDEM_PROXY_WORKER=1, a proxy worker: src/proxy/workers.ts).
 if (process.env.TANDEM_PROXY_WORKER === "1") {
   require("../src/proxy/worker_main.ts");
 } else {
-  globalThis.__tandemBundledRawSocket = () => require("raw-socket");
   require("../src/main.ts");
 }

@@ -19,6 +19,7 @@ import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
+import { createBgpSubsystem } from "./bgp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { createAcmeSubsystem } from "./acme/subsystem.ts";
@@ -30,6 +31,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => createNotifySubsystem(ctx),
   (ctx) => createProxySubsystem(ctx, { handlers: { http: httpSession }, h2: h2Session }),
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
+  (ctx) => createBgpSubsystem(ctx),
   (ctx) => createAcmeSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),

@@ -12,18 +12,21 @@ import type { NotifierConfig } from "./notify/config.ts";
 import { proxySection } from "./proxy/config.ts";
 import type { ProxyConfig } from "./proxy/config_types.ts";
 import { vrrpSection } from "./vrrp/config.ts";
-import type { VrrpConfig } from "./vrrp/config.ts";
+import type { VrrpSectionConfig } from "./vrrp/config.ts";
 import { acmeSection } from "./acme/config.ts";
 import type { AcmeConfig } from "./acme/config.ts";
 import { tlsSection } from "./tls/check.ts";
+import { bgpSection } from "./bgp/config.ts";
+import type { BgpConfig } from "./bgp/config.ts";
 
 /** The sections after `global` (the loader's own), in the order they resolve and are checked. */
-export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, notifySection, alertsSection, acmeSection, tlsSection];
+export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, bgpSection, notifySection, alertsSection, acmeSection, tlsSection];
 
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
   stats?: StatsConfig;
-  vrrp?: VrrpConfig;
+  vrrp?: VrrpSectionConfig;
+  bgp?: BgpConfig;
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
   acme?: AcmeConfig;

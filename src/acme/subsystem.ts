@@ -49,9 +49,9 @@ export function createAcmeSubsystem(ctx: SubsystemContext<AcmeSubsystemConfig>):
   const acme = (): AcmeConfig | undefined => config.acme;
   const leader = (): boolean => {
     if (!config.vrrp) return true;
-    const st = ctx.services.vrrp?.status() as { state?: string } | undefined;
-    // VRRP configured but not running (yet): not the leader.
-    return st?.state === "master";
+    // VRRP configured but not running (yet): not the leader. With several instances, the master
+    // of the first one (config order) is: one host orders, even when both are master of something.
+    return ctx.services.vrrp?.status().instances[0]?.state === "master";
   };
 
   /** Re-reads a certificate file that changed; `announce`: tell the proxy (a file written by someone else). */

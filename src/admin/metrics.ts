@@ -1,10 +1,11 @@
-// Prometheus /metrics: proxy, server, health check, VRRP and alert spool series, filled from a snapshot on scrape.
+// Prometheus /metrics: proxy, server, health check, VRRP, BGP and alert spool series, filled from a snapshot on scrape.
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { StatsSnapshot } from "./snapshot.ts";
 
 const SERVER_STATES = ["UP", "DOWN", "MAINT", "DRAIN"] as const;
 const VRRP_STATES = ["init", "backup", "master", "fault", "stopped"] as const;
+const BGP_STATES = ["idle", "connect", "opensent", "openconfirm", "established"] as const;
 
 type Labels = Record<string, string>;
 
@@ -97,10 +98,10 @@ export class TandemMetrics {
         }
       }
     }
-    if (s.vrrp) {
-      const v = s.vrrp;
+    for (const v of s.vrrp) {
       const l = { instance: v.instance };
       for (const st of VRRP_STATES) g("tandem_vrrp_state", "VRRP state: 1 for the current state", { ...l, state: st }, v.state === st ? 1 : 0);
+      g("tandem_vrrp_info", "VRRP instance: interface, VRID, address family and sync group (always 1)", { ...l, interface: v.interface, vrid: String(v.vrid), family: `ipv${v.family}`, sync_group: v.syncGroup ?? "" }, 1);
       g("tandem_vrrp_priority", "Effective VRRP priority (after tracking)", l, v.priority);
       g("tandem_vrrp_base_priority", "Configured VRRP priority", l, v.basePriority);
       g("tandem_vrrp_vips", "Virtual addresses of the instance", l, v.vips.length);
@@ -110,11 +111,30 @@ export class TandemMetrics {
       for (const t of v.track) g("tandem_vrrp_track_ok", "1 when the tracked component is fine", { ...l, track: t.name }, t.ok ? 1 : 0);
       if (v.peerSeen !== undefined) g("tandem_vrrp_peer_last_seen_timestamp_seconds", "When an advert from the peer was last accepted, Unix time", l, v.peerSeen / 1000);
     }
+    for (const grp of s.vrrpGroups) {
+      for (const st of VRRP_STATES) g("tandem_vrrp_sync_group_state", "VRRP sync group state: 1 for the current state", { group: grp.name, state: st }, grp.state === st ? 1 : 0);
+    }
     if (s.tls) {
       c("tandem_tls_handshakes_total", "TLS handshakes completed on tls: binds", {}, s.tls.handshakes);
       for (const [reason, count] of Object.entries(s.tls.failures)) c("tandem_tls_handshake_failures_total", "TLS handshakes that failed, by reason", { reason }, count);
       c("tandem_tls_h2_connections_total", "Client connections that chose HTTP/2 (ALPN h2)", {}, s.tls.h2);
       for (const cert of s.tls.certificates) g("tandem_tls_certificate_expiry_timestamp_seconds", "When a served certificate expires, Unix time", { name: cert.name, file: cert.file }, Date.parse(cert.notAfter) / 1000);
+    }
+    if (s.bgp) {
+      for (const p of s.bgp.peers) {
+        const l = { peer: p.peer };
+        for (const st of BGP_STATES) g("tandem_bgp_session_state", "BGP session state: 1 for the current state", { ...l, state: st }, p.state === st ? 1 : 0);
+        g("tandem_bgp_session_up", "1 while the BGP session is established", l, p.state === "established" ? 1 : 0);
+        g("tandem_bgp_routes_announced", "Routes the peer holds from us", l, p.announced.length);
+        c("tandem_bgp_sessions_established_total", "Times the session was established since start", l, p.established);
+        for (const [type, n] of Object.entries(p.messages.sent)) c("tandem_bgp_messages_sent_total", "BGP messages sent, by type", { ...l, type }, n);
+        for (const [type, n] of Object.entries(p.messages.received)) c("tandem_bgp_messages_received_total", "BGP messages received, by type", { ...l, type }, n);
+      }
+      for (const a of s.bgp.announce) {
+        const l = { prefix: a.prefix };
+        g("tandem_bgp_announced", "1 while the address is announced (healthy)", l, a.state === "announced" ? 1 : 0);
+        c("tandem_bgp_announcements_total", "Times the address was announced since start", l, a.announcements);
+      }
     }
     g("tandem_alert_rules_active", "Alert rules active for this role", {}, s.alerts.activeRules);
     for (const q of s.alerts.notifiers) {

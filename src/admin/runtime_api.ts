@@ -4,7 +4,8 @@ import { describeError } from "../core/errors.ts";
 import type { Services } from "../core/subsystem.ts";
 import { MAX_WEIGHT, weightProblem } from "../proxy/weight.ts";
 import { statsCsv } from "./csv.ts";
-import type { StatsSnapshot } from "./snapshot.ts";
+import type { StatsSnapshot, VrrpStat } from "./snapshot.ts";
+import { didYouMean } from "../config/suggest.ts";
 
 /** A command's answer; severity is set for messages (errors, confirmations), not for data. */
 export interface CommandResult {
@@ -17,7 +18,8 @@ export const HELP = `Commands:
   show info                         process, role, connections, VRRP state
   show stat                         per proxy and server counters, as CSV (haproxy columns)
   show servers [PROXY]              servers with status, weight, sessions and last check
-  show vrrp                         VRRP state, priority, tracking, VIPs, last transitions
+  show vrrp [INSTANCE]              VRRP state, priority, tracking, VIPs, last transitions; sync groups
+  show bgp                          BGP sessions per peer, what is announced and why (not)
   show table [PROXY]                stick tables, or the entries of one
   show tls                          certificates served, their expiry, handshake counters
   disable server PROXY/SERVER       put a server in maintenance
@@ -26,7 +28,7 @@ export const HELP = `Commands:
   set server PROXY/SERVER weight N  same as set weight
   set weight PROXY/SERVER N         weight 0..${MAX_WEIGHT} (0 = drain)
   clear table PROXY                 empty a stick table
-  vrrp demote                       hand the VIPs over to the peer gracefully
+  vrrp demote [INSTANCE]            hand the instance's VIPs (every master's without a name) to the peer
   reload                            re-read the configuration (as SIGHUP)
 Manual states and weights survive a reload.`;
 
@@ -34,6 +36,18 @@ const err = (text: string): CommandResult => ({ text, severity: "err" });
 const ok = (text = ""): CommandResult => ({ text, severity: text ? "info" : undefined });
 
 const ago = (now: number, at: number | undefined) => (at ? `${Math.max(0, Math.round((now - at) / 1000))}s ago` : "never");
+
+/** One instance: its value; several: NAME=value for each. */
+function vrrpSummary(instances: VrrpStat[], value: (v: VrrpStat) => string): string {
+  if (instances.length === 1) return value(instances[0]);
+  return instances.map((v) => `${v.instance}=${value(v)}`).join(" ");
+}
+
+function noInstance(name: string, instances: VrrpStat[]): string {
+  const names = instances.map((i) => i.instance);
+  const hint = didYouMean(name, names);
+  return `No VRRP instance "${name}"${hint ? ` (${hint})` : ""}: instances are ${names.join(", ")}`;
+}
 
 /** Pads columns to the widest cell. */
 function table(rows: string[][]): string {
@@ -69,7 +83,8 @@ export class RuntimeApi {
     if (a === "show" && b === "info" && !c) return { text: this.#info() };
     if (a === "show" && b === "stat" && !c) return { text: statsCsv(this.#snapshot()).trimEnd() };
     if (a === "show" && b === "servers" && w.length <= 3) return this.#servers(c);
-    if (a === "show" && b === "vrrp" && !c) return this.#vrrp();
+    if (a === "show" && b === "vrrp" && !d) return this.#vrrp(c);
+    if (a === "show" && b === "bgp" && !c) return this.#bgp();
     if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
     if (a === "show" && b === "tls" && !c) return this.#tls();
     if ((a === "disable" || a === "enable") && b === "server" && c && !d) return this.#setState(c, a === "disable" ? "maint" : "ready");
@@ -80,7 +95,7 @@ export class RuntimeApi {
     if (a === "set" && b === "server" && c && d === "weight" && e && w.length === 5) return this.#setWeight(c, e);
     if (a === "set" && b === "weight" && c && d && w.length === 4) return this.#setWeight(c, d);
     if (a === "clear" && b === "table" && c && !d) return this.#clearTable(c);
-    if (a === "vrrp" && b === "demote" && !c) return this.#demote();
+    if (a === "vrrp" && b === "demote" && !d) return this.#demote(c);
     if (a === "reload" && !b) return this.#reload();
     const known = ["help", "show", "disable", "enable", "set", "clear", "vrrp", "reload"];
     if (!known.includes(a)) return err(`Unknown command "${cmd}": type "help" for the list`);
@@ -96,9 +111,13 @@ export class RuntimeApi {
       ["Frontends", s.frontends.length], ["Backends", s.backends.length],
       ["Servers_up", s.backends.reduce((n, b) => n + b.servers.filter((v) => v.status === "UP").length, 0)],
       ["Servers_total", s.backends.reduce((n, b) => n + b.servers.length, 0)],
-      ["Vrrp_state", s.vrrp?.state ?? "disabled"],
+      ["Vrrp_state", vrrpSummary(s.vrrp, (v) => v.state) || "disabled"],
     ];
-    if (s.vrrp) lines.push(["Vrrp_priority", s.vrrp.priority]);
+    if (s.vrrp.length) lines.push(["Vrrp_priority", vrrpSummary(s.vrrp, (v) => String(v.priority))]);
+    if (s.bgp) {
+      lines.push(["Bgp_sessions_established", `${s.bgp.peers.filter((p) => p.state === "established").length}/${s.bgp.peers.length}`]);
+      lines.push(["Bgp_announced", `${s.bgp.announce.filter((a) => a.state === "announced").length}/${s.bgp.announce.length}`]);
+    }
     lines.push(["Alert_spool_pending", s.alerts.notifiers.reduce((n, q) => n + q.pending, 0)]);
     return lines.map(([k, v]) => `${k}: ${v}`).join("\n");
   }
@@ -117,13 +136,15 @@ export class RuntimeApi {
     return { text: table(rows) };
   }
 
-  #vrrp(): CommandResult {
+  #vrrp(name?: string): CommandResult {
     const s = this.#snapshot();
-    const v = s.vrrp;
-    if (!v) return err("VRRP is not configured");
+    if (s.vrrp.length === 0) return err("VRRP is not configured");
+    const chosen = name === undefined ? s.vrrp : s.vrrp.filter((v) => v.instance === name);
+    if (chosen.length === 0) return err(noInstance(name!, s.vrrp));
     const now = s.info.now;
-    const lines = [
+    const blocks = chosen.map((v) => [
       `Instance: ${v.instance}`,
+      `Interface: ${v.interface} VRID ${v.vrid} IPv${v.family}${v.syncGroup ? ` sync group ${v.syncGroup}` : ""}`,
       `State: ${v.state} since ${new Date(v.since).toISOString()}`,
       `Priority: ${v.priority} (base ${v.basePriority})`,
       `Master: ${v.master ?? "unknown"}`,
@@ -135,7 +156,28 @@ export class RuntimeApi {
       ...v.track.map((t) => `  ${t.ok ? "ok  " : "FAIL"} ${t.name} weight ${t.weight}: ${t.detail}`),
       `Transitions: ${v.transitionCount}`,
       ...v.transitions.map((t) => `  ${new Date(t.at).toISOString()} ${t.kind} ${t.from} -> ${t.to} (priority ${t.priority}): ${t.reason}`),
-    ];
+    ].join("\n"));
+    const groups = s.vrrpGroups.filter((g) => name === undefined || g.instances.includes(name));
+    if (groups.length) blocks.push(groups.map((g) => `Sync_group: ${g.name} ${g.state} (${g.instances.join(", ")})`).join("\n"));
+    return { text: blocks.join("\n\n") };
+  }
+
+  #bgp(): CommandResult {
+    const s = this.#snapshot();
+    const b = s.bgp;
+    if (!b) return err("BGP is not configured");
+    const now = s.info.now;
+    const since = (at: number) => `since ${new Date(at).toISOString()} (${ago(now, at)})`;
+    const lines = [`Local_AS: ${b.localAs}`, `Router_ID: ${b.routerId}`, "Peers:"];
+    for (const p of b.peers) {
+      const up = p.state === "established";
+      lines.push(`  ${p.peer} AS ${p.as}: ${p.state} ${since(p.since)}${up ? `, hold ${p.holdTime}s, peer ID ${p.peerId}, next hop ${p.localAddress}` : ""}`);
+      lines.push(`    announced: ${p.announced.join(" ") || "nothing"}; established ${p.established} time(s)`);
+      if (p.lastError) lines.push(`    last error: ${p.lastError}`);
+      if (p.lastNotification) lines.push(`    last notification: ${p.lastNotification.direction} ${p.lastNotification.text} (${ago(now, p.lastNotification.at)})`);
+    }
+    lines.push("Announce:");
+    for (const a of b.announce) lines.push(`  ${a.prefix}: ${a.state} ${since(a.since)}: ${a.reason} (checks ${a.proxies.join(", ")})`);
     return { text: lines.join("\n") };
   }
 
@@ -205,13 +247,21 @@ H2_connections: ${t.h2}` };
     return ok();
   }
 
-  async #demote(): Promise<CommandResult> {
+  async #demote(name?: string): Promise<CommandResult> {
     const v = this.#services.vrrp;
-    const before = this.#snapshot().vrrp;
-    if (!v || !before) return err("VRRP is not configured");
-    if (before.state !== "master") return err(`Not demoting: VRRP instance "${before.instance}" is ${before.state}, not master`);
-    await v.demote();
-    return ok(`VRRP instance "${before.instance}" demoted: the peer takes over`);
+    const all = this.#snapshot().vrrp;
+    if (!v || all.length === 0) return err("VRRP is not configured");
+    const notMaster = (i: VrrpStat) => `Not demoting: VRRP instance "${i.instance}" is ${i.state}, not master`;
+    if (name !== undefined || all.length === 1) {
+      const one = all.find((i) => i.instance === (name ?? all[0].instance));
+      if (!one) return err(noInstance(name!, all));
+      if (one.state !== "master") return err(notMaster(one));
+      await v.demote(one.instance);
+      return ok(`VRRP instance "${one.instance}" demoted: the peer takes over`);
+    }
+    const demoted = await v.demote();
+    if (demoted.length === 0) return err(`Not demoting: no VRRP instance is master (${all.map((i) => `${i.instance} ${i.state}`).join(", ")})`);
+    return ok(demoted.map((n) => `VRRP instance "${n}" demoted: the peer takes over`).join("\n"));
   }
 
   async #reload(): Promise<CommandResult> {

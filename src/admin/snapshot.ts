@@ -1,10 +1,11 @@
-// One normalized picture of the running tandem (proxy, VRRP, alerts) for the page, CSV, JSON, metrics and ctl.
+// One normalized picture of the running tandem (proxy, VRRP, BGP, alerts) for the page, CSV, JSON, metrics and ctl.
 
 import type { Clock } from "../core/clock.ts";
 import type { Services } from "../core/subsystem.ts";
 import type { TandemConfig } from "../tandem_config.ts";
 import type { BackendStatus, ProxyStatus } from "../proxy/status.ts";
 import type { InstanceStatus } from "../vrrp/instance.ts";
+import type { BgpStatus } from "../bgp/subsystem.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
 import type { TlsStats } from "../tls/info.ts";
@@ -79,7 +80,7 @@ export interface FrontendStat {
   listeners: { address: string; bound: boolean }[];
 }
 
-/** The VRRP instance as its status() reports it (`received` becomes `adverts`), plus history. */
+/** A VRRP instance as its status() reports it (`received` becomes `adverts`), plus history. */
 export interface VrrpStat extends Omit<InstanceStatus, "received"> {
   adverts: { accepted: number; dropped: Record<string, number> };
   /** Wall ms an advert from the peer was last accepted. */
@@ -87,6 +88,9 @@ export interface VrrpStat extends Omit<InstanceStatus, "received"> {
   transitions: VrrpTransition[];
   transitionCount: number;
 }
+
+/** BGP as services.bgp.status() reports it: sessions per peer, and each address with why it is (not) announced. */
+export type BgpStat = Omit<BgpStatus, "enabled">;
 
 export interface NotifierStat {
   notifier: string;
@@ -117,7 +121,11 @@ export interface StatsSnapshot {
   };
   frontends: FrontendStat[];
   backends: BackendStat[];
-  vrrp?: VrrpStat;
+  /** Every VRRP instance, in config order (empty without a vrrp section). */
+  vrrp: VrrpStat[];
+  /** VRRP sync groups: their state and members. */
+  vrrpGroups: { name: string; state: string; instances: string[] }[];
+  bgp?: BgpStat;
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
   /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
   tls?: TlsStats;
@@ -186,6 +194,8 @@ export class SnapshotBuilder {
       backends,
       tls: proxy.tls,
       vrrp: this.#vrrp(wall),
+      vrrpGroups: (this.#services.vrrp?.status().syncGroups ?? []).map((g) => ({ name: g.name, state: g.state, instances: [...g.instances] })),
+      bgp: this.#bgp(),
       alerts: {
         rules: alerts?.rules?.length ?? 0,
         activeRules: alerts?.rules?.filter((r) => r.active).length ?? 0,
@@ -252,24 +262,35 @@ export class SnapshotBuilder {
     };
   }
 
-  #vrrp(wall: number): VrrpStat | undefined {
-    const st = this.#services.vrrp?.status();
-    if (!st || "enabled" in st || !st.instance) return undefined;
-    const accepted = n(st.received?.accepted);
-    return {
-      instance: st.instance,
-      state: st.state,
-      priority: n(st.priority),
-      basePriority: n(st.basePriority),
-      master: st.master,
-      vips: st.vips ?? [],
-      since: n(st.since),
-      fault: st.fault,
-      track: st.track ?? [],
-      adverts: { accepted, dropped: st.received?.dropped ?? {} },
-      peerSeen: this.#history.observeAdverts(st.instance, accepted, wall),
-      transitions: this.#history.transitions.filter((t) => t.instance === st.instance),
-      transitionCount: this.#history.counts.get(st.instance) ?? 0,
-    };
+  #bgp(): BgpStat | undefined {
+    const st = this.#services.bgp?.status() as BgpStatus | { enabled: false } | undefined;
+    if (!st || !st.enabled) return undefined;
+    const { enabled: _enabled, ...rest } = st;
+    return rest;
+  }
+
+  #vrrp(wall: number): VrrpStat[] {
+    return (this.#services.vrrp?.status().instances ?? []).map((st) => {
+      const accepted = n(st.received?.accepted);
+      return {
+        instance: st.instance,
+        interface: st.interface,
+        vrid: n(st.vrid),
+        family: st.family,
+        syncGroup: st.syncGroup,
+        state: st.state,
+        priority: n(st.priority),
+        basePriority: n(st.basePriority),
+        master: st.master,
+        vips: st.vips ?? [],
+        since: n(st.since),
+        fault: st.fault,
+        track: st.track ?? [],
+        adverts: { accepted, dropped: st.received?.dropped ?? {} },
+        peerSeen: this.#history.observeAdverts(st.instance, accepted, wall),
+        transitions: this.#history.transitions.filter((t) => t.instance === st.instance),
+        transitionCount: this.#history.counts.get(st.instance) ?? 0,
+      };
+    });
   }
 }

@@ -59,8 +59,7 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
   };
   const sample = () => {
     if (!running) return;
-    const v = ctx.services.vrrp?.status();
-    if (v && !("enabled" in v) && v.instance && v.received) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
+    for (const v of ctx.services.vrrp?.status().instances ?? []) history.observeAdverts(v.instance, v.received.accepted, ctx.clock.wallNow());
     sampler = ctx.clock.setTimeout(sample, PEER_SAMPLE_MS);
   };
 

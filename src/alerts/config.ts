@@ -32,7 +32,7 @@ export interface AlertRule {
   check?: AlertCheck;
   /** Event rule: an event name such as vrrp_state_change or server_down. */
   on?: string;
-  filter: { proxy?: string; server?: string; states?: string[] };
+  filter: { proxy?: string; server?: string; instance?: string; group?: string; states?: string[] };
   roles?: Role[];
   notify: string[];
   subject?: string;
@@ -60,7 +60,7 @@ const alertSchema = obj({
   timezone: z.string().optional(),
   check: alertCheck.optional(),
   on: z.enum(Object.keys(ALERT_EVENTS) as [keyof typeof ALERT_EVENTS]).optional(),
-  filter: obj({ proxy: z.string().optional(), server: z.string().optional(), states: stringList.optional() }).optional(),
+  filter: obj({ proxy: z.string().optional(), server: z.string().optional(), instance: z.string().optional(), group: z.string().optional(), states: stringList.optional() }).optional(),
   roles: z.array(z.string()).optional(),
   notify: stringList,
   subject: z.string().optional(),
@@ -135,7 +135,7 @@ function ruleOf(a: AlertInput, i: number, ctx: SectionContext, notifiers: string
     timezone: a.timezone,
     check: checkOf(a, path, diag),
     on: a.on,
-    filter: { proxy: a.filter?.proxy, server: a.filter?.server, states: a.filter?.states },
+    filter: { proxy: a.filter?.proxy, server: a.filter?.server, instance: a.filter?.instance, group: a.filter?.group, states: a.filter?.states },
     roles: a.roles?.map((r) => r.toLowerCase() as Role),
     notify: a.notify,
     subject: a.subject,
@@ -166,6 +166,20 @@ function checkProxyNames(rules: readonly (AlertInput | undefined)[], config: Bas
   });
 }
 
+/** A filter's VRRP instance or sync group must exist (a typo would silence the rule). */
+function checkVrrpNames(rules: readonly (AlertInput | undefined)[], config: BaseConfig & Record<string, unknown>, diag: Diagnostics): void {
+  const vrrp = config.vrrp as { instances: { name: string }[]; syncGroups: { name: string }[] } | undefined;
+  const known = { instance: (vrrp?.instances ?? []).map((i) => i.name), group: (vrrp?.syncGroups ?? []).map((g) => g.name) };
+  rules.forEach((r, i) => {
+    for (const key of ["instance", "group"] as const) {
+      const name = r?.filter?.[key];
+      if (name === undefined || known[key].includes(name)) continue;
+      const list = known[key].map((n) => `"${n}"`).join(", ") || "none";
+      diag.warn(["alerts", i, "filter", key], `no VRRP ${key === "group" ? "sync group" : "instance"} named "${name}" (configured: ${list})`);
+    }
+  });
+}
+
 export const alertsSection: ConfigSection<{ alerts: AlertRule[] }> = {
   name: "alerts",
   keys: { alerts: z.array(alertSchema).optional() },
@@ -182,6 +196,8 @@ export const alertsSection: ConfigSection<{ alerts: AlertRule[] }> = {
     return { alerts };
   },
   check(config, ctx, diag) {
-    checkProxyNames((ctx.input.alerts ?? []) as (AlertInput | undefined)[], config, diag);
+    const rules = (ctx.input.alerts ?? []) as (AlertInput | undefined)[];
+    checkProxyNames(rules, config, diag);
+    checkVrrpNames(rules, config, diag);
   },
 };

@@ -15,9 +15,12 @@ export const ALERT_EVENTS = {
   tandem_started: "tandem.started",
   tandem_stopping: "tandem.stopping",
   vrrp_split_brain: "vrrp.split_brain",
+  vrrp_group_change: "vrrp.group",
   notify_dropped: "notify.dropped",
   cert_expiring: "tls.cert_expiring",
   acme_failed: "acme.failed",
+  bgp_session_down: "bgp.session_down",
+  bgp_withdrawn: "bgp.withdrawn",
 } as const satisfies Record<string, EventName>;
 
 export type AlertEventName = keyof typeof ALERT_EVENTS;
@@ -30,7 +33,7 @@ export function isAlertEvent(name: string): name is AlertEventName {
 /** What an event contributes to a message: one line, and template variables. */
 export interface EventView {
   line: string;
-  vars: { state?: string; vip?: string; proxy?: string; server?: string; output?: string };
+  vars: { state?: string; vip?: string; proxy?: string; server?: string; instance?: string; group?: string; output?: string };
 }
 
 /** Describes a bus event for a message. */
@@ -42,7 +45,15 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
       const vips = v.vips.join(", ");
       return {
         line: `VRRP ${v.instance}: ${v.from.toUpperCase()} → ${v.to.toUpperCase()} (priority ${v.priority}${vips ? `, VIPs ${vips}` : ""}): ${v.reason}`,
-        vars: { state: v.to.toUpperCase(), vip: vips },
+        vars: { state: v.to.toUpperCase(), vip: vips, instance: v.instance, ...(v.group ? { group: v.group } : {}) },
+      };
+    }
+    case "vrrp.group": {
+      const v = data as EventMap["vrrp.group"];
+      const vips = v.vips.join(", ");
+      return {
+        line: `VRRP sync group ${v.group} (${v.instances.join(", ")}): ${v.from.toUpperCase()} → ${v.to.toUpperCase()}${vips ? `, VIPs ${vips}` : ""}: ${v.reason}`,
+        vars: { state: v.to.toUpperCase(), vip: vips, group: v.group },
       };
     }
     case "server.down":
@@ -88,11 +99,19 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     }
     case "vrrp.split_brain": {
       const v = data as EventMap["vrrp.split_brain"];
-      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN" } };
+      return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN", instance: v.instance } };
     }
     case "notify.dropped": {
       const v = data as EventMap["notify.dropped"];
       return { line: `message ${v.id} to ${v.notifier} dropped: ${v.reason}`, vars: { state: "DROPPED", output: v.reason } };
+    }
+    case "bgp.session_down": {
+      const v = data as EventMap["bgp.session_down"];
+      return { line: `BGP session with ${v.peer} (AS ${v.as}) is down: ${v.reason}`, vars: { state: "DOWN", output: v.reason } };
+    }
+    case "bgp.withdrawn": {
+      const v = data as EventMap["bgp.withdrawn"];
+      return { line: `BGP: ${v.prefix} withdrawn: ${v.reason}`, vars: { state: "WITHDRAWN", vip: v.prefix, output: v.reason } };
     }
     default:
       return { line: `${name}: ${JSON.stringify(data)}`, vars: {} };
@@ -100,8 +119,10 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
 }
 
 /** A rule's filter: every given field must match (states: any of them, case-insensitive). */
-export function matchesFilter(filter: { proxy?: string; server?: string; states?: string[] }, view: EventView): boolean {
+export function matchesFilter(filter: { proxy?: string; server?: string; instance?: string; group?: string; states?: string[] }, view: EventView): boolean {
   if (filter.proxy !== undefined && view.vars.proxy !== filter.proxy) return false;
+  if (filter.instance !== undefined && view.vars.instance !== filter.instance) return false;
+  if (filter.group !== undefined && view.vars.group !== filter.group) return false;
   if (filter.server !== undefined && view.vars.server !== filter.server) return false;
   if (filter.states && filter.states.length > 0) {
     const state = (view.vars.state ?? "").toLowerCase();

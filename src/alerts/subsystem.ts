@@ -6,7 +6,7 @@ import { describeError } from "../core/errors.ts";
 import type { EventName } from "../core/events.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import type { OutgoingMessage } from "../notify/message.ts";
-import type { VrrpConfig } from "../vrrp/config.ts";
+import type { VrrpSectionConfig } from "../vrrp/config.ts";
 import type { AlertRule } from "./config.ts";
 import { type AlertAction, type AlertPolicy, type AlertState, initialAlertState, stepAlert } from "./alert_state.ts";
 import { type CheckEnv, type CheckResult, checkVip, describeCheck, runCheck } from "./checks.ts";
@@ -16,7 +16,7 @@ import { describeSchedule, JobTimer, MAX_TIMER_MS, parseSchedule } from "./sched
 import { eventSubject, formatTime, jobSubject, render, type TemplateVars } from "./template.ts";
 
 /** What the alerts subsystem reads of the resolved config (the VIPs name the messages). */
-export type AlertsSubsystemConfig = BaseConfig & { alerts: AlertRule[]; vrrp?: Pick<VrrpConfig, "virtualIps"> };
+export type AlertsSubsystemConfig = BaseConfig & { alerts: AlertRule[]; vrrp?: { instances: Pick<VrrpSectionConfig["instances"][number], "virtualIps">[] } };
 
 /** What the alerts subsystem offers the others (ctx.services.alerts). */
 export interface AlertsService {
@@ -103,7 +103,7 @@ export function createAlertsSubsystem(ctx: SubsystemContext<AlertsSubsystemConfi
     role: config.role,
     rule: rule.name,
     time: formatTime(clock.wallNow(), rule.timezone),
-    vip: config.vrrp?.virtualIps.map((v) => v.cidr.address).join(", ") ?? "",
+    vip: (config.vrrp?.instances ?? []).flatMap((i) => i.virtualIps.map((v) => v.cidr.address)).join(", "),
   });
 
   const send = (rt: Runtime, message: OutgoingMessage) => {

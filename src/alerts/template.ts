@@ -1,7 +1,7 @@
 // Alert subjects and bodies: {placeholder} templates and the default texts around them.
 
 /** Placeholders a template may use. */
-export const PLACEHOLDERS = ["host", "role", "state", "vip", "proxy", "server", "time", "rule", "event", "output"] as const;
+export const PLACEHOLDERS = ["host", "role", "state", "vip", "proxy", "server", "instance", "group", "time", "rule", "event", "output"] as const;
 export type TemplateVars = Partial<Record<(typeof PLACEHOLDERS)[number], string>>;
 
 /** Replaces {name} with its value; unknown names stay as written, known but empty ones become "". */

@@ -16,7 +16,8 @@ export const USAGE = `Usage:
 
 Options:
   -c, --config FILE     the YAML configuration (the same file on both hosts)
-  -r, --role ROLE       which host this is: master or backup (as defined under vrrp.roles)
+  -r, --role ROLE       which host this is: master or backup (as defined under vrrp.roles);
+                        without a vrrp section it may be left out (master)
       --check           validate the configuration, print a summary, and exit
       --log-level LEVEL debug, info, warn or error (default info)
       --log-format FMT  text or json (default text)

@@ -11,6 +11,8 @@ import type { Logger } from "../core/log.ts";
 import { describeError, EXIT, TandemError } from "../core/errors.ts";
 import type { ReloadOutcome, Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
 import { logEvents } from "../core/event_log.ts";
+import { systemdNotifier, type ServiceNotifier } from "./sd_notify.ts";
+import { followStatus } from "./service_status.ts";
 
 export type SubsystemFactory = (ctx: SubsystemContext<TandemConfig>) => Subsystem<TandemConfig> | undefined;
 
@@ -85,6 +87,7 @@ export class Daemon {
   reload(): Promise<ReloadOutcome> {
     const run = this.#reloading.then(async (): Promise<ReloadOutcome> => {
       const { file, role } = this.#config;
+      this.bus.emit("config.reloading", { file });
       const failed = (errors: string[], summary: string): ReloadOutcome => {
         this.#log.error(`reload failed, keeping the running configuration: ${summary}`);
         this.bus.emit("config.reload_failed", { file, errors });
@@ -133,9 +136,10 @@ export class Daemon {
     this.#stopping ??= (async () => {
       this.bus.emit("tandem.stopping", { role: this.#config.role, reason });
       const grace = this.#config.global.gracePeriod;
-      // Reverse start order, except that VRRP hands the VIP over first: the peer takes traffic
-      // while our listeners drain, and its priority-0 advert leaves as early as possible.
-      const order = [...this.#subsystems].reverse().sort((a, b) => Number(b.name === "vrrp") - Number(a.name === "vrrp"));
+      // Reverse start order, except that VRRP hands the VIP over and BGP withdraws first: the
+      // peer or the other nodes take traffic while our listeners drain.
+      const first = (s: Subsystem) => Number(s.name === "vrrp" || s.name === "bgp");
+      const order = [...this.#subsystems].reverse().sort((a, b) => first(b) - first(a));
       const all = (async () => {
         for (const s of order) {
           await s.stop(reason).catch((err) => this.#log.error(`${s.name}: stop failed: ${describeError(err)}`));
@@ -156,14 +160,37 @@ export class Daemon {
   }
 }
 
+/**
+ * Tells systemd (Type=notify) what the daemon does, from its events: READY=1 once every subsystem
+ * started (listeners bound, VRRP running), RELOADING=1 then READY=1 around each reload (SIGHUP or
+ * the runtime API), STOPPING=1, and a STATUS= line whenever the summary changes.
+ */
+function reportToServiceManager(daemon: Daemon, notifier: ServiceNotifier): void {
+  const configured = (proxy: string, server: string) => daemon.services.proxy?.serverState(proxy, server) !== undefined;
+  const status = followStatus(daemon.bus, daemon.config.role, (line) => notifier.status(line), configured);
+  const phase = (p: typeof status.facts.phase) => {
+    status.facts.phase = p;
+    return status.line();
+  };
+  daemon.bus.on("tandem.started", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reloading", () => notifier.reloading(phase("reloading")));
+  daemon.bus.on("config.reloaded", () => notifier.ready(phase("running")));
+  daemon.bus.on("config.reload_failed", () => notifier.ready(phase("running")));
+  daemon.bus.on("tandem.stopping", () => notifier.stopping(phase("stopping")));
+}
+
 /** Runs until SIGTERM/SIGINT; returns the exit code. */
 export async function runDaemon(config: TandemConfig, warnings: Located[], log: Logger, factories: SubsystemFactory[]): Promise<number> {
   logDiagnostics(log, config.file, warnings);
+  const notifier = systemdNotifier(log);
   const daemon = new Daemon(config, log, factories);
+  if (notifier) reportToServiceManager(daemon, notifier);
   try {
     await daemon.start();
   } catch (err) {
     log.error(describeError(err));
+    notifier?.status(`failed to start: ${describeError(err)}`);
+    notifier?.close();
     // A subsystem that refuses its configuration (e.g. E_VRRP_CONFIG) is a config error, not a crash.
     const code = (err as { cause?: { code?: string } }).cause?.code ?? "";
     return /CONFIG/.test(code) ? EXIT.config : EXIT.runtime;
@@ -183,6 +210,7 @@ export async function runDaemon(config: TandemConfig, warnings: Located[], log: 
       }
       log.info(`${sig} received: stopping`);
       daemon.stop(sig).then(() => {
+        notifier?.close();
         clearInterval(keepAlive);
         resolve(EXIT.ok);
       });

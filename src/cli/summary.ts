@@ -2,6 +2,7 @@
 
 import type { TandemConfig } from "../tandem_config.ts";
 import { formatDuration } from "../core/duration.ts";
+import { withProxies } from "../bgp/config.ts";
 
 function bindsText(c: TandemConfig["frontends"][number]): string {
   const ports = c.binds.reduce((n, b) => n + b.ports.length, 0);
@@ -35,18 +36,31 @@ export function summarize(config: TandemConfig, warnings: number): string {
     if (!config.frontends.some((f) => f.defaultBackend === b.name || f.useBackend.some((u) => u.backend === b.name))) out.push(`  backend ${b.name}: not used by any frontend`);
   }
   if (config.stats) out.push(`stats: http://${config.stats.bind.text}${config.stats.uri}`);
-  const v = config.vrrp;
-  if (v) {
-    out.push(`vrrp: ${v.name}, VRID ${v.vrid}, VRRPv${v.version} on ${v.interface}, advert ${formatDuration(v.advertInterval)}${v.auth ? ", auth pass" : ""}${v.unicastPeers.length ? `, unicast to ${v.unicastPeers.join(", ")}` : ", multicast 224.0.0.18"}`);
+  for (const v of config.vrrp?.instances ?? []) {
+    const group = v.family === 6 ? "ff02::12" : "224.0.0.18";
+    out.push(`vrrp: ${v.name}, VRID ${v.vrid}, VRRPv${v.version}${v.family === 6 ? " (IPv6)" : ""} on ${v.interface}, advert ${formatDuration(v.advertInterval)}${v.auth ? ", auth pass" : ""}${v.unicastPeers.length ? `, unicast to ${v.unicastPeers.join(", ")}` : `, multicast ${group}`}${v.syncGroup ? `, sync group ${v.syncGroup}` : ""}`);
     out.push(`  virtual IPs: ${v.virtualIps.map((x) => `${x.cidr.address}/${x.cidr.prefix}${x.dev ? ` dev ${x.dev}` : ""}`).join(", ")}`);
     const plus = v.track.scripts.filter((s) => s.weight > 0).reduce((n, s) => n + s.weight, 0) + v.track.interfaces.filter((i) => i.weight > 0).reduce((n, i) => n + i.weight, 0) + Math.max(0, v.track.proxy?.weight ?? 0);
     out.push(`  this role: ${config.role}, priority ${v.priority}${plus ? ` (effective ${v.priority + plus} while tracked checks pass)` : " (effective)"}, preempt ${v.preempt ? (v.preemptDelay ? `after ${formatDuration(v.preemptDelay)}` : "on") : "off"}`);
+    const proxies = v.track.proxy?.proxies;
     const tracks = [
       ...v.track.interfaces.map((i) => `interface ${i.name} (${i.weight ? `weight ${i.weight}` : "FAULT when down"})`),
-      ...(v.track.proxy ? [`proxy (${v.track.proxy.weight ? `weight ${v.track.proxy.weight}` : "FAULT while unhealthy"})`] : []),
+      ...(v.track.proxy ? [`proxy${proxies === "bound" ? " bound to the VIPs" : proxies ? ` ${proxies.join(", ")}` : ""} (${v.track.proxy.weight ? `weight ${v.track.proxy.weight}` : "FAULT while unhealthy"})`] : []),
       ...v.track.scripts.map((s) => `script ${s.name} (${s.weight ? `weight ${s.weight}` : "FAULT while failing"})`),
     ];
     if (tracks.length) out.push(`  tracking: ${tracks.join(", ")}`);
+  }
+  for (const g of config.vrrp?.syncGroups ?? []) out.push(`vrrp sync group ${g.name}: ${g.instances.join(", ")} fail over together`);
+  const b = config.bgp;
+  if (b) {
+    const firstV4 = b.peers.find((p) => p.family === 4)?.address;
+    out.push(`bgp: AS ${b.localAs}, router ID ${b.routerId ?? `(the address toward ${firstV4})`}, addresses added to ${b.interface} while announced`);
+    for (const p of b.peers) {
+      const kind = p.as === b.localAs ? "iBGP" : "eBGP";
+      out.push(`  peer ${p.name} AS ${p.as} (${kind}, hold ${p.holdTime}s${p.ttl !== undefined ? `, TTL ${p.ttl}` : ""}${p.password ? ", TCP MD5" : ""})`);
+    }
+    for (const a of withProxies(b, config).announce) out.push(`  announce ${a.prefix.address}/${a.prefix.prefix} while ${(a.proxies ?? []).join(", ")} healthy`);
+    out.push(`  start: announce after ${formatDuration(b.announceDelay)}; stop: ${b.gracefulShutdown ? `graceful-shutdown community for ${formatDuration(b.gracefulShutdown)}, ` : ""}withdraw, serve ${formatDuration(b.withdrawWait)} more`);
   }
   for (const n of config.notifiers) {
     out.push(n.type === "email" ? `notify ${n.name}: email to ${n.to.join(", ")} via ${n.smtp.host}:${n.smtp.port}` : `notify ${n.name}: webhook ${n.url}`);

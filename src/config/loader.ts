@@ -55,6 +55,8 @@ export interface ConfigLoader<C extends BaseConfig> {
   file(file: string, role?: Role): LoadResult<C>;
   /** Roles the parsed input defines (a section's `roles`, else master and backup). */
   roles(input: Record<string, unknown> | undefined): Role[];
+  /** True when a section of the input defines the roles (vrrp.roles): running then needs --role. */
+  definesRoles(input: Record<string, unknown>): boolean;
 }
 
 function sortByPlace(items: Located[]): Located[] {
@@ -210,6 +212,9 @@ export function createConfigLoader<C extends BaseConfig>(sections: readonly Conf
         if (named) return named.map((r) => r.toLowerCase()).filter((r): r is Role => (ROLES as string[]).includes(r));
       }
       return [...ROLES];
+    },
+    definesRoles(input) {
+      return all.some((s) => s.roles?.(input) !== undefined);
     },
   };
 }

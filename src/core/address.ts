@@ -140,3 +140,32 @@ export function expandIPv6(ip: string): Uint8Array {
   });
   return out;
 }
+
+/** 16 bytes → IPv6 text in the canonical form of RFC 5952 §4 (lower case, longest zero run as "::"). */
+export function formatIPv6(b: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
+  // RFC 5952 §4.2.2/§4.2.3: the longest run of two or more zero groups, the first when tied.
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(":");
+  if (best < 0) return hex(groups);
+  return `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** An address in one text form per address: IPv6 canonical (RFC 5952), IPv4 as written. */
+export function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? formatIPv6(expandIPv6(ip)) : ip;
+}

@@ -4,6 +4,7 @@
 export interface EventMap {
   "tandem.started": { role: string; pid: number };
   "tandem.stopping": { role: string; reason: string };
+  "config.reloading": { file: string };
   "config.reloaded": { file: string };
   "config.reload_failed": { file: string; errors: string[] };
   "listener.failed": { proxy: string; address: string; reason: string };
@@ -13,9 +14,14 @@ export interface EventMap {
   "server.state": { proxy: string; server: string; state: string; previous: string; reason: string };
   "proxy.no_server": { proxy: string };
   "proxy.health": { proxy: string; healthy: boolean; reason: string };
-  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[] };
+  "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[]; group?: string };
+  "vrrp.group": { group: string; from: string; to: string; instances: string[]; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
+  "bgp.session_up": { peer: string; as: number; routerId: string };
+  "bgp.session_down": { peer: string; as: number; reason: string };
+  "bgp.announced": { prefix: string; reason: string };
+  "bgp.withdrawn": { prefix: string; reason: string };
   "job.failed": { job: string; reason: string };
   "job.ok": { job: string };
   "notify.delivered": { notifier: string; id: string };

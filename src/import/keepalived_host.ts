@@ -49,6 +49,16 @@ export interface KaInstance {
   version?: Val<number>;
   /** tandem garp keys → value (durations in ms). */
   garp: Record<string, Val<number>>;
+  /** The notes reading this instance produced: [first, end) in ImportNotes.items (moved under its name when several are written). */
+  notes: [number, number];
+}
+
+/** A vrrp_sync_group: its members as written and its notify scripts. */
+export interface KaSyncGroup {
+  name: string;
+  line: number;
+  members: { name: string; line: number }[];
+  notify: Partial<Record<NotifyState, Val<string>>>;
 }
 
 export interface KaScript {
@@ -74,6 +84,7 @@ export interface KaHost {
   scripts: Map<string, KaScript>;
   processes: Map<string, KaScript>;
   instances: KaInstance[];
+  syncGroups: KaSyncGroup[];
   /** Comments written on a statement's line (or after the "}" closing its block), by line. */
   comments: Map<number, string>;
 }
@@ -108,7 +119,6 @@ const INSTANCE_REASONS: Record<string, string> = {
   no_accept: "nothing to do: tandem only answers on the ports it binds",
   strict_mode: "strict mode is not supported; tandem follows RFC 5798/3768 without keepalived's extra restrictions",
   debug: "use --log-level debug",
-  native_ipv6: "IPv6 VRRP is not supported",
   garp_master_refresh_repeat: "GARP refresh repeat is not configurable",
   garp_lower_prio_delay: "not configurable in tandem",
   garp_lower_prio_repeat: "not configurable in tandem",
@@ -117,7 +127,7 @@ const INSTANCE_REASONS: Record<string, string> = {
 };
 
 function instance(host: KaHost, node: KaNode, notes: ImportNotes): KaInstance {
-  const inst: KaInstance = { name: node.args[0] ?? "VI_1", line: node.line, vips: [], trackScripts: [], trackInterfaces: [], trackProcesses: [], notify: {}, garp: {} };
+  const inst: KaInstance = { name: node.args[0] ?? "VI_1", line: node.line, vips: [], trackScripts: [], trackInterfaces: [], trackProcesses: [], notify: {}, garp: {}, notes: [0, 0] };
   const skip = (c: KaNode, reason: string) => {
     // Addresses and routes that move with the VIP: without them traffic goes elsewhere after a failover.
     if (/^(virtual_ipaddress_excluded|virtual_routes|virtual_rules)$/.test(c.keyword)) notes.refused(host.file, c.line, c.keyword, reason, "routing", ["vrrp"]);
@@ -204,6 +214,9 @@ function instance(host: KaHost, node: KaNode, notes: ImportNotes): KaInstance {
       case "smtp_alert":
         inst.smtpAlert = val(bool(a));
         break;
+      case "native_ipv6":
+        // The instance's family follows its virtual IPs in tandem; an IPv6 one is VRRPv3 over IPv6.
+        break;
       case "version":
         if (a[0] === "2" || a[0] === "3") inst.version = val(Number(a[0]));
         else skip(c, "version must be 2 or 3");
@@ -214,6 +227,27 @@ function instance(host: KaHost, node: KaNode, notes: ImportNotes): KaInstance {
     }
   }
   return inst;
+}
+
+const GROUP_REASONS: Record<string, string> = {
+  notify: "the generic notify script is not supported: use notify_master/backup/fault/stop",
+  track_interface: "track in the member instances: a member going FAULT takes the group with it",
+  track_script: "track in the member instances: a member going FAULT takes the group with it",
+  track_process: "track in the member instances: a member going FAULT takes the group with it",
+  track_file: "track in the member instances: a member going FAULT takes the group with it",
+  global_tracking: "track in the member instances: a member going FAULT takes the group with it",
+  sync_group_tracking_weight: "tracking weights apply per instance in tandem",
+  smtp_alert: "tandem mails state changes through alerts (on: vrrp_group_change)",
+};
+
+function syncGroup(host: KaHost, node: KaNode, notes: ImportNotes): KaSyncGroup {
+  const g: KaSyncGroup = { name: node.args[0] ?? "", line: node.line, members: [], notify: {} };
+  for (const c of node.children ?? []) {
+    if (c.keyword === "group") g.members.push(...blockLines(c).map((l) => ({ name: l.words[0], line: l.line })));
+    else if (/^notify_(master|backup|fault|stop)$/.test(c.keyword)) g.notify[c.keyword.slice(7) as NotifyState] = { v: c.args.join(" "), line: c.line };
+    else notes.untranslated(host.file, c.line, directiveText([c.keyword, ...c.args]), GROUP_REASONS[c.keyword] ?? `"${c.keyword}" has no tandem equivalent`, ["vrrp", "sync_groups"]);
+  }
+  return g;
 }
 
 function script(host: KaHost, node: KaNode, notes: ImportNotes): KaScript {
@@ -250,7 +284,7 @@ const GLOBAL_REASONS: Record<string, string> = {
 
 /** Reads one keepalived.conf into plain values; reports what tandem cannot use. */
 export function readKeepalivedHost(cfg: KaConfig, notes: ImportNotes): KaHost {
-  const host: KaHost = { file: cfg.file, email: { to: [] }, garp: {}, scripts: new Map(), processes: new Map(), instances: [], comments: new Map() };
+  const host: KaHost = { file: cfg.file, email: { to: [] }, garp: {}, scripts: new Map(), processes: new Map(), instances: [], syncGroups: [], comments: new Map() };
   const walk = (nodes: KaNode[]) => {
     for (const n of nodes) {
       if (n.comment) host.comments.set(n.line, n.comment);
@@ -287,14 +321,18 @@ export function readKeepalivedHost(cfg: KaConfig, notes: ImportNotes): KaHost {
       case "vrrp_track_process":
         host.processes.set(node.args[0], script(host, node, notes));
         break;
-      case "vrrp_instance":
-        host.instances.push(instance(host, node, notes));
+      case "vrrp_instance": {
+        const first = notes.items.length;
+        const inst = instance(host, node, notes);
+        inst.notes = [first, notes.items.length];
+        host.instances.push(inst);
         break;
+      }
       case "include":
         skip(node, "include is ignored: import the included file's content by hand (or concatenate the files first)", []);
         break;
       case "vrrp_sync_group":
-        skip(node, "tandem runs one VRRP instance, so there is nothing to synchronise");
+        host.syncGroups.push(syncGroup(host, node, notes));
         break;
       case "virtual_server":
       case "virtual_server_group":

@@ -1,7 +1,7 @@
 // Renders one stats snapshot (the `;json` document) into the page's sections.
 /// <reference lib="dom" />
 
-import type { BackendStat, ServerStat, StatsSnapshot, VrrpStat } from "../admin/snapshot.ts";
+import type { BackendStat, BgpStat, ServerStat, StatsSnapshot, VrrpStat } from "../admin/snapshot.ts";
 import { h, table } from "./dom.ts";
 import { ago, bytes, count, duration, rate } from "./format.ts";
 
@@ -54,11 +54,12 @@ function vrrp(v: VrrpStat, now: number): HTMLElement {
   const kv = (k: string, val: string | Node) => h("div", { class: "kv" }, h("span", { class: "k" }, k), h("span", { class: "v" }, val));
   return h(
     "section",
-    { class: "card", id: "vrrp" },
+    { class: "card vrrp", id: `vrrp-${v.instance}`, "data-instance": v.instance },
     h("h2", {}, `VRRP ${v.instance} `, badge(v.state.toUpperCase(), `vrrp-${v.state}`)),
     h(
       "div",
       { class: "grid" },
+      kv("Interface", `${v.interface} · VRID ${v.vrid} · IPv${v.family}${v.syncGroup ? ` · sync group ${v.syncGroup}` : ""}`),
       kv("Priority", `${v.priority} (base ${v.basePriority})`),
       kv("Master", v.master ?? "unknown"),
       kv("VIPs", v.vips.join(", ") || "none"),
@@ -74,6 +75,25 @@ function vrrp(v: VrrpStat, now: number): HTMLElement {
   );
 }
 
+function bgp(b: BgpStat, now: number): HTMLElement {
+  const up = b.peers.filter((p) => p.state === "established").length;
+  const announced = b.announce.filter((a) => a.state === "announced").length;
+  return h(
+    "section",
+    { class: "card", id: "bgp" },
+    h("h2", {}, `BGP AS ${b.localAs} `, badge(`${announced}/${b.announce.length} ANNOUNCED`, announced === b.announce.length ? "up" : announced ? "drain" : "down")),
+    h("p", { class: "sub" }, `router ID ${b.routerId} · ${up} of ${b.peers.length} sessions established`),
+    table("bgp-peers", ["Peer", "AS", "State", "Since", "Hold", "Announced", "Last error"], b.peers.map((p) => ({
+      attrs: { "data-peer": p.peer },
+      cells: [h("b", {}, p.peer), p.as, badge(p.state.toUpperCase(), `bgp-${p.state}`), ago(now, p.since), p.holdTime !== undefined ? `${p.holdTime}s` : "", p.announced.join(", "), p.lastError ?? ""],
+    }))),
+    table("bgp-announce", ["Address", "State", "Since", "Why", "Checks"], b.announce.map((a) => ({
+      attrs: { "data-prefix": a.prefix },
+      cells: [h("b", {}, a.prefix), badge(a.state.toUpperCase(), a.state === "announced" ? "up" : a.state === "waiting" ? "drain" : "down"), ago(now, a.since), a.reason, a.proxies.join(", ")],
+    }))),
+  );
+}
+
 /** Replaces the page's main content with the snapshot. */
 export function render(root: HTMLElement, s: StatsSnapshot): void {
   const now = s.info.now;
@@ -84,7 +104,16 @@ export function render(root: HTMLElement, s: StatsSnapshot): void {
     );
   }
   const parts: Node[] = [];
-  if (s.vrrp) parts.push(vrrp(s.vrrp, now));
+  for (const v of s.vrrp ?? []) parts.push(vrrp(v, now));
+  if (s.vrrpGroups?.length) {
+    parts.push(h(
+      "section",
+      { class: "card", id: "vrrp-groups" },
+      h("h2", {}, "VRRP sync groups"),
+      table("sync-groups", ["Group", "State", "Instances"], s.vrrpGroups.map((g) => ({ attrs: { "data-group": g.name }, cells: [h("b", {}, g.name), badge(g.state.toUpperCase(), `vrrp-${g.state}`), g.instances.join(", ")] }))),
+    ));
+  }
+  if (s.bgp) parts.push(bgp(s.bgp, now));
   if (s.frontends.length) {
     parts.push(
       h(

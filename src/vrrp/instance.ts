@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from "../core/clock.ts";
 import type { EventBus } from "../core/events.ts";
 import type { Logger } from "../core/log.ts";
 import { describeError } from "../core/errors.ts";
-import type { VrrpConfig } from "./config.ts";
+import type { VrrpConfig } from "./config_types.ts";
 import { initialState, masterDownInterval, nextDeadline, step, type Action, type MachineConfig, type MachineEvent, type MachineState } from "./state_machine.ts";
 import { validateReceived, ReceiveStats, type ReceiveConfig } from "./receive.ts";
 import { startGarp, type ArpSender } from "./arp.ts";
@@ -12,6 +12,8 @@ import type { AddressManager, VipSpec } from "./ip_address.ts";
 import type { VrrpTransport } from "./socket.ts";
 import { Tracker, type TrackResult, type TrackSources } from "./track.ts";
 import { NotifyQueue } from "./notify.ts";
+import type { MemberView } from "./sync_group.ts";
+import type { Ipv6Fields } from "./packet6.ts";
 
 /** The I/O an instance performs, behind interfaces so tests can substitute them. */
 export interface InstanceIo {
@@ -30,11 +32,21 @@ export interface InstanceDeps {
   primaryIp: string;
   /** We own the VIP (it is our primary address): priority 255, never removed. */
   owner: boolean;
+  /**
+   * Called after the instance changed in a way its sync group reads (state, wanting master, its
+   * own fault): the subsystem re-evaluates the group (src/vrrp/sync_group.ts).
+   */
+  onChange?: (instance: VrrpInstance) => void;
 }
 
 /** What status() reports. */
 export interface InstanceStatus {
   instance: string;
+  interface: string;
+  vrid: number;
+  family: 4 | 6;
+  /** The sync group it belongs to, if any. */
+  syncGroup?: string;
   state: string;
   priority: number;
   basePriority: number;
@@ -64,16 +76,21 @@ export class VrrpInstance {
   #rx: ReceiveConfig;
   #lastDropLog = new Map<string, number>();
   #since: number;
+  /** Our own tracking's fault; #groupFault is one the sync group imposed. */
   #fault?: string;
+  #groupFault?: string;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
     this.#cfg = cfg;
     this.#d = deps;
-    this.#machine = { version: cfg.version, advertInterval: cfg.advertInterval, preempt: cfg.preempt, preemptDelay: cfg.preemptDelay, primaryIp: deps.primaryIp };
+    this.#machine = {
+      version: cfg.version, advertInterval: cfg.advertInterval, preempt: cfg.preempt, preemptDelay: cfg.preemptDelay,
+      primaryIp: deps.primaryIp, synced: cfg.syncGroup !== undefined,
+    };
     this.#state = initialState(this.#machine, deps.owner ? 255 : cfg.priority);
     this.#since = deps.clock.wallNow();
     this.#rx = {
-      version: cfg.version, vrid: cfg.vrid, advertInterval: cfg.advertInterval, auth: cfg.auth,
+      family: cfg.family, version: cfg.version, vrid: cfg.vrid, advertInterval: cfg.advertInterval, auth: cfg.auth,
       virtualIps: cfg.virtualIps.map((v) => v.cidr.address),
       ownAddresses: [deps.primaryIp], unicastPeers: cfg.unicastPeers,
     };
@@ -96,9 +113,32 @@ export class VrrpInstance {
     return this.#state.name;
   }
 
+  /** What the instance's sync group reads of it. */
+  view(): MemberView {
+    return { name: this.#cfg.name, state: this.#state.name, wantMaster: this.#state.wantMaster, ownFault: this.#fault, groupFault: this.#groupFault !== undefined };
+  }
+
+  /** Sync group: a member's own tracking fails, so this one goes FAULT too (keepalived vrrp_sync_fault). */
+  groupFault(reason: string): void {
+    this.#groupFault = reason;
+    this.#dispatch({ type: "fault", reason });
+  }
+
+  /** Sync group: no member fails any more; recovers unless its own tracking still fails. */
+  groupRecover(reason: string): void {
+    if (this.#groupFault === undefined) return;
+    this.#groupFault = undefined;
+    if (this.#fault === undefined) this.#dispatch({ type: "recover", reason });
+  }
+
+  /** Sync group: every member may be master now (sync_master), or one left master (sync_backup). */
+  sync(type: "sync_master" | "sync_backup", reason: string): void {
+    this.#dispatch({ type, reason });
+  }
+
   /** Starts tracking, the receiver and the machine. */
   start(): void {
-    this.#d.io.transport.onPacket((b) => this.#receive(b));
+    this.#d.io.transport.onPacket((b, ip) => this.#receive(b, ip));
     this.#d.io.transport.onError((err) => this.#d.log.warn(describeError(err)));
     const first = this.#tracker.evaluate();
     this.#dispatch({ type: "priority", priority: first.priority });
@@ -129,10 +169,13 @@ export class VrrpInstance {
     this.#dispatch({ type: "demote" });
   }
 
-  /** Applies a new config that keeps the same network identity (priority, preempt, tracking, notify). */
+  /** Applies a new config that keeps the same network identity (priority, preempt, tracking, notify, sync group). */
   update(cfg: VrrpConfig): void {
     this.#cfg = cfg;
-    this.#machine = { ...this.#machine, preempt: cfg.preempt, preemptDelay: cfg.preemptDelay };
+    this.#machine = { ...this.#machine, preempt: cfg.preempt, preemptDelay: cfg.preemptDelay, synced: cfg.syncGroup !== undefined };
+    if (cfg.syncGroup === undefined && this.#groupFault !== undefined) this.groupRecover("left its sync group");
+    // Out of its group, a backup that was waiting for the group's word no longer needs it.
+    if (cfg.syncGroup === undefined && this.#state.wantMaster) this.#dispatch({ type: "sync_master", reason: "left its sync group" });
     this.#state = { ...this.#state, config: this.#machine };
     this.#tracker.stop();
     this.#tracker = new Tracker({
@@ -147,13 +190,17 @@ export class VrrpInstance {
     const s = this.#state;
     return {
       instance: this.#cfg.name,
+      interface: this.#cfg.interface,
+      vrid: this.#cfg.vrid,
+      family: this.#cfg.family,
+      syncGroup: this.#cfg.syncGroup,
       state: s.name,
       priority: s.priority,
       basePriority: this.#cfg.priority,
       master: s.name === "master" ? this.#d.primaryIp : s.masterIp,
       vips: this.#cfg.virtualIps.map((v) => `${v.cidr.address}/${v.cidr.prefix}`),
       since: this.#since,
-      fault: this.#fault,
+      fault: this.#fault ?? this.#groupFault,
       received: {
         accepted: this.#stats.accepted,
         dropped: { ...this.#stats.dropped } as Record<string, number>,
@@ -170,9 +217,11 @@ export class VrrpInstance {
 
   #onTrack(r: TrackResult): void {
     if (r.fault) {
-      if (this.#fault !== r.fault) this.#d.log.warn(`Tracking failed: ${r.fault}`, { instance: this.#cfg.name });
+      const changed = this.#fault !== r.fault;
+      if (changed) this.#d.log.warn(`Tracking failed: ${r.fault}`, { instance: this.#cfg.name });
       this.#fault = r.fault;
       this.#dispatch({ type: "fault", reason: r.fault });
+      if (changed) this.#d.onChange?.(this);
       return;
     }
     if (r.priority !== this.#state.priority) {
@@ -182,12 +231,14 @@ export class VrrpInstance {
     if (this.#fault !== undefined) {
       const was = this.#fault;
       this.#fault = undefined;
-      this.#dispatch({ type: "recover", reason: `tracking recovered (was: ${was})` });
+      // The group first: while another member still fails, it keeps this one in FAULT.
+      this.#d.onChange?.(this);
+      if (this.#groupFault === undefined) this.#dispatch({ type: "recover", reason: `tracking recovered (was: ${was})` });
     }
   }
 
-  #receive(bytes: Uint8Array): void {
-    const v = validateReceived(bytes, this.#rx);
+  #receive(bytes: Uint8Array, ip?: Ipv6Fields): void {
+    const v = validateReceived(bytes, this.#rx, ip);
     this.#stats.count(v);
     if (!v.accept) {
       if (v.reason !== "unknown_vrid" && v.reason !== "own_packet") this.#rateLog(v.reason, `Dropped VRRP packet: ${v.reason}`, v.src ? { detail: v.detail, src: v.src } : { detail: v.detail });
@@ -206,6 +257,7 @@ export class VrrpInstance {
   }
 
   #dispatch(e: MachineEvent): void {
+    const before = this.#state;
     const r = step(this.#state, e, this.#d.clock.now());
     this.#state = r.state;
     for (const a of r.actions) {
@@ -219,6 +271,7 @@ export class VrrpInstance {
     this.#timer = undefined;
     const at = nextDeadline(this.#state);
     if (at !== undefined) this.#timer = this.#d.clock.setTimeout(() => this.#dispatch({ type: "timer" }), Math.max(0, at - this.#d.clock.now()));
+    if (before.name !== r.state.name || before.wantMaster !== r.state.wantMaster) this.#d.onChange?.(this);
   }
 
   #vipSpecs(): VipSpec[] {
@@ -266,12 +319,15 @@ export class VrrpInstance {
         this.#since = this.#d.clock.wallNow();
         const vips = cfg.virtualIps.map((v) => v.cidr.address);
         log.info(`${cfg.name}: ${a.from} → ${a.to}: ${a.reason}`, { instance: cfg.name, priority: a.priority });
-        bus.emit("vrrp.state", { instance: cfg.name, from: a.from, to: a.to, priority: a.priority, reason: a.reason, vips });
+        bus.emit("vrrp.state", { instance: cfg.name, from: a.from, to: a.to, priority: a.priority, reason: a.reason, vips, ...(cfg.syncGroup ? { group: cfg.syncGroup } : {}) });
         const key = a.to === "init" ? undefined : NOTIFY_KEY[a.to];
         const command = key ? cfg.notify[key] : undefined;
         if (command) this.#notify.push(command, cfg.name, a.to === "stopped" ? "stop" : a.to, a.priority);
         return;
       }
+      case "want_master":
+        log.info(`${cfg.name}: would become master (${a.reason}); waiting for sync group ${cfg.syncGroup ?? "?"}`, { instance: cfg.name });
+        return;
       case "split_brain":
         log.warn(`Split brain: another master for VRID ${cfg.vrid} at ${a.peer} (priority ${a.peerPriority}, ours ${this.#state.priority}); ${a.resolution}`, { instance: cfg.name });
         bus.emit("vrrp.split_brain", { instance: cfg.name, peer: a.peer, peerPriority: a.peerPriority });

@@ -1,6 +1,8 @@
-// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed.
+// Virtual IP add/remove over rtnetlink (RTM_NEWADDR/RTM_DELADDR, RFC 3549), no `ip` tool needed:
+// VRRP's VIPs and BGP's announced addresses, IPv6 ones without duplicate address detection.
 
 import { networkInterfaces } from "node:os";
+import { canonicalIp, expandIPv6, ipFamily } from "../core/address.ts";
 import { TandemError } from "../core/errors.ts";
 import { loadLibc, type Libc } from "../runtime/libc.ts";
 
@@ -36,6 +38,14 @@ const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_LABEL = 3;
 const IFA_BROADCAST = 4;
+const AF_INET = 2;
+const AF_INET6 = 10;
+/**
+ * No duplicate address detection (RFC 4862 §5.4): a tentative address neither answers neighbour
+ * solicitations nor serves as a source for a second or more, and the VIP arriving here is the
+ * address moving, not a duplicate; keepalived adds its IPv6 VIPs the same way.
+ */
+const IFA_F_NODAD = 0x02;
 const SOL_SOCKET = 1;
 const SO_RCVTIMEO = 20;
 const EEXIST = 17;
@@ -56,16 +66,18 @@ function rtattr(type: number, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Builds the RTM_NEWADDR / RTM_DELADDR request for one IPv4 address (exported for tests). */
+/** Builds the RTM_NEWADDR / RTM_DELADDR request for one IPv4 or IPv6 address (exported for tests). */
 export function addressMessage(kind: "add" | "remove", vip: VipSpec, ifindex: number, seq: number): Uint8Array {
-  const addr = Uint8Array.from(ipv4(vip.address));
+  const v6 = ipFamily(vip.address) === 6;
+  const addr = v6 ? expandIPv6(vip.address) : Uint8Array.from(ipv4(vip.address));
   const attrs = [rtattr(IFA_LOCAL, addr), rtattr(IFA_ADDRESS, addr)];
-  if (kind === "add" && vip.prefix < 31) {
+  if (kind === "add" && !v6 && vip.prefix < 31) {
     const n = addr.reduce((a, b) => a * 256 + b, 0) >>> 0;
     const bcast = (n | (vip.prefix === 0 ? 0xffffffff : (1 << (32 - vip.prefix)) - 1)) >>> 0;
     attrs.push(rtattr(IFA_BROADCAST, Uint8Array.from([bcast >>> 24, (bcast >>> 16) & 255, (bcast >>> 8) & 255, bcast & 255])));
   }
-  if (vip.label) attrs.push(rtattr(IFA_LABEL, new TextEncoder().encode(vip.label + "\0")));
+  // Labels (aliases such as eth0:1) exist for IPv4 addresses only.
+  if (vip.label && !v6) attrs.push(rtattr(IFA_LABEL, new TextEncoder().encode(vip.label + "\0")));
   const len = 16 + 8 + attrs.reduce((a, b) => a + b.length, 0);
   const out = new Uint8Array(len);
   const v = new DataView(out.buffer);
@@ -74,8 +86,9 @@ export function addressMessage(kind: "add" | "remove", vip: VipSpec, ifindex: nu
   v.setUint16(6, NLM_F_REQUEST | NLM_F_ACK | (kind === "add" ? NLM_F_CREATE | NLM_F_EXCL : 0), true);
   v.setUint32(8, seq, true);
   // struct ifaddrmsg: family, prefixlen, flags, scope (universe), index.
-  out[16] = 2;
+  out[16] = v6 ? AF_INET6 : AF_INET;
   out[17] = vip.prefix;
+  if (v6 && kind === "add") out[18] = IFA_F_NODAD;
   v.setUint32(20, ifindex, true);
   let at = 24;
   for (const a of attrs) {
@@ -115,12 +128,19 @@ export function netlinkAddressManager(libc: Libc = loadLibc()): AddressManager {
   return { add: (vip) => request("add", vip), remove: (vip) => request("remove", vip) };
 }
 
-/** True when `address` is configured on `dev` now (as seen by os.networkInterfaces). */
+/** True when `address` (IPv4 or IPv6) is configured on `dev` now (as seen by os.networkInterfaces). */
 export function hasAddress(dev: string, address: string): boolean {
-  return (networkInterfaces()[dev] ?? []).some((a) => a.family === "IPv4" && a.address === address);
+  const want = canonicalIp(address);
+  return (networkInterfaces()[dev] ?? []).some((a) => canonicalIp(a.address) === want);
 }
 
-/** The first IPv4 address on dev that is not in `exclude` (the VIPs): the primary address. */
-export function primaryAddress(dev: string, exclude: string[] = []): string | undefined {
-  return (networkInterfaces()[dev] ?? []).find((a) => a.family === "IPv4" && !exclude.includes(a.address))?.address;
+/**
+ * The primary address of dev for a family (RFC 5798 §5.1.1.1, §5.1.2.1): the first IPv4 address
+ * not in `exclude` (the VIPs), or for IPv6 the interface's link-local address.
+ */
+export function primaryAddress(dev: string, exclude: string[] = [], family: 4 | 6 = 4): string | undefined {
+  const skip = new Set(exclude.map(canonicalIp));
+  const list = networkInterfaces()[dev] ?? [];
+  if (family === 6) return list.find((a) => a.family === "IPv6" && /^fe80:/i.test(a.address) && !skip.has(canonicalIp(a.address)))?.address;
+  return list.find((a) => a.family === "IPv4" && !skip.has(a.address))?.address;
 }

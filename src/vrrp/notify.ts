@@ -63,7 +63,15 @@ export class NotifyQueue {
 
   /** Queues a command; keepalived's arguments: INSTANCE name STATE priority. */
   push(command: string, instance: string, state: string, priority: number): void {
-    const args = ["INSTANCE", instance, state.toUpperCase(), String(priority)];
+    this.#queue(command, ["INSTANCE", instance, state.toUpperCase(), String(priority)]);
+  }
+
+  /** Queues a sync group's command; keepalived's arguments: GROUP name STATE. */
+  pushGroup(command: string, group: string, state: string): void {
+    this.#queue(command, ["GROUP", group, state.toUpperCase()]);
+  }
+
+  #queue(command: string, args: string[]): void {
     this.#tail = this.#tail.then(async () => this.#onResult(command, await runCommand(command, args, this.#timeout)));
   }
 

@@ -1,15 +1,16 @@
 // The VRRP transport: one raw IPv4 socket for protocol 112, multicast (224.0.0.18) or unicast peers.
 
 import { TandemError } from "../core/errors.ts";
-import { loadRawSocket, type RawSocket } from "../runtime/raw_socket.ts";
+import { openRawSocket, type RawSocket } from "../runtime/raw_socket.ts";
 import { encodePacket, VRRP_GROUP, VRRP_PROTOCOL, type Advert } from "./packet.ts";
+import type { Ipv6Fields } from "./packet6.ts";
 
 /** What the instance needs from the network: send an advert, receive packets. */
 export interface VrrpTransport {
   /** Sends the advert to the group or to every unicast peer. Errors go to onError. */
   sendAdvert(advert: Advert): void;
-  /** Registers the receiver of raw IPv4 packets. */
-  onPacket(fn: (bytes: Uint8Array) => void): void;
+  /** Registers the receiver of whole IPv4 packets, or of IPv6 payloads with their header fields. */
+  onPacket(fn: (bytes: Uint8Array, ip?: Ipv6Fields) => void): void;
   onError(fn: (err: Error) => void): void;
   close(): void;
 }
@@ -30,8 +31,8 @@ const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_LOOP = 34;
 const IP_ADD_MEMBERSHIP = 35;
 
-function inAddr(ip: string): Buffer {
-  return Buffer.from(ip.split(".").map(Number));
+function inAddr(ip: string): Uint8Array {
+  return Uint8Array.from(ip.split(".").map(Number));
 }
 
 /**
@@ -43,65 +44,47 @@ export function openRawTransport(opts: TransportOptions): VrrpTransport {
   const where = `on "${opts.interface}" (${opts.src})`;
   let sock: RawSocket;
   try {
-    sock = loadRawSocket().createSocket({ protocol: VRRP_PROTOCOL, bufferSize: 2048 });
+    sock = openRawSocket(VRRP_PROTOCOL);
   } catch (err) {
     throw new TandemError("E_VRRP_SOCKET", `Cannot open the VRRP raw socket ${where}: ${(err as Error).message}`, { cause: err });
   }
-  const errorHandlers: ((err: Error) => void)[] = [];
-  const packetHandlers: ((b: Uint8Array) => void)[] = [];
   let closed = false;
   try {
     sock.setOption(IPPROTO_IP, IP_HDRINCL, 1);
-    const dev = Buffer.from(opts.interface + "\0");
-    sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
+    sock.setOption(SOL_SOCKET, SO_BINDTODEVICE, new TextEncoder().encode(opts.interface + "\0"));
     if (opts.unicastPeers.length === 0) {
       // The group must be joined on the interface's address: INADDR_ANY fails with ENODEV without a route.
-      const mreq = Buffer.concat([inAddr(VRRP_GROUP), inAddr(opts.src)]);
-      sock.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq, mreq.length);
-      const ifaddr = inAddr(opts.src);
-      sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, ifaddr, ifaddr.length);
-      sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, Buffer.from([0]), 1);
+      const mreq = new Uint8Array(8);
+      mreq.set(inAddr(VRRP_GROUP), 0);
+      mreq.set(inAddr(opts.src), 4);
+      sock.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq);
+      sock.setOption(IPPROTO_IP, IP_MULTICAST_IF, inAddr(opts.src));
+      sock.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, Uint8Array.of(0));
     }
   } catch (err) {
     sock.close();
     throw new TandemError("E_VRRP_SOCKET", `Cannot set up the VRRP socket ${where}: ${(err as Error).message}`, { cause: err });
   }
-  sock.on("message", (buffer) => {
-    const copy = Uint8Array.from(buffer);
-    for (const fn of packetHandlers) fn(copy);
-  });
-  sock.on("error", (err) => {
+  const errorHandlers: ((err: Error) => void)[] = [];
+  sock.onError((err) => {
     for (const fn of errorHandlers) fn(err);
   });
   const destinations = opts.unicastPeers.length ? opts.unicastPeers : [VRRP_GROUP];
   let ipId = 0;
-  // raw-socket queues every send until its poll reports the socket writable, a loop turn later,
-  // behind whatever JavaScript runs meanwhile (on stop: VIP removal, events, logs). A raw socket
-  // is writable unless the kernel queue is full, so sendto at once when nothing is queued; the
-  // priority-0 advert of a clean stop then leaves before anything else. Falls back to the queue.
-  const internals = sock as unknown as { wrap?: { send(b: Buffer, o: number, l: number, a: string, cb: (bytes: number) => void): void }; requests?: unknown[] };
-  const sendNow = (pkt: Buffer, dst: string): boolean => {
-    if (!internals.wrap || internals.requests?.length !== 0) return false;
-    try {
-      internals.wrap.send(pkt, 0, pkt.length, dst, () => {});
-      return true;
-    } catch {
-      return false;
-    }
-  };
   return {
     sendAdvert(advert) {
       if (closed) return;
       for (const dst of destinations) {
         ipId = (ipId + 1) & 0xffff;
-        const pkt = Buffer.from(encodePacket(advert, opts.src, dst, ipId));
-        if (sendNow(pkt, dst)) continue;
-        sock.send(pkt, 0, pkt.length, dst, null, (err) => {
-          if (err) for (const fn of errorHandlers) fn(new TandemError("E_VRRP_SEND", `Cannot send VRRP advert to ${dst} ${where}: ${err.message}`, { cause: err }));
-        });
+        // sendto at once: the priority-0 advert of a clean stop leaves before anything else runs.
+        try {
+          sock.send(encodePacket(advert, opts.src, dst, ipId), dst);
+        } catch (err) {
+          for (const fn of errorHandlers) fn(new TandemError("E_VRRP_SEND", `Cannot send VRRP advert to ${dst} ${where}: ${(err as Error).message}`, { cause: err }));
+        }
       }
     },
-    onPacket: (fn) => void packetHandlers.push(fn),
+    onPacket: (fn) => sock.onMessage(fn),
     onError: (fn) => void errorHandlers.push(fn),
     close() {
       if (closed) return;

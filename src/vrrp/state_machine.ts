@@ -1,5 +1,7 @@
 // The VRRP router state machine (RFC 5798 §6.4, RFC 3768 §6.4) as a pure step function over a table.
 
+import { expandIPv6, ipFamily } from "../core/address.ts";
+
 /** Router states; "init" is RFC Initialize, "stopped" is after a clean stop. */
 export type VrrpStateName = "init" | "backup" | "master" | "fault" | "stopped";
 
@@ -13,6 +15,11 @@ export interface MachineConfig {
   preemptDelay: number;
   /** Our primary address: the tie-breaker when priorities are equal (RFC 5798 §6.4.3). */
   primaryIp: string;
+  /**
+   * A member of a sync group (keepalived vrrp_sync_group): a backup whose timer says "become
+   * master" only asks (want_master) and waits for the group's sync_master (src/vrrp/sync_group.ts).
+   */
+  synced?: boolean;
 }
 
 /** The machine's state: plain data, deadlines in monotonic ms. */
@@ -37,6 +44,8 @@ export interface MachineState {
   splitBrainPeer?: string;
   /** Demoted by the operator: behaves as non-preempting until it next becomes master. */
   demoted: boolean;
+  /** Synced backup: would be master now, waits for the rest of its sync group. */
+  wantMaster: boolean;
 }
 
 export type MachineEvent =
@@ -49,6 +58,10 @@ export type MachineEvent =
   | { type: "fault"; reason: string }
   | { type: "recover"; reason: string }
   | { type: "demote" }
+  /** Sync group: every member wants master, go (from a backup that wants it). */
+  | { type: "sync_master"; reason: string }
+  /** Sync group: a member left master, so does this one (priority 0, like a demotion). */
+  | { type: "sync_backup"; reason: string }
   | { type: "stop"; reason: string };
 
 export type Action =
@@ -58,6 +71,8 @@ export type Action =
   | { type: "garp" }
   | { type: "transition"; from: VrrpStateName; to: VrrpStateName; priority: number; reason: string }
   | { type: "split_brain"; peer: string; peerPriority: number; resolution: string }
+  /** A synced backup would become master now; its sync group decides (sync_master). */
+  | { type: "want_master"; reason: string }
   | { type: "log"; level: "debug" | "info" | "warn"; message: string; fields?: Record<string, unknown> };
 
 export interface StepResult {
@@ -67,7 +82,7 @@ export interface StepResult {
 
 /** The state before start. */
 export function initialState(config: MachineConfig, priority: number): MachineState {
-  return { name: "init", config, priority, masterAdverInterval: config.advertInterval, preemptAllowedAt: 0, masterLeft: false, demoted: false };
+  return { name: "init", config, priority, masterAdverInterval: config.advertInterval, preemptAllowedAt: 0, masterLeft: false, demoted: false, wantMaster: false };
 }
 
 /** Skew_Time in ms: v2 (256 − prio)/256 s (RFC 3768 §6.1); v3 ((256 − prio) × Master_Adver_Interval)/256 (RFC 5798 §6.1). */
@@ -87,8 +102,12 @@ export function nextDeadline(state: MachineState): number | undefined {
   return times.length ? Math.min(...times) : undefined;
 }
 
-function ipNumber(ip: string): number {
-  return ip.split(".").reduce((a, p) => a * 256 + Number(p), 0);
+/** Orders two addresses of one family as unsigned integers (RFC 5798 §6.4.3's "primary IP address" comparison). */
+export function compareIp(a: string, b: string): number {
+  const bytes = (ip: string) => (ipFamily(ip) === 6 ? expandIPv6(ip) : Uint8Array.from(ip.split(".").map(Number)));
+  const x = bytes(a), y = bytes(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 // ---- transitions shared by several states ----
@@ -97,7 +116,7 @@ function toMaster(cfg: MachineConfig, s: MachineState, now: number, reason: stri
   // RFC 5798 §6.4.1/§6.4.2: send an advert, broadcast gratuitous ARP, start the Adver_Timer.
   const state: MachineState = {
     ...s, name: "master", advertAt: now + cfg.advertInterval, masterDownAt: undefined,
-    masterIp: undefined, masterLeft: false, splitBrainPeer: undefined, demoted: false,
+    masterIp: undefined, masterLeft: false, splitBrainPeer: undefined, demoted: false, wantMaster: false,
   };
   return {
     state,
@@ -111,7 +130,7 @@ function toMaster(cfg: MachineConfig, s: MachineState, now: number, reason: stri
 }
 
 function toBackup(cfg: MachineConfig, s: MachineState, now: number, reason: string, extra: Partial<MachineState> = {}): StepResult {
-  const next: MachineState = { ...s, name: "backup", advertAt: undefined, splitBrainPeer: undefined, masterLeft: false, ...extra };
+  const next: MachineState = { ...s, name: "backup", advertAt: undefined, splitBrainPeer: undefined, masterLeft: false, wantMaster: false, ...extra };
   next.masterDownAt = now + masterDownInterval(cfg, next.priority, next.masterAdverInterval);
   const actions: Action[] = [];
   if (s.name === "master") actions.push({ type: "remove_vips" });
@@ -125,12 +144,12 @@ function leaveMaster(s: MachineState): Action[] {
 }
 
 function toFault(_cfg: MachineConfig, s: MachineState, _now: number, reason: string): StepResult {
-  const state: MachineState = { ...s, name: "fault", advertAt: undefined, masterDownAt: undefined, splitBrainPeer: undefined };
+  const state: MachineState = { ...s, name: "fault", advertAt: undefined, masterDownAt: undefined, splitBrainPeer: undefined, wantMaster: false };
   return { state, actions: [...leaveMaster(s), { type: "transition", from: s.name, to: "fault", priority: s.priority, reason }] };
 }
 
 function toStopped(_cfg: MachineConfig, s: MachineState, _now: number, reason: string): StepResult {
-  const state: MachineState = { ...s, name: "stopped", advertAt: undefined, masterDownAt: undefined };
+  const state: MachineState = { ...s, name: "stopped", advertAt: undefined, masterDownAt: undefined, wantMaster: false };
   return { state, actions: [...leaveMaster(s), { type: "transition", from: s.name, to: "stopped", priority: s.priority, reason }] };
 }
 
@@ -140,6 +159,19 @@ function setPriority(s: MachineState, priority: number): StepResult {
 }
 
 const same = (s: MachineState): StepResult => ({ state: s, actions: [] });
+
+/** Master_Down_Timer fired: become master, or (sync group member) ask the group and wait. */
+function masterDown(cfg: MachineConfig, s: MachineState, now: number, reason: string): StepResult {
+  if (!cfg.synced) return toMaster(cfg, s, now, reason);
+  // keepalived vrrp_sync: only go master when every member wants to, preferring backup to thrashing.
+  return { state: { ...s, wantMaster: true, masterDownAt: undefined }, actions: [{ type: "want_master", reason }] };
+}
+
+/** Leaves master on the group's or the operator's word: priority 0 so the peer takes over after Skew_Time. */
+function handOver(cfg: MachineConfig, s: MachineState, now: number, reason: string, extra: Partial<MachineState> = {}): StepResult {
+  const r = toBackup(cfg, s, now, reason, extra);
+  return { state: r.state, actions: [{ type: "send_advert", priority: 0 }, ...r.actions] };
+}
 
 type Handler<E extends MachineEvent> = (cfg: MachineConfig, s: MachineState, e: E, now: number) => StepResult;
 type Row = { [K in MachineEvent["type"]]?: Handler<Extract<MachineEvent, { type: K }>> };
@@ -159,7 +191,7 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
   backup: {
     timer: (cfg, s, _e, now) => {
       if (s.masterDownAt === undefined || now < s.masterDownAt) return same(s);
-      return toMaster(cfg, s, now, s.masterLeft ? `master ${s.masterIp ?? "?"} left (priority 0)` : "no advertisement within Master_Down_Interval");
+      return masterDown(cfg, s, now, s.masterLeft ? `master ${s.masterIp ?? "?"} left (priority 0)` : "no advertisement within Master_Down_Interval");
     },
     // RFC 5798 §6.4.2 "If an ADVERTISEMENT is received".
     advert: (cfg, s, e, now) => {
@@ -170,7 +202,7 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
       const mayPreempt = cfg.preempt && !s.demoted && now >= s.preemptAllowedAt;
       if (!mayPreempt || e.priority >= s.priority) {
         const masterAdverInterval = cfg.version === 3 ? e.advertInterval : s.masterAdverInterval;
-        const next = { ...s, masterAdverInterval, masterIp: e.src, masterLeft: false };
+        const next = { ...s, masterAdverInterval, masterIp: e.src, masterLeft: false, wantMaster: false };
         next.masterDownAt = now + masterDownInterval(cfg, next.priority, masterAdverInterval);
         return { state: next, actions: [] };
       }
@@ -181,7 +213,8 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
     },
     priority: (_c, s, e) => setPriority(s, e.priority),
     fault: (cfg, s, e, now) => toFault(cfg, s, now, e.reason),
-    demote: (_c, s) => ({ state: { ...s, demoted: true }, actions: [] }),
+    demote: (_c, s) => ({ state: { ...s, demoted: true, wantMaster: false }, actions: [] }),
+    sync_master: (cfg, s, e, now) => (s.wantMaster ? toMaster(cfg, s, now, e.reason) : same(s)),
     stop: (cfg, s, e, now) => toStopped(cfg, s, now, e.reason),
   },
   master: {
@@ -194,7 +227,7 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
       if (e.priority === 0) {
         return { state: { ...s, advertAt: now + cfg.advertInterval }, actions: [{ type: "send_advert", priority: s.priority }] };
       }
-      const theyWin = e.priority > s.priority || (e.priority === s.priority && ipNumber(e.src) > ipNumber(cfg.primaryIp));
+      const theyWin = e.priority > s.priority || (e.priority === s.priority && compareIp(e.src, cfg.primaryIp) > 0);
       const report = s.splitBrainPeer !== e.src;
       const actions: Action[] = [];
       if (theyWin) {
@@ -211,10 +244,8 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
     },
     priority: (_c, s, e) => setPriority(s, e.priority),
     fault: (cfg, s, e, now) => toFault(cfg, s, now, e.reason),
-    demote: (cfg, s, _e, now) => {
-      const r = toBackup(cfg, s, now, "demoted by the operator", { demoted: true });
-      return { state: r.state, actions: [{ type: "send_advert", priority: 0 }, ...r.actions] };
-    },
+    demote: (cfg, s, _e, now) => handOver(cfg, s, now, "demoted by the operator", { demoted: true }),
+    sync_backup: (cfg, s, e, now) => handOver(cfg, s, now, e.reason),
     stop: (cfg, s, e, now) => toStopped(cfg, s, now, e.reason),
   },
   fault: {

@@ -1,26 +1,30 @@
-// The VRRP subsystem: builds the instance from ctx.config.vrrp, real I/O, and ctx.services.vrrp.
+// The VRRP subsystem: one VrrpInstance per configured instance, their sync groups, real I/O, and
+// ctx.services.vrrp. A reload adds, removes or restarts only the instances whose config changed.
 
-import { isIPv4 } from "node:net";
-import type { BaseConfig } from "../config/types.ts";
 import type { Subsystem, SubsystemContext } from "../core/subsystem.ts";
-import { TandemError } from "../core/errors.ts";
-import type { VrrpConfig } from "./config.ts";
-import { VrrpInstance, type InstanceIo, type InstanceStatus } from "./instance.ts";
-import { openRawTransport } from "./socket.ts";
-import { netlinkAddressManager, primaryAddress, hasAddress } from "./ip_address.ts";
-import { packetArpSender } from "./arp.ts";
-import { sysfsLinkUp } from "./track.ts";
-import { runCommand } from "./notify.ts";
+import { describeError, TandemError } from "../core/errors.ts";
+import type { VrrpConfig } from "./config_types.ts";
+import { VrrpInstance, type InstanceStatus } from "./instance.ts";
+import { hasAddress } from "./ip_address.ts";
+import { realIo, resolveAddressing, type VrrpSubsystemConfig } from "./addressing.ts";
+import { SyncGroupRunner, type SyncGroupStatus } from "./sync_runner.ts";
 
-/** What the VRRP subsystem reads of the resolved config. */
-export type VrrpSubsystemConfig = BaseConfig & { vrrp?: VrrpConfig };
+export { realIo, resolveAddressing, type VrrpAddressing, type VrrpSubsystemConfig } from "./addressing.ts";
+
+/** What status() reports: every instance, in config order, and every sync group. */
+export interface VrrpStatus {
+  instances: InstanceStatus[];
+  syncGroups: SyncGroupStatus[];
+}
 
 /** What the VRRP subsystem offers the others (ctx.services.vrrp). */
 export interface VrrpService {
-  /** The instance's state, or `enabled: false` while none runs. */
-  status(): InstanceStatus | { enabled: false };
-  /** Gives up mastership now (priority 0 advert), as on stop. */
-  demote(): Promise<void>;
+  status(): VrrpStatus;
+  /**
+   * Gives up mastership now (priority 0 advert), as on stop: the named instance, or every master
+   * when no name is given. Returns the instances demoted. Throws TandemError E_NO_SUCH_INSTANCE.
+   */
+  demote(instance?: string): Promise<string[]>;
 }
 
 declare module "../core/subsystem.ts" {
@@ -29,57 +33,9 @@ declare module "../core/subsystem.ts" {
   }
 }
 
-/** Addresses the instance derives from the config and the interface. */
-export interface VrrpAddressing {
-  /** Source of adverts: unicast_src, else the interface's first non-VIP IPv4 address. */
-  src: string;
-  /** Validated unicast peers (empty = multicast). */
-  peers: string[];
-  /** A VIP is the interface's own primary address (RFC 5798 address owner, priority 255). */
-  owner: boolean;
-}
-
-/**
- * Works out source, peers and ownership. Throws TandemError E_VRRP_CONFIG when the interface has
- * no IPv4 address, or when unicast is configured without one valid peer (never a silent
- * fallback to multicast).
- */
-export function resolveAddressing(cfg: VrrpConfig, interfacePrimary: (dev: string, exclude: string[]) => string | undefined = primaryAddress): VrrpAddressing {
-  const vips = cfg.virtualIps.map((v) => v.cidr.address);
-  const first = interfacePrimary(cfg.interface, []);
-  const owner = first !== undefined && vips.includes(first);
-  const primary = owner ? first : interfacePrimary(cfg.interface, vips);
-  const src = cfg.unicastSrc ?? primary;
-  if (!src) throw new TandemError("E_VRRP_CONFIG", `Cannot run VRRP instance "${cfg.name}" on "${cfg.interface}": the interface has no IPv4 address`);
-  if (cfg.unicastSrc !== undefined && !isIPv4(cfg.unicastSrc)) {
-    throw new TandemError("E_VRRP_CONFIG", `VRRP unicast_src "${cfg.unicastSrc}" is not an IPv4 address`);
-  }
-  const unicast = cfg.unicastSrc !== undefined || cfg.unicastPeers.length > 0;
-  const peers = cfg.unicastPeers.filter((p) => isIPv4(p) && p !== src && !vips.includes(p));
-  if (unicast && peers.length === 0) {
-    const given = cfg.unicastPeers.length ? `[${cfg.unicastPeers.join(", ")}]` : "none";
-    throw new TandemError("E_VRRP_CONFIG", `VRRP instance "${cfg.name}" is in unicast mode but has no valid unicast peer (given: ${given}; a peer must be an IPv4 address other than unicast_src ${src} and the VIPs)`);
-  }
-  return { src, peers, owner };
-}
-
-/** Builds the real I/O: raw socket, netlink addresses, packet-socket ARP, sysfs links, the proxy. */
-export function realIo(cfg: VrrpConfig, addressing: VrrpAddressing, ctx: SubsystemContext<VrrpSubsystemConfig>): InstanceIo {
-  return {
-    transport: openRawTransport({ interface: cfg.interface, src: addressing.src, unicastPeers: addressing.peers }),
-    addresses: netlinkAddressManager(),
-    arp: packetArpSender(),
-    track: {
-      linkUp: sysfsLinkUp,
-      proxyHealth: ctx.services.proxy ? (p, n) => ctx.services.proxy!.healthy(p, n) : undefined,
-      runScript: (command, timeout) => runCommand(command, [], timeout),
-    },
-  };
-}
-
 /** Network identity: when it changes, a reload restarts the instance. */
 function identity(c: VrrpConfig): string {
-  return JSON.stringify([c.interface, c.vrid, c.version, c.advertInterval, c.auth, c.virtualIps, c.unicastSrc, c.unicastPeers, c.garp]);
+  return JSON.stringify([c.interface, c.vrid, c.family, c.version, c.advertInterval, c.auth, c.virtualIps, c.unicastSrc, c.unicastPeers, c.garp]);
 }
 
 /**
@@ -89,57 +45,115 @@ function identity(c: VrrpConfig): string {
 export function createVrrpSubsystem(ctx: SubsystemContext<VrrpSubsystemConfig>, makeIo: typeof realIo = realIo): Subsystem<VrrpSubsystemConfig> {
   const log = ctx.log.child("vrrp");
   let config = ctx.config;
-  let instance: VrrpInstance | undefined;
-  let leftovers: string[] = [];
+  const instances = new Map<string, { cfg: VrrpConfig; instance: VrrpInstance }>();
+  let groups: SyncGroupRunner[] = [];
+  /** Sync groups are evaluated once every instance started (start order must not decide). */
+  let ready = false;
+
+  const groupOf = (name: string) => groups.find((g) => g.status().instances.includes(name));
+  const onChange = (i: VrrpInstance) => {
+    if (ready) groupOf(i.name)?.evaluate();
+  };
 
   const startInstance = (cfg: VrrpConfig): void => {
     const addressing = resolveAddressing(cfg);
+    const io = makeIo(cfg, addressing, ctx, () => config);
     if (!addressing.owner) {
-      // VIPs left behind by a killed process would keep answering ARP: a new instance starts clean.
-      leftovers = cfg.virtualIps.filter((v) => hasAddress(v.dev ?? cfg.interface, v.cidr.address)).map((v) => v.cidr.address);
-    }
-    const io = makeIo(cfg, addressing, ctx);
-    for (const address of leftovers) {
-      const vip = cfg.virtualIps.find((v) => v.cidr.address === address)!;
-      log.warn(`Removing ${address} left on "${vip.dev ?? cfg.interface}" by an earlier run`, { instance: cfg.name });
-      try {
-        io.addresses.remove({ address, prefix: vip.cidr.prefix, dev: vip.dev ?? cfg.interface, label: vip.label });
-      } catch (err) {
-        log.error((err as Error).message);
+      // VIPs left behind by a killed process would keep answering ARP/ND: a new instance starts clean.
+      for (const vip of cfg.virtualIps) {
+        const dev = vip.dev ?? cfg.interface;
+        if (!hasAddress(dev, vip.cidr.address)) continue;
+        log.warn(`Removing ${vip.cidr.address} left on "${dev}" by an earlier run`, { instance: cfg.name });
+        try {
+          io.addresses.remove({ address: vip.cidr.address, prefix: vip.cidr.prefix, dev, label: vip.label });
+        } catch (err) {
+          log.error(describeError(err), { instance: cfg.name });
+        }
       }
     }
-    instance = new VrrpInstance(cfg, { clock: ctx.clock, bus: ctx.bus, log, io, primaryIp: addressing.src, owner: addressing.owner });
-    log.info(`VRRP instance "${cfg.name}" on ${cfg.interface}: VRID ${cfg.vrid}, v${cfg.version}, priority ${addressing.owner ? 255 : cfg.priority}, ${addressing.peers.length ? `unicast to ${addressing.peers.join(", ")}` : "multicast"} from ${addressing.src}`);
+    const instance = new VrrpInstance(cfg, { clock: ctx.clock, bus: ctx.bus, log, io, primaryIp: addressing.src, owner: addressing.owner, onChange });
+    instances.set(cfg.name, { cfg, instance });
+    const where = addressing.peers.length ? `unicast to ${addressing.peers.join(", ")}` : `multicast ${cfg.family === 6 ? "ff02::12" : "224.0.0.18"}`;
+    log.info(`VRRP instance "${cfg.name}" on ${cfg.interface}: VRID ${cfg.vrid}, v${cfg.version}${cfg.family === 6 ? " IPv6" : ""}, priority ${addressing.owner ? 255 : cfg.priority}, ${where} from ${addressing.src}${cfg.syncGroup ? `, sync group ${cfg.syncGroup}` : ""}`);
     instance.start();
   };
 
+  const stopInstance = async (name: string, reason: string): Promise<void> => {
+    const entry = instances.get(name);
+    if (!entry) return;
+    instances.delete(name);
+    await entry.instance.stop(reason);
+  };
+
+  /** Sync group runners for the config, keeping each group's state across a reload. */
+  const buildGroups = (next: VrrpSubsystemConfig): SyncGroupRunner[] =>
+    (next.vrrp?.syncGroups ?? []).map((g) => new SyncGroupRunner(g, {
+      members: () => g.instances.map((n) => instances.get(n)?.instance).filter((i): i is VrrpInstance => i !== undefined),
+      bus: ctx.bus,
+      log,
+      state: groups.find((old) => old.name === g.name)?.status().state,
+    }));
+
+  const evaluateGroups = () => {
+    for (const g of groups) g.evaluate();
+  };
+
   ctx.services.vrrp = {
-    status: () => (instance ? instance.status() : { enabled: false }),
-    async demote() {
-      instance?.demote();
+    status: () => ({ instances: [...instances.values()].map((e) => e.instance.status()), syncGroups: groups.map((g) => g.status()) }),
+    async demote(name) {
+      if (name !== undefined) {
+        const entry = instances.get(name);
+        if (!entry) throw new TandemError("E_NO_SUCH_INSTANCE", `No VRRP instance "${name}": instances are ${[...instances.keys()].join(", ") || "none"}`);
+        entry.instance.demote();
+        return [name];
+      }
+      const masters = [...instances.values()].filter((e) => e.instance.state === "master");
+      for (const e of masters) e.instance.demote();
+      return masters.map((e) => e.cfg.name);
     },
   };
 
   return {
     name: "vrrp",
     async start() {
-      if (config.vrrp) startInstance(config.vrrp);
+      groups = buildGroups(config);
+      for (const cfg of config.vrrp?.instances ?? []) startInstance(cfg);
+      ready = true;
+      evaluateGroups();
     },
     async reload(next: VrrpSubsystemConfig) {
-      const before = config.vrrp;
       config = next;
-      const after = next.vrrp;
-      if (instance && before && after && identity(before) === identity(after)) {
-        instance.update(after);
-        return;
+      const wanted = new Map((next.vrrp?.instances ?? []).map((c) => [c.name, c]));
+      ready = false;
+      try {
+        for (const [name, entry] of [...instances]) {
+          const after = wanted.get(name);
+          if (!after) {
+            log.info(`VRRP instance "${name}" removed from the configuration: stopping it`, { instance: name });
+            await stopInstance(name, "removed by a reload");
+          } else if (identity(entry.cfg) !== identity(after)) {
+            await stopInstance(name, "reload");
+          }
+        }
+        groups = buildGroups(next);
+        for (const [name, cfg] of wanted) {
+          const entry = instances.get(name);
+          if (entry) {
+            entry.cfg = cfg;
+            entry.instance.update(cfg);
+          } else {
+            startInstance(cfg);
+          }
+        }
+      } finally {
+        ready = true;
       }
-      if (instance) await instance.stop("reload");
-      instance = undefined;
-      if (after) startInstance(after);
+      evaluateGroups();
     },
     async stop(reason: string) {
-      if (!instance) return;
-      await instance.stop(reason);
+      const names = [...instances.keys()];
+      await Promise.all(names.map((n) => stopInstance(n, reason)));
+      await Promise.all(groups.map((g) => g.drain()));
     },
   };
 }

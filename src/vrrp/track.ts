@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Clock, TimerHandle } from "../core/clock.ts";
-import type { TrackScript, VrrpConfig } from "./config.ts";
+import type { TrackScript, VrrpConfig } from "./config_types.ts";
 import type { CommandResult } from "./notify.ts";
 
 /** One tracked thing and its current verdict. */
@@ -58,8 +58,11 @@ export function sysfsLinkUp(dev: string): { up: boolean; detail: string } {
 /** Where tracking reads the world (injected for tests). */
 export interface TrackSources {
   linkUp(dev: string): { up: boolean; detail: string };
-  /** Undefined when no proxy runs in this process. */
-  proxyHealth?(proxies?: string[], minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
+  /**
+   * Undefined when no proxy runs in this process. `proxies`: every one, those named, or those on
+   * the VIPs; minServers: per tracked backend (0: alive and listening), or per backend named.
+   */
+  proxyHealth?(proxies?: string[] | "bound", minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
   runScript(command: string, timeoutMs: number): Promise<CommandResult>;
 }
 
@@ -113,7 +116,8 @@ export class Tracker {
     }
     if (track.proxy) {
       const h = sources.proxyHealth?.(track.proxy.proxies, track.proxy.minServers) ?? { healthy: false, reason: "no proxy running in this process" };
-      out.push({ name: "proxy", weight: track.proxy.weight, ok: h.healthy, detail: h.reason });
+      const which = track.proxy.proxies === undefined ? "proxy" : `proxy ${track.proxy.proxies === "bound" ? "(bound to the VIPs)" : track.proxy.proxies.join(",")}`;
+      out.push({ name: which, weight: track.proxy.weight, ok: h.healthy, detail: h.reason });
     }
     for (const s of this.#scripts) out.push({ name: `script ${s.cfg.name}`, weight: s.cfg.weight, ok: s.ok, detail: s.detail });
     return out;

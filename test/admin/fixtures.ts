@@ -15,12 +15,13 @@ export function sampleSnapshot(over: Partial<StatsSnapshot> = {}): StatsSnapshot
         { proxy: "web", name: "s2", address: "127.0.0.1:9002", status: "DOWN", weight: 1, backup: true, scur: 0, smax: 2, stot: 20, qcur: 0, bin: 1000, bout: 10_000, econ: 2, rate: 0, errRate: 0.1, lastChange: now - 5_000, downs: 2, check: { status: "L7STS", detail: 'HTTP status 503, "busy"', duration: 12, ok: false, checks: 50, failures: 9 } },
       ],
     }],
-    vrrp: {
-      instance: "VI_1", state: "master", priority: 100, basePriority: 100, master: "192.0.2.1", vips: ["192.0.2.100/24"], since: now - 50_000,
+    vrrp: [{
+      instance: "VI_1", interface: "eth0", vrid: 51, family: 4, state: "master", priority: 100, basePriority: 100, master: "192.0.2.1", vips: ["192.0.2.100/24"], since: now - 50_000,
       track: [{ name: "interface eth0", weight: 0, ok: true, detail: "up" }, { name: "proxy", weight: 0, ok: true, detail: "fine" }],
       adverts: { accepted: 10, dropped: { bad_auth: 1 } }, peerSeen: now - 2_000,
       transitions: [{ at: now - 50_000, instance: "VI_1", kind: "state", from: "backup", to: "master", priority: 100, reason: "master down" }], transitionCount: 2,
-    },
+    }],
+    vrrpGroups: [],
     alerts: { rules: 2, activeRules: 1, notifiers: [{ notifier: "ops", pending: 1, delivered: 5, dropped: 0, failedAttempts: 3, lastDeliveryAt: new Date(now - 10_000).toISOString() }] },
     ...over,
   };

@@ -55,7 +55,7 @@ test("two instances keep separate registries (no global registry)", async () => 
   const a = new TandemMetrics({ defaultMetrics: false });
   const b = new TandemMetrics({ defaultMetrics: false });
   await a.render(sampleSnapshot());
-  const fams = parseExposition(await b.render(sampleSnapshot({ vrrp: undefined })));
+  const fams = parseExposition(await b.render(sampleSnapshot({ vrrp: [] })));
   assert.equal(fams.has("tandem_vrrp_state"), false);
 });
 

@@ -143,6 +143,26 @@ describe("alerts subsystem", () => {
     await t.sub.stop("end");
   });
 
+  it("VRRP events carry the instance and sync group: filtered by them, named in the message", async () => {
+    const t = fakeSetup([
+      rule({ name: "api-only", on: "vrrp_state_change", filter: { instance: "api" }, subject: "{instance} {state}", message: "{instance} on {host}: {state}" }),
+      rule({ name: "group", on: "vrrp_group_change", filter: { group: "WWW" }, subject: "group {group} {state}" }),
+    ]);
+    await t.sub.start();
+    t.bus.emit("vrrp.state", { instance: "www4", from: "backup", to: "master", priority: 150, reason: "x", vips: ["192.0.2.100"], group: "WWW" });
+    t.bus.emit("vrrp.state", { instance: "api", from: "master", to: "backup", priority: 100, reason: "higher priority master 192.0.2.12", vips: ["192.0.2.101"] });
+    t.bus.emit("vrrp.group", { group: "WWW", from: "backup", to: "master", instances: ["www4", "www6"], reason: "sync group WWW: every member can be MASTER", vips: ["192.0.2.100/24", "2001:db8::100/64"] });
+    t.bus.emit("vrrp.group", { group: "OTHER", from: "backup", to: "master", instances: ["a", "b"], reason: "x", vips: [] });
+    await waitFor("two messages", () => t.sent.length === 2);
+    const subjects = t.sent.map((x) => x.message.subject).sort();
+    assert.deepEqual(subjects, ["api BACKUP", "group WWW MASTER"]);
+    const api = t.sent.find((x) => x.message.subject === "api BACKUP")!.message;
+    assert.match(api.text, /^api on lb1\.test: BACKUP/m);
+    const group = t.sent.find((x) => x.message.subject.startsWith("group"))!.message;
+    assert.match(group.text, /VRRP sync group WWW \(www4, www6\): BACKUP → MASTER, VIPs 192\.0\.2\.100\/24, 2001:db8::100\/64/);
+    await t.sub.stop("end");
+  });
+
   it("filters server events by proxy and rate-limits them per rule", async () => {
     const t = fakeSetup([rule({ name: "down", on: "server_down", filter: { proxy: "Exchange2010" }, rateLimit: { count: 2, per: 60_000 }, message: "{proxy}/{server} {state}" })]);
     await t.sub.start();

@@ -37,8 +37,8 @@ test("the seed config is accepted as it stands, for both roles", () => {
     assert.equal(r.config.role, role);
   }
   const m = loadConfigText(seed, "exchange.yaml", "master").config!;
-  assert.equal(m.vrrp?.priority, 100);
-  assert.equal(loadConfigText(seed, "exchange.yaml", "backup").config!.vrrp?.priority, 50);
+  assert.equal(m.vrrp?.instances[0].priority, 100);
+  assert.equal(loadConfigText(seed, "exchange.yaml", "backup").config!.vrrp?.instances[0].priority, 50);
   const fe = m.frontends[0];
   assert.equal(fe.name, "Exchange2010");
   assert.equal(fe.binds.reduce((n, b) => n + b.ports.length, 0), 15);
@@ -144,8 +144,8 @@ test("VRRP: both roles must be defined; unknown roles suggest the right one", ()
 
 test("VRRP: role overrides are merged into the role's effective config", () => {
   const text = vrrp("    master: { priority: 100, unicast_src: 192.0.2.1, unicast_peers: [192.0.2.2] }\n    backup: { priority: 50, unicast_src: 192.0.2.2, unicast_peers: [192.0.2.1], preempt: false }");
-  const m = loadConfigText(text, "t.yaml", "master").config!.vrrp!;
-  const b = loadConfigText(text, "t.yaml", "backup").config!.vrrp!;
+  const m = loadConfigText(text, "t.yaml", "master").config!.vrrp!.instances[0];
+  const b = loadConfigText(text, "t.yaml", "backup").config!.vrrp!.instances[0];
   assert.deepEqual([m.priority, m.unicastSrc, m.unicastPeers, m.preempt, m.initialState], [100, "192.0.2.1", ["192.0.2.2"], true, "master"]);
   assert.deepEqual([b.priority, b.unicastSrc, b.unicastPeers, b.preempt, b.initialState], [50, "192.0.2.2", ["192.0.2.1"], false, "backup"]);
 });

@@ -13,6 +13,7 @@ export const SETS: Record<string, { haproxy: string; keepalived?: string; keepal
   web: { haproxy: "web_haproxy.cfg", keepalived: "web_keepalived_master.conf", keepalivedBackup: "web_keepalived_backup.conf", crontab: "web_crontab" },
   unicast: { haproxy: "unicast_haproxy.cfg", keepalived: "unicast_keepalived_a.conf", keepalivedBackup: "unicast_keepalived_b.conf", crontab: "unicast_crontab" },
   split: { haproxy: "split_haproxy.cfg", keepalived: "split_keepalived_master.conf", keepalivedBackup: "split_keepalived_backup.conf" },
+  multi: { haproxy: "multi_haproxy.cfg", keepalived: "multi_keepalived_a.conf", keepalivedBackup: "multi_keepalived_b.conf" },
 };
 
 /** A source named by its file name (so goldens do not depend on where the repo is). */

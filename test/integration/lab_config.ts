@@ -11,6 +11,13 @@ type RoleKeys = { priority: number; preempt?: boolean; preempt_delay?: number; u
 export interface LabScenario {
   master: VrrpConfig;
   backup: VrrpConfig;
+  /**
+   * Written as `vrrp.instances` by name (the first pair, master/backup above, included) when
+   * present: several instances, each with the settings each role resolves to.
+   */
+  more?: { master: VrrpConfig; backup: VrrpConfig }[];
+  /** `vrrp.sync_groups`: group name → instance names. */
+  syncGroups?: Record<string, string[]>;
   /** Further top-level sections in the YAML schema (global, proxies, notify, alerts...). */
   sections?: Record<string, unknown>;
 }
@@ -89,7 +96,13 @@ export function vrrpSection(master: VrrpConfig, backup: VrrpConfig): Record<stri
   return { ...common, ...shared, roles: { master: m, backup: b } };
 }
 
-/** One tandem.yaml for both hosts of a scenario. */
+/** One tandem.yaml for both hosts of a scenario: one instance in the original form, or `instances:`. */
 export function scenarioYaml(s: LabScenario): string {
-  return stringify({ ...(s.sections ?? {}), vrrp: vrrpSection(s.master, s.backup) });
+  if (!s.more && !s.syncGroups) return stringify({ ...(s.sections ?? {}), vrrp: vrrpSection(s.master, s.backup) });
+  const pairs = [{ master: s.master, backup: s.backup }, ...(s.more ?? [])];
+  const instances = Object.fromEntries(pairs.map((p) => {
+    const { name: _n, ...section } = vrrpSection(p.master, p.backup);
+    return [p.master.name, section];
+  }));
+  return stringify({ ...(s.sections ?? {}), vrrp: { instances, ...(s.syncGroups ? { sync_groups: s.syncGroups } : {}) } });
 }

@@ -12,8 +12,18 @@ import type { VrrpConfig } from "../../src/vrrp/config.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
+export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export const VIP = "192.0.2.100";
+/** A second IPv4 VIP (active/active scenarios) and the IPv6 VIPs (documentation prefix 2001:db8::/64). */
+export const VIP2 = "192.0.2.101";
+export const VIP6 = "2001:db8::100";
+export const VIP6B = "2001:db8::101";
+
+/** The IPv6 address a lab host gets beside its IPv4 one: 2001:db8:: plus the IPv4 address's last byte. */
+export function ipv6Of(ipv4: string): string {
+  return `2001:db8::${ipv4.split(".")[3]}`;
+}
 
 function ip(...args: string[]): string {
   return execFileSync("ip", args, { encoding: "utf8" });
@@ -50,7 +60,10 @@ export interface LabProcess {
 /** A running lb (tandem or keepalived). */
 export type LbProcess = LabProcess;
 
-/** A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 at the given address. */
+/**
+ * A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 on the bridge at
+ * the given address ("" for a namespace off the bridge, to be wired with link()).
+ */
 export class Lab {
   readonly id = `tv${process.pid}x${Math.floor(Math.random() * 1e4)}`;
   readonly bridgeNs = `${this.id}br`;
@@ -59,7 +72,12 @@ export class Lab {
   #procs: LabProcess[] = [];
   #binary?: string;
 
-  constructor(hosts: Record<string, string>) {
+  /**
+   * `ipv6`: every host also gets 2001:db8::N/64 (N the last byte of its IPv4 address), duplicate
+   * address detection is off in the lab (addresses, link-local ones included, are usable at once)
+   * and the bridge floods multicast (no MLD snooping), as a plain switch does.
+   */
+  constructor(hosts: Record<string, string>, opts: { ipv6?: boolean } = {}) {
     if (!isRoot()) {
       rmSync(this.dir, { recursive: true, force: true });
       throw new Error("The namespace lab needs root (ip netns, raw sockets); CI is set, so these tests run and fail instead of skipping");
@@ -67,22 +85,39 @@ export class Lab {
     try {
       ip("netns", "add", this.bridgeNs);
       ip("-n", this.bridgeNs, "link", "add", "br0", "type", "bridge");
+      if (opts.ipv6) ip("-n", this.bridgeNs, "link", "set", "br0", "type", "bridge", "mcast_snooping", "0");
       ip("-n", this.bridgeNs, "link", "set", "br0", "up");
       for (const [name, address] of Object.entries(hosts)) {
         const ns = `${this.id}${name}`;
         ip("netns", "add", ns);
+        if (opts.ipv6) execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"]);
         this.hosts.set(name, { ns, address });
+        mkdirSync(join(this.dir, name));
+        ip("-n", ns, "link", "set", "lo", "up");
+        // "" : a host off the bridge, reached through link() (a client behind a router).
+        if (address === "") continue;
         ip("-n", this.bridgeNs, "link", "add", `p-${name}`, "type", "veth", "peer", "name", "eth0", "netns", ns);
         ip("-n", this.bridgeNs, "link", "set", `p-${name}`, "master", "br0", "up");
-        ip("-n", ns, "link", "set", "lo", "up");
         ip("-n", ns, "link", "set", "eth0", "up");
         ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-        mkdirSync(join(this.dir, name));
+        if (opts.ipv6) ip("-n", ns, "addr", "add", `${ipv6Of(address)}/64`, "dev", "eth0", "nodad");
       }
     } catch (err) {
       this.#deleteNamespaces();
       rmSync(this.dir, { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /**
+   * A point-to-point link between hosts a and b (a veth pair named `dev` on both sides, up, with
+   * the given addresses as CIDR): a router's second leg, a client behind it.
+   */
+  link(a: string, b: string, addressA: string, addressB: string, dev = "eth1"): void {
+    ip("-n", this.ns(a), "link", "add", dev, "type", "veth", "peer", "name", dev, "netns", this.ns(b));
+    for (const [name, address] of [[a, addressA], [b, addressB]]) {
+      ip("-n", this.ns(name), "addr", "add", address, "dev", dev, ...(address.includes(":") ? ["nodad"] : []));
+      ip("-n", this.ns(name), "link", "set", dev, "up");
     }
   }
 
@@ -104,9 +139,14 @@ export class Lab {
     }
   }
 
-  /** True when `address` is on the host's eth0. */
+  /** True when `address` (IPv4 or IPv6) is on the host's eth0. */
   holds(name: string, address = VIP): boolean {
-    return ip("-n", this.ns(name), "-4", "-o", "addr", "show", "dev", "eth0").includes(` ${address}/`);
+    return ip("-n", this.ns(name), address.includes(":") ? "-6" : "-4", "-o", "addr", "show", "dev", "eth0").includes(` ${address}/`);
+  }
+
+  /** The host's IPv6 address (labs created with ipv6). */
+  address6(name: string): string {
+    return ipv6Of(this.address(name));
   }
 
   mac(name: string): string {
@@ -118,13 +158,13 @@ export class Lab {
    * proves the address answered (and fills the ARP cache), "timeout" that nobody did.
    */
   reach(name: string, address = VIP, port = 9): string {
-    const js = `const s=require("net").connect({host:"${address}",port:${port}});s.setTimeout(700);` +
+    const js = `const s=require("net").connect({host:${JSON.stringify(address)},port:${port}});s.setTimeout(700);` +
       `s.on("connect",()=>{console.log("connected");s.destroy()});s.on("timeout",()=>{console.log("timeout");s.destroy()});` +
       `s.on("error",e=>console.log(e.code==="ECONNREFUSED"?"refused":e.code))`;
     return this.exec(name, [NODE, "-e", js], { allowFail: true }).trim();
   }
 
-  /** The client's ARP entry for address, or "". */
+  /** The client's ARP (IPv4) or neighbour cache (IPv6) entry for address, or "". */
   neigh(name: string, address = VIP): string {
     return ip("-n", this.ns(name), "neigh", "show", address).match(/lladdr ([0-9a-f:]+)/)?.[1] ?? "";
   }
@@ -169,13 +209,24 @@ export class Lab {
   }
 
   /**
-   * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`.
+   * Runs the built binary in host `name`: `tandem --config FILE --role ROLE --log-format json`
+   * (no --role when role is undefined: a file without vrrp, as every BGP node runs it).
    * The single place that decides what an "lb" is. `env` is added to the process environment
    * (LAB_HOST is set to the host name, for track scripts that must differ per host).
+   * `runtime: "deno"` runs the sources on Deno instead (`deno run -A src/main.ts`); `prefix` is a
+   * command that runs it (e.g. setpriv with another user and capabilities).
    */
-  spawnLb(name: string, file: string, role: Role, env: Record<string, string> = {}): LbProcess {
-    const child = spawn("ip", ["netns", "exec", this.ns(name), this.binary(), "--config", file, "--role", role, "--log-format", "json", "--log-level", "debug"], {
-      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name, ...env },
+  spawnLb(name: string, file: string, role: Role | undefined, env: Record<string, string> = {}, opts: { runtime?: "binary" | "deno"; prefix?: string[] } = {}): LbProcess {
+    const runtime = opts.runtime ?? "binary";
+    const program = runtime === "deno" ? [DENO, "run", "-A", `--config=${join(ROOT, "deno.json")}`, join(ROOT, "src", "main.ts")] : [this.binary()];
+    const roleArgs = role === undefined ? [] : ["--role", role];
+    const child = spawn("ip", ["netns", "exec", this.ns(name), ...(opts.prefix ?? []), ...program, "--config", file, ...roleArgs, "--log-format", "json", "--log-level", "debug"], {
+      cwd: join(this.dir, name), stdio: ["ignore", "pipe", "pipe"], env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LAB_HOST: name,
+        // Deno keeps its cache under HOME; NO_COLOR keeps its own messages plain.
+        ...(runtime === "deno" ? { HOME: process.env.HOME ?? "/root", NO_COLOR: "1" } : {}),
+        ...env,
+      },
     });
     return this.#track(name, child, tandemEvent);
   }
@@ -306,7 +357,7 @@ export async function waitFor(fn: () => boolean, timeout: number, every = 20): P
 /** A VrrpConfig for the lab with sensible defaults; override what the scenario needs. */
 export function labVrrp(over: Partial<VrrpConfig> = {}): VrrpConfig {
   return {
-    name: "VI_1", routerId: "lab", interface: "eth0", vrid: 51, version: 3, advertInterval: 200,
+    name: "VI_1", routerId: "lab", interface: "eth0", vrid: 51, family: over.virtualIps?.[0]?.cidr.family ?? 4, version: 3, advertInterval: 200,
     virtualIps: [{ cidr: { address: VIP, prefix: 24, family: 4 } }],
     priority: 100, preempt: true, preemptDelay: 0, initialState: "backup",
     unicastPeers: [], track: { interfaces: [], scripts: [] }, notify: { timeout: 5000 },

@@ -205,3 +205,55 @@ test("every transition action carries from, to, priority and reason", () => {
   const t = h.log.filter((a) => a.type === "transition");
   assert.deepEqual(t.map((a) => a.type === "transition" && [a.from, a.to, a.priority]), [["init", "backup", 100], ["backup", "master", 100], ["master", "stopped", 100]]);
 });
+
+test("sync group member: the timer asks the group (want_master) and waits; sync_master makes it master", () => {
+  const h = harness({ ...V3, synced: true }, 100);
+  h.send({ type: "start" });
+  h.clock.advance(Math.ceil(masterDownInterval(V3, 100, 1000)));
+  assert.equal(h.state.name, "backup");
+  assert.equal(h.state.wantMaster, true);
+  assert.deepEqual(h.types(), ["transition", "want_master"]);
+  h.clock.advance(10_000);
+  assert.equal(h.state.name, "backup", "a waiting member keeps waiting");
+  h.send({ type: "sync_master", reason: "sync group G: every member can be MASTER" });
+  assert.equal(h.state.name, "master");
+  assert.equal(h.state.wantMaster, false);
+});
+
+test("sync group member: a higher-priority advert ends the wait; sync_master then does nothing", () => {
+  const h = harness({ ...V3, synced: true }, 100);
+  h.send({ type: "start" });
+  h.clock.advance(Math.ceil(masterDownInterval(V3, 100, 1000)));
+  h.send({ type: "advert", src: "192.0.2.12", priority: 150, advertInterval: 1000 });
+  assert.equal(h.state.wantMaster, false);
+  h.send({ type: "sync_master", reason: "x" });
+  assert.equal(h.state.name, "backup");
+});
+
+test("sync_backup: a master hands over with priority 0 and stays a backup; a backup ignores it", () => {
+  const h = harness({ ...V3, synced: true }, 100);
+  h.send({ type: "start" });
+  h.clock.advance(Math.ceil(masterDownInterval(V3, 100, 1000)));
+  h.send({ type: "sync_master", reason: "x" });
+  h.log.length = 0;
+  h.send({ type: "sync_backup", reason: "sync group G: A is BACKUP" });
+  assert.equal(h.state.name, "backup");
+  const first = h.log[0];
+  assert.deepEqual(first, { type: "send_advert", priority: 0 });
+  assert.ok(h.log.some((a) => a.type === "transition" && a.to === "backup" && a.reason === "sync group G: A is BACKUP"));
+  h.log.length = 0;
+  h.send({ type: "sync_backup", reason: "again" });
+  assert.deepEqual(h.log, []);
+});
+
+test("tie-break at equal priority compares IPv6 addresses as numbers", () => {
+  const h = harness({ ...V3, primaryIp: "fe80::2" }, 100);
+  h.send({ type: "start" });
+  h.send({ type: "priority", priority: 100 });
+  h.clock.advance(Math.ceil(masterDownInterval(V3, 100, 1000)));
+  assert.equal(h.state.name, "master");
+  h.send({ type: "advert", src: "fe80::1", priority: 100, advertInterval: 1000 });
+  assert.equal(h.state.name, "master", "fe80::1 is lower: we stay");
+  h.send({ type: "advert", src: "fe80::10", priority: 100, advertInterval: 1000 });
+  assert.equal(h.state.name, "backup", "fe80::10 is higher: we yield");
+});

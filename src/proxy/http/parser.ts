@@ -1,8 +1,8 @@
 // Incremental, strict HTTP/1.1 head parser for requests and responses (RFC 9110, RFC 9112).
 
 import { HttpMessage } from "./message.ts";
-import { hostOf, list, normAuthority, semantics } from "./semantics.ts";
-import { COLON, CR, HOSTCHAR, HTAB, HttpParseError, LF, SP, TARGET, TCHAR, VALUE } from "./syntax.ts";
+import { hostOf, normAuthority, semantics } from "./semantics.ts";
+import { COLON, CR, HTAB, HttpParseError, LF, SP, TARGET, TCHAR, VALUE } from "./syntax.ts";
 import type { HeadLimits } from "./syntax.ts";
 
 export { HttpParseError, TCHAR, VALUE };
