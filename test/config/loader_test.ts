@@ -292,8 +292,8 @@ test("HTTP-only keys on a tcp frontend are refused, never silently ignored", () 
 
 test("vrrp track.proxy.min_servers: a number or per backend; unknown backends are reported", () => {
   const yaml = (min: string) => `frontends:\n  web:\n    bind: 127.0.0.1:8080\n    default_backend: db\nbackends:\n  db:\n    servers: { a: { address: 127.0.0.1, port: 9000 } }\nvrrp:\n  interface: lo\n  virtual_router_id: 9\n  virtual_ips: [192.0.2.9/24]\n  track:\n    proxy: { weight: 0, min_servers: ${min} }\n  roles: { master: { priority: 100 }, backup: { priority: 50 } }\n`;
-  assert.equal(loadConfigText(yaml("0"), "t.yaml", "master").config!.vrrp!.track.proxy!.minServers, 0);
-  assert.deepEqual(loadConfigText(yaml("{ db: 2 }"), "t.yaml", "master").config!.vrrp!.track.proxy!.minServers, { db: 2 });
+  assert.equal(loadConfigText(yaml("0"), "t.yaml", "master").config!.vrrp!.instances[0].track.proxy!.minServers, 0);
+  assert.deepEqual(loadConfigText(yaml("{ db: 2 }"), "t.yaml", "master").config!.vrrp!.instances[0].track.proxy!.minServers, { db: 2 });
   const bad = loadConfigText(yaml("{ dbx: 1 }"), "t.yaml", "master");
   assert.match(bad.diagnostics.map((d) => `${d.message} ${d.hint ?? ""}`).join("\n"), /unknown backend "dbx".*did you mean "db"/);
 });
