@@ -167,7 +167,10 @@ export interface Received {
  * when the client says nothing within 100 ms (a TCP client waiting for a banner), writes its name.
  */
 export function recorder(id: string, reply: Reply, onRequest?: (r: Received) => void): Server {
-  return createServer((c: Socket) => {
+  const open = new Set<Socket>();
+  const server = createServer((c: Socket) => {
+    open.add(c);
+    c.on("close", () => open.delete(c));
     c.on("error", () => {});
     let buf = "";
     const banner = setTimeout(() => {
@@ -196,6 +199,8 @@ export function recorder(id: string, reply: Reply, onRequest?: (r: Received) => 
       }
     });
   });
+  // close() waits for open connections (pooled ones from the proxies): these end them.
+  return Object.assign(server, { closeConnections: () => open.forEach((c) => c.destroy()) });
 }
 
 /** One request of a scenario. */

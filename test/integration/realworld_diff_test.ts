@@ -62,19 +62,35 @@ after(async () => {
  */
 async function recorders(lab: Rewritten, reply: Reply): Promise<Server[]> {
   const out: Server[] = [];
-  for (const s of lab.servers) {
-    const r = recorder(`${s.section}/${s.name}`, reply);
-    await listen(r, s.port);
-    out.push(r);
-    if (s.checkPort !== undefined) {
-      const first = lab.servers.find((x) => x.section === s.section) === s;
-      const c = recorder(`check ${s.section}/${s.name}`, (path) => ({ status: path === "/leader" ? (first ? 200 : 503) : path === "/replica" ? (first ? 503 : 200) : 200 }));
-      await listen(c, s.checkPort);
-      out.push(c);
+  try {
+    for (const s of lab.servers) {
+      const r = recorder(`${s.section}/${s.name}`, reply);
+      out.push(r);
+      await listen(r, s.port);
+      if (s.checkPort !== undefined) {
+        const first = lab.servers.find((x) => x.section === s.section) === s;
+        const c = recorder(`check ${s.section}/${s.name}`, (path) => ({ status: path === "/leader" ? (first ? 200 : 503) : path === "/replica" ? (first ? 503 : 200) : 200 }));
+        out.push(c);
+        await listen(c, s.checkPort);
+      }
     }
+  } catch (err) {
+    closeAll(out);
+    throw err;
   }
   return out;
 }
+
+/** Closes recorders and the connections still open to them (so the test process can end). */
+function closeAll(servers: Server[]): void {
+  for (const r of servers) {
+    r.close();
+    (r as Server & { closeConnections?: () => void }).closeConnections?.();
+  }
+}
+
+/** A port taken between choosing it and using it (other test suites share the machine): try again with new ones. */
+const portRace = (err: unknown) => /EADDRINUSE|nothing accepts on port|Address already in use|cannot bind socket/i.test(String((err as Error)?.message ?? err) + String((err as NodeJS.ErrnoException)?.code ?? ""));
 
 /** The requests of a scenario, repeats spread out, each with the text that names it. */
 function expand(requests: LabRequest[]): { label: string; r: LabRequest }[] {
@@ -93,6 +109,16 @@ async function run(lab: Rewritten, requests: { label: string; r: LabRequest }[])
 }
 
 async function compare(s: Scenario): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await compareOnce(s);
+    } catch (err) {
+      if (attempt >= 3 || !portRace(err)) throw err;
+    }
+  }
+}
+
+async function compareOnce(s: Scenario): Promise<void> {
   const text = s.text ?? readFileSync(join(REALWORLD, s.file), "utf8");
   const work = mkdtempSync(join(dir, "run-"));
   const lab = await rewrite(text, { dir: work, cert });
@@ -120,7 +146,7 @@ async function compare(s: Scenario): Promise<void> {
       await stopT();
     }
   } finally {
-    for (const r of servers) r.close();
+    closeAll(servers);
   }
   requests.forEach(({ label }, i) => results.push({ file: s.file, request: label, diffs: differences(viaHaproxy[i], viaTandem[i]) }));
   if (process.env.TANDEM_DIFF_DUMP) for (const [i, { label }] of requests.entries()) process.stderr.write(`${label}\n  haproxy ${JSON.stringify(viaHaproxy[i])}\n  tandem  ${JSON.stringify(viaTandem[i])}\n`);
