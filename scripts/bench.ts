@@ -1,6 +1,6 @@
-// `npm run bench -- tcp|http|failover|tls|scale|raw-socket [options]`: tandem against
+// `npm run bench -- tcp|http|failover|tls|scale|raw-socket|pair [options]`: tandem against
 // haproxy/keepalived in the same run; scale: one to three tandem nodes behind a BGP/ECMP router;
-// raw-socket: VRRP's raw socket on Node and Deno.
+// raw-socket: VRRP's raw socket on Node and Deno; pair: stick-table replication between two hosts.
 
 const [which, ...rest] = process.argv.slice(2);
 const SUITES: Record<string, string> = {
@@ -10,6 +10,7 @@ const SUITES: Record<string, string> = {
   tls: "./bench/tls.ts",
   scale: "./bench/scale.ts",
   "raw-socket": "./bench/raw_socket.ts",
+  pair: "./bench/pair.ts",
 };
 
 if (!which || !(which in SUITES)) {

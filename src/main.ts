@@ -18,11 +18,13 @@ import { h2Session } from "./proxy/h2/session.ts";
 import { runRoute } from "./cli/route.ts";
 import { runImport } from "./cli/import.ts";
 import { runCtl } from "./cli/ctl.ts";
+import { runWhy } from "./cli/why.ts";
 import { createVrrpSubsystem } from "./vrrp/subsystem.ts";
 import { createBgpSubsystem } from "./bgp/subsystem.ts";
 import { createAlertsSubsystem } from "./alerts/subsystem.ts";
 import { createAdminSubsystem } from "./admin/subsystem.ts";
 import { createAcmeSubsystem } from "./acme/subsystem.ts";
+import { createPairSubsystem } from "./pair/subsystem.ts";
 import { tuneGc } from "./runtime/gc.ts";
 import { tandemConfig } from "./tandem_config.ts";
 
@@ -33,6 +35,7 @@ const SUBSYSTEMS: SubsystemFactory[] = [
   (ctx) => (ctx.config.vrrp ? createVrrpSubsystem(ctx) : undefined),
   (ctx) => createBgpSubsystem(ctx),
   (ctx) => createAcmeSubsystem(ctx),
+  (ctx) => createPairSubsystem(ctx),
   (ctx) => createAlertsSubsystem(ctx),
   (ctx) => createAdminSubsystem(ctx),
 ];
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return runRoute(args.argv, out, err);
     case "ctl":
       return await runCtl(args.argv, out, err);
+    case "why":
+      return await runWhy(args.argv, out, err);
     case "import":
       return runImport(args.argv, out, err);
     case "alert":

@@ -18,9 +18,11 @@ import type { AcmeConfig } from "./acme/config.ts";
 import { tlsSection } from "./tls/check.ts";
 import { bgpSection } from "./bgp/config.ts";
 import type { BgpConfig } from "./bgp/config.ts";
+import { pairSection } from "./pair/config.ts";
+import type { PairConfig } from "./pair/config.ts";
 
 /** The sections after `global` (the loader's own), in the order they resolve and are checked. */
-export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, bgpSection, notifySection, alertsSection, acmeSection, tlsSection];
+export const SECTIONS: readonly ConfigSection[] = [proxySection, statsSection, vrrpSection, bgpSection, notifySection, alertsSection, acmeSection, tlsSection, pairSection];
 
 /** The resolved config: what the subsystems receive after parsing, defaults and role overrides. */
 export type TandemConfig = BaseConfig & ProxyConfig & {
@@ -30,6 +32,7 @@ export type TandemConfig = BaseConfig & ProxyConfig & {
   notifiers: NotifierConfig[];
   alerts: AlertRule[];
   acme?: AcmeConfig;
+  pair: PairConfig;
 };
 
 /** Reads and validates tandem.yaml. */

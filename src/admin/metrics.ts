@@ -136,6 +136,7 @@ export class TandemMetrics {
         c("tandem_bgp_announcements_total", "Times the address was announced since start", l, a.announcements);
       }
     }
+    if (s.pair) this.#pair(s.pair, g, c);
     g("tandem_alert_rules_active", "Alert rules active for this role", {}, s.alerts.activeRules);
     for (const q of s.alerts.notifiers) {
       const l = { notifier: q.notifier };
@@ -145,6 +146,24 @@ export class TandemMetrics {
       c("tandem_alert_failed_attempts_total", "Failed delivery attempts", l, q.failedAttempts);
       if (q.lastDeliveryAt) g("tandem_alert_last_delivery_timestamp_seconds", "When a message was last delivered, Unix time", l, Date.parse(q.lastDeliveryAt) / 1000);
     }
+  }
+
+  /** The pair link: its state, the peer, drift, replication (lag, entries, resyncs) and split brains. */
+  #pair(p: NonNullable<StatsSnapshot["pair"]>, g: (n: string, h: string, l: Labels, v: number) => void, c: (n: string, h: string, l: Labels, v: number) => void): void {
+    g("tandem_pair_link_up", "1 when the pair link to the peer is up (authenticated)", {}, p.link.state === "up" ? 1 : 0);
+    c("tandem_pair_link_connects_total", "Pair link connections established", {}, p.link.connects);
+    c("tandem_pair_link_refusals_total", "Pair link handshakes refused (wrong key, role, protocol)", {}, p.link.refusals);
+    if (p.peer?.lastSeen !== undefined) g("tandem_pair_peer_last_seen_timestamp_seconds", "When the peer's state was last heard, Unix time", {}, p.peer.lastSeen / 1000);
+    if (p.config.same !== undefined) g("tandem_pair_config_same", "1 when both hosts run the same normalized configuration", {}, p.config.same ? 1 : 0);
+    const r = p.replication;
+    if (r.lagMs !== undefined) g("tandem_pair_replication_lag_seconds", "From a stick change here to the peer's acknowledgement (last batch)", {}, r.lagMs / 1000);
+    g("tandem_pair_replication_pending", "Stick changes waiting to be sent to the peer", {}, r.pending);
+    c("tandem_pair_stick_sent_total", "Stick entries sent to the peer", {}, r.sentEntries);
+    c("tandem_pair_stick_received_total", "Stick entries received from the peer", {}, r.receivedEntries);
+    c("tandem_pair_stick_dropped_total", "Stick changes dropped when too many waited (a resync followed)", {}, r.droppedKeys);
+    c("tandem_pair_resyncs_total", "Full stick-table resyncs, by direction", { direction: "sent" }, r.resyncsSent);
+    c("tandem_pair_resyncs_total", "Full stick-table resyncs, by direction", { direction: "received" }, r.resyncsReceived);
+    g("tandem_pair_split_brain", "VRIDs for which both hosts are MASTER now", {}, p.splitBrain.length);
   }
 
   #gauge(name: string, help: string, labelNames: string[]): Gauge {

@@ -4,6 +4,8 @@ import { describeError } from "../core/errors.ts";
 import type { Services } from "../core/subsystem.ts";
 import { MAX_WEIGHT, weightProblem } from "../proxy/weight.ts";
 import { statsCsv } from "./csv.ts";
+import { showPeer } from "./pair_commands.ts";
+import type { PairService } from "../pair/subsystem.ts";
 import type { StatsSnapshot, VrrpStat } from "./snapshot.ts";
 import { didYouMean } from "../config/suggest.ts";
 
@@ -22,6 +24,8 @@ export const HELP = `Commands:
   show bgp                          BGP sessions per peer, what is announced and why (not)
   show table [PROXY]                stick tables, or the entries of one
   show tls                          certificates served, their expiry, handshake counters
+  show peer                         the other host: role, VRRP, link, config same or differs, last seen
+  why                               why the VIP is where it is (priorities, tracking, adverts, the peer)
   disable server PROXY/SERVER       put a server in maintenance
   enable server PROXY/SERVER        take it out of maintenance and drain (ready)
   set server PROXY/SERVER state ready|drain|maint
@@ -30,6 +34,7 @@ export const HELP = `Commands:
   clear table PROXY                 empty a stick table
   vrrp demote [INSTANCE]            hand the instance's VIPs (every master's without a name) to the peer
   reload                            re-read the configuration (as SIGHUP)
+  reload --pair                     both hosts: validate, reload the one without the VIP, then the other
 Manual states and weights survive a reload.`;
 
 const err = (text: string): CommandResult => ({ text, severity: "err" });
@@ -87,6 +92,12 @@ export class RuntimeApi {
     if (a === "show" && b === "bgp" && !c) return this.#bgp();
     if (a === "show" && b === "table" && w.length <= 3) return this.#table(c);
     if (a === "show" && b === "tls" && !c) return this.#tls();
+    if (a === "show" && b === "peer" && !c) return this.#pair((p) => ({ text: showPeer(p.status(), this.#snapshot().info.now) }));
+    if (a === "why" && !b) return this.#pair((p) => ({ text: p.why() }));
+    if (a === "reload" && b === "--pair" && !c) return this.#pair(async (p) => {
+      const r = await p.stagedReload();
+      return { text: r.lines.join("\n"), severity: r.ok ? "info" : "err" };
+    });
     if ((a === "disable" || a === "enable") && b === "server" && c && !d) return this.#setState(c, a === "disable" ? "maint" : "ready");
     if (a === "set" && b === "server" && c && d === "state" && e && w.length === 5) {
       if (e !== "ready" && e !== "drain" && e !== "maint") return err(`Unknown state "${e}": must be ready, drain or maint`);
@@ -97,7 +108,7 @@ export class RuntimeApi {
     if (a === "clear" && b === "table" && c && !d) return this.#clearTable(c);
     if (a === "vrrp" && b === "demote" && !d) return this.#demote(c);
     if (a === "reload" && !b) return this.#reload();
-    const known = ["help", "show", "disable", "enable", "set", "clear", "vrrp", "reload"];
+    const known = ["help", "show", "disable", "enable", "set", "clear", "vrrp", "reload", "why"];
     if (!known.includes(a)) return err(`Unknown command "${cmd}": type "help" for the list`);
     return err(`Wrong arguments in "${cmd}": type "help" for the list`);
   }
@@ -120,6 +131,11 @@ export class RuntimeApi {
     }
     lines.push(["Alert_spool_pending", s.alerts.notifiers.reduce((n, q) => n + q.pending, 0)]);
     return lines.map(([k, v]) => `${k}: ${v}`).join("\n");
+  }
+
+  #pair(run: (p: PairService) => CommandResult | Promise<CommandResult>): CommandResult | Promise<CommandResult> {
+    const p = this.#services.pair;
+    return p ? run(p) : err("The pair subsystem is not running in this process");
   }
 
   #servers(proxy?: string): CommandResult {

@@ -9,6 +9,8 @@ import type { BgpStatus } from "../bgp/subsystem.ts";
 import { RateMeter } from "./rates.ts";
 import type { VrrpHistory, VrrpTransition } from "./vrrp_history.ts";
 import type { TlsStats } from "../tls/info.ts";
+import type { PairStatus } from "../pair/status.ts";
+import type {} from "../pair/subsystem.ts";
 
 /** Status words as haproxy prints them. */
 export type ServerStatus = "UP" | "DOWN" | "MAINT" | "DRAIN";
@@ -129,6 +131,8 @@ export interface StatsSnapshot {
   alerts: { rules: number; activeRules: number; notifiers: NotifierStat[] };
   /** TLS termination: handshakes, failures by reason, HTTP/2 connections, certificates served (src/tls/). */
   tls?: TlsStats;
+  /** The pair link: the peer's summary, config drift, replication, split brain (src/pair/); only with pair.key. */
+  pair?: PairStatus;
 }
 
 const n = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
@@ -174,6 +178,7 @@ export class SnapshotBuilder {
     });
     this.#rates.prune(now);
     const alerts = this.#services.alerts?.status();
+    const pair = this.#services.pair?.status();
     const notify = this.#services.notify?.status();
     return {
       info: {
@@ -196,6 +201,7 @@ export class SnapshotBuilder {
       vrrp: this.#vrrp(wall),
       vrrpGroups: (this.#services.vrrp?.status().syncGroups ?? []).map((g) => ({ name: g.name, state: g.state, instances: [...g.instances] })),
       bgp: this.#bgp(),
+      pair: pair?.configured ? pair : undefined,
       alerts: {
         rules: alerts?.rules?.length ?? 0,
         activeRules: alerts?.rules?.filter((r) => r.active).length ?? 0,

@@ -21,9 +21,27 @@ export const ALERT_EVENTS = {
   acme_failed: "acme.failed",
   bgp_session_down: "bgp.session_down",
   bgp_withdrawn: "bgp.withdrawn",
+  pair_link_up: "pair.link_up",
+  pair_link_down: "pair.link_down",
+  pair_refused: "pair.refused",
+  pair_config_drift: "pair.config_drift",
+  pair_config_same: "pair.config_same",
+  pair_split_brain: "pair.split_brain",
+  pair_split_brain_ended: "pair.split_brain_ended",
 } as const satisfies Record<string, EventName>;
 
+/**
+ * Events both hosts of a pair see alike (the same servers, the same pair): with a pair link, only
+ * the host that holds the VIP sends their alerts (src/pair/alert_sender.ts). The others are about
+ * the host they happen on (its VRRP transitions, its listeners, its reloads, its jobs).
+ */
+export const PAIR_SCOPED: ReadonlySet<AlertEventName> = new Set<AlertEventName>([
+  "server_down", "server_up", "proxy_no_server", "vrrp_split_brain", "cert_expiring",
+  "pair_link_up", "pair_link_down", "pair_refused", "pair_config_drift", "pair_config_same", "pair_split_brain", "pair_split_brain_ended",
+]);
+
 export type AlertEventName = keyof typeof ALERT_EVENTS;
+
 
 /** True when `name` is a known `on:` value. */
 export function isAlertEvent(name: string): name is AlertEventName {
@@ -100,6 +118,34 @@ export function viewEvent<K extends EventName>(name: K, data: EventMap[K]): Even
     case "vrrp.split_brain": {
       const v = data as EventMap["vrrp.split_brain"];
       return { line: `VRRP ${v.instance}: split brain: ${v.peer} is MASTER too (priority ${v.peerPriority})`, vars: { state: "SPLIT BRAIN", instance: v.instance } };
+    }
+    case "pair.link_up": {
+      const v = data as EventMap["pair.link_up"];
+      return { line: `pair link up with the ${v.role} at ${v.address}`, vars: { state: "UP" } };
+    }
+    case "pair.link_down": {
+      const v = data as EventMap["pair.link_down"];
+      return { line: `pair link to ${v.peer} (${v.address}) down: ${v.reason}`, vars: { state: "DOWN", output: v.reason } };
+    }
+    case "pair.refused": {
+      const v = data as EventMap["pair.refused"];
+      return { line: `pair link refused ${v.address}: ${v.reason}`, vars: { state: "REFUSED", output: v.reason } };
+    }
+    case "pair.config_drift": {
+      const v = data as EventMap["pair.config_drift"];
+      return { line: `config drift: ${v.peer} runs another configuration (ours ${v.ours}, theirs ${v.theirs})${v.keys.length ? `: ${v.keys.join(", ")}` : ""}`, vars: { state: "DRIFT", output: v.keys.join("\n") } };
+    }
+    case "pair.config_same": {
+      const v = data as EventMap["pair.config_same"];
+      return { line: `config drift over: ${v.peer} runs the same configuration (${v.hash})`, vars: { state: "SAME" } };
+    }
+    case "pair.split_brain": {
+      const v = data as EventMap["pair.split_brain"];
+      return { line: `split brain: this host and ${v.peer} are both MASTER for VRID ${v.vrid} (${v.instance}), seen ${v.source === "link" ? "over the pair link" : "from adverts"}`, vars: { state: "SPLIT BRAIN" } };
+    }
+    case "pair.split_brain_ended": {
+      const v = data as EventMap["pair.split_brain_ended"];
+      return { line: `split brain over for VRID ${v.vrid} (${v.instance}) after ${(v.duration / 1000).toFixed(1)}s`, vars: { state: "RESOLVED" } };
     }
     case "notify.dropped": {
       const v = data as EventMap["notify.dropped"];

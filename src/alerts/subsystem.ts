@@ -11,7 +11,8 @@ import type { AlertRule } from "./config.ts";
 import { type AlertAction, type AlertPolicy, type AlertState, initialAlertState, stepAlert } from "./alert_state.ts";
 import { type CheckEnv, type CheckResult, checkVip, describeCheck, runCheck } from "./checks.ts";
 import { addEvent, flushGroup, type GroupAction, type GroupItem, type GroupState, initialGroupState } from "./event_group.ts";
-import { ALERT_EVENTS, isAlertEvent, matchesFilter, viewEvent } from "./event_map.ts";
+import { ALERT_EVENTS, isAlertEvent, matchesFilter, PAIR_SCOPED, viewEvent } from "./event_map.ts";
+import type {} from "../pair/subsystem.ts";
 import { describeSchedule, JobTimer, MAX_TIMER_MS, parseSchedule } from "./schedule.ts";
 import { eventSubject, formatTime, jobSubject, render, type TemplateVars } from "./template.ts";
 
@@ -47,6 +48,8 @@ export interface RuleStatus {
   skippedRuns?: number;
   sent: number;
   suppressed: number;
+  /** Messages about the pair this host left to the VIP holder (src/pair/alert_sender.ts). */
+  leftToPeer: number;
   lastSentAt?: string;
 }
 
@@ -57,6 +60,7 @@ interface Runtime {
   inactiveReason?: string;
   sent: number;
   suppressedTotal: number;
+  leftToPeer: number;
   lastSentAt?: number;
   // scheduled check
   timer?: JobTimer;
@@ -107,6 +111,13 @@ export function createAlertsSubsystem(ctx: SubsystemContext<AlertsSubsystemConfi
   });
 
   const send = (rt: Runtime, message: OutgoingMessage) => {
+    // An alert both hosts see alike is sent once, by the host that holds the VIP.
+    const sender = rt.rule.on !== undefined && PAIR_SCOPED.has(rt.rule.on as keyof typeof ALERT_EVENTS) ? ctx.services.pair?.alertSender() : undefined;
+    if (sender && !sender.send) {
+      rt.leftToPeer++;
+      log.info("alert left to the peer", { rule: rt.rule.name, subject: message.subject, why: sender.why });
+      return;
+    }
     rt.sent++;
     rt.lastSentAt = clock.wallNow();
     const notify = ctx.services.notify;
@@ -224,7 +235,7 @@ export function createAlertsSubsystem(ctx: SubsystemContext<AlertsSubsystemConfi
 
   const build = (rule: AlertRule, previous?: Runtime): Runtime => {
     const key = JSON.stringify(rule);
-    const rt: Runtime = { rule, key, active: true, sent: previous?.sent ?? 0, suppressedTotal: previous?.suppressedTotal ?? 0, lastSentAt: previous?.lastSentAt };
+    const rt: Runtime = { rule, key, active: true, sent: previous?.sent ?? 0, suppressedTotal: previous?.suppressedTotal ?? 0, leftToPeer: previous?.leftToPeer ?? 0, lastSentAt: previous?.lastSentAt };
     if (rule.roles && rule.roles.length > 0 && !rule.roles.includes(config.role)) {
       rt.active = false;
       rt.inactiveReason = `only for role ${rule.roles.join("/")}`;
@@ -302,6 +313,7 @@ export function createAlertsSubsystem(ctx: SubsystemContext<AlertsSubsystemConfi
       skippedRuns: rt.timer?.skipped,
       sent: rt.sent,
       suppressed: rt.suppressedTotal,
+      leftToPeer: rt.leftToPeer,
       lastSentAt: iso(rt.lastSentAt),
     };
   };

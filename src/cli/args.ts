@@ -9,7 +9,8 @@ export const USAGE = `Usage:
   tandem --config FILE --role master|backup [--log-level LEVEL] [--log-format text|json]
   tandem --config FILE --check [--role master|backup]
   tandem route --config FILE METHOD URL [-H 'Name: value' ...]
-  tandem ctl [--config FILE | --socket PATH] COMMAND...
+  tandem ctl [--config FILE | --socket PATH] COMMAND...      (reload --pair: both hosts in turn)
+  tandem why [--config FILE | --socket PATH]                 why the VIP is where it is
   tandem alert test --config FILE [--notifier NAME]
   tandem import --haproxy FILE [--keepalived FILE] [--keepalived-backup FILE] [--crontab FILE] [-o FILE]
   tandem --version | --help
@@ -27,7 +28,7 @@ Options:
 Exit codes: 0 ok, 1 configuration error, 2 usage error, 3 runtime failure.`;
 
 export interface RunArgs {
-  command: "run" | "check" | "version" | "help" | "route" | "ctl" | "alert" | "import";
+  command: "run" | "check" | "version" | "help" | "route" | "ctl" | "alert" | "import" | "why";
   config?: string;
   role?: string;
   logLevel: LogLevel;
@@ -38,7 +39,7 @@ export interface RunArgs {
   argv: string[];
 }
 
-const SUBCOMMANDS = new Set(["route", "ctl", "alert", "import"]);
+const SUBCOMMANDS = new Set(["route", "ctl", "alert", "import", "why"]);
 
 /** Parses argv (without node and script). Throws UsageError. */
 export function parseCommandLine(argv: string[]): RunArgs {

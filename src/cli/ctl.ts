@@ -7,7 +7,7 @@ import { EXIT, describeError } from "../core/errors.ts";
 export const CTL_USAGE = `Usage: tandem ctl [--config FILE | --socket PATH] [--timeout SECONDS] COMMAND...
   --config, -c FILE   find the socket from the config's global.admin_socket
   --socket, -s PATH   talk to this socket
-  --timeout SECONDS   give up waiting for an answer (default 60)
+  --timeout SECONDS   give up waiting for an answer (default 60; 300 for reload --pair)
 Commands: tandem ctl --socket PATH help`;
 
 type Write = (s: string) => void;
@@ -21,7 +21,7 @@ interface CtlArgs {
 
 /** Options come first; the first word that is not an option starts the command. Throws Error (usage). */
 function parse(argv: string[]): CtlArgs {
-  const a: CtlArgs = { timeout: 60_000, command: [] };
+  const a: CtlArgs = { timeout: 0, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const w = argv[i];
     const eq = w.indexOf("=");
@@ -49,6 +49,8 @@ function parse(argv: string[]): CtlArgs {
   if (a.config && a.socket) throw new Error("give --config or --socket, not both");
   if (!a.config && !a.socket) throw new Error("missing --config FILE or --socket PATH");
   if (a.command.length === 0) throw new Error("missing COMMAND (try: help)");
+  // A staged reload waits for each host to be healthy in turn (pair.reload_timeout each).
+  if (a.timeout === 0) a.timeout = a.command[0] === "reload" && a.command.includes("--pair") ? 300_000 : 60_000;
   return a;
 }
 

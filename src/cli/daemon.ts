@@ -9,7 +9,7 @@ import { EventBus } from "../core/events.ts";
 import { systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/log.ts";
 import { describeError, EXIT, TandemError } from "../core/errors.ts";
-import type { ReloadOutcome, Services, Subsystem, SubsystemContext } from "../core/subsystem.ts";
+import type { ReloadOutcome, Services, Subsystem, SubsystemContext, ValidateOutcome } from "../core/subsystem.ts";
 import { logEvents } from "../core/event_log.ts";
 import { systemdNotifier, type ServiceNotifier } from "./sd_notify.ts";
 import { followStatus } from "./service_status.ts";
@@ -40,6 +40,7 @@ export class Daemon {
     this.bus = new EventBus({ onError: (err, name) => log.error(`event subscriber failed on "${name}": ${describeError(err)}`) });
     logEvents(this.bus, log.child("event"));
     this.services.reload = () => this.reload();
+    this.services.validate = () => Promise.resolve(this.validate());
     const ctx: SubsystemContext<TandemConfig> = { config, bus: this.bus, clock: systemClock, log, services: this.services };
     for (const make of factories) {
       const s = make(ctx);
@@ -129,6 +130,18 @@ export class Daemon {
     });
     this.#reloading = run.then(() => undefined);
     return run;
+  }
+
+  /** Reads and checks the config file as reload() would, applying nothing. Never throws. */
+  validate(): ValidateOutcome {
+    const { file, role } = this.#config;
+    try {
+      const result = loadConfigFile(file, role);
+      if (result.config) return { valid: true, errors: [], config: result.config };
+      return { valid: false, errors: result.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic(file, d)) };
+    } catch (err) {
+      return { valid: false, errors: [describeError(err)] };
+    }
   }
 
   /** Stops every subsystem in reverse order, bounded by the grace period. Idempotent. */

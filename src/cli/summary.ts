@@ -62,6 +62,8 @@ export function summarize(config: TandemConfig, warnings: number): string {
     for (const a of withProxies(b, config).announce) out.push(`  announce ${a.prefix.address}/${a.prefix.prefix} while ${(a.proxies ?? []).join(", ")} healthy`);
     out.push(`  start: announce after ${formatDuration(b.announceDelay)}; stop: ${b.gracefulShutdown ? `graceful-shutdown community for ${formatDuration(b.gracefulShutdown)}, ` : ""}withdraw, serve ${formatDuration(b.withdrawWait)} more`);
   }
+  const link = config.pair?.link;
+  if (link) out.push(`pair: link to the ${link.peer.role} at ${link.peer.address}:${link.port} (this host ${link.self.address} ${link.self.role === "master" ? "dials" : "listens"}), configuration ${config.pair.fingerprint.hash.slice(0, 12)}`);
   for (const n of config.notifiers) {
     out.push(n.type === "email" ? `notify ${n.name}: email to ${n.to.join(", ")} via ${n.smtp.host}:${n.smtp.port}` : `notify ${n.name}: webhook ${n.url}`);
   }

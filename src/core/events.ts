@@ -17,6 +17,8 @@ export interface EventMap {
   "vrrp.state": { instance: string; from: string; to: string; priority: number; reason: string; vips: string[]; group?: string };
   "vrrp.group": { group: string; from: string; to: string; instances: string[]; reason: string; vips: string[] };
   "vrrp.split_brain": { instance: string; peer: string; peerPriority: number };
+  /** The VIPs are about to be removed from this host (published just before; the pair closes their connections). */
+  "vrrp.vips_leaving": { instance: string; vips: string[] };
   "vrrp.priority": { instance: string; priority: number; base: number; reason: string };
   "bgp.session_up": { peer: string; as: number; routerId: string };
   "bgp.session_down": { peer: string; as: number; reason: string };
@@ -35,6 +37,21 @@ export interface EventMap {
   /** An ACME order succeeded: where the new certificate goes next (src/acme/deliver.ts; the pair link subscribes). */
   "acme.issued": { name: string; domains: string[]; file: string; pem: string; notAfter: string };
   "acme.failed": { name: string; domains: string[]; reason: string; retryIn: number };
+  /** The pair link (src/pair/) is authenticated and running; down: it ended (the peer may be gone). */
+  "pair.link_up": { peer: string; address: string; role: string };
+  "pair.link_down": { peer: string; address: string; reason: string };
+  /** Someone at address tried the pair link and was refused (wrong key, same role, bad protocol). */
+  "pair.refused": { address: string; reason: string };
+  /** The peer runs another configuration (normalized hashes differ); keys: the first differing ones. */
+  "pair.config_drift": { peer: string; ours: string; theirs: string; keys: string[] };
+  /** The configurations of both hosts are the same again (or were found the same after a drift). */
+  "pair.config_same": { peer: string; hash: string };
+  /** Both hosts are MASTER for the same VRID, seen over the pair link or from adverts. */
+  "pair.split_brain": { instance: string; vrid: number; peer: string; source: "link" | "adverts" };
+  /** A split brain is over (VRRP re-sends gratuitous ARP if this host kept the VIP); duration in ms. */
+  "pair.split_brain_ended": { instance: string; vrid: number; peer: string; duration: number };
+  /** A full stick-table resync with the peer finished (sent or received). */
+  "pair.resync": { direction: "sent" | "received"; entries: number; ms: number };
 }
 
 export type EventName = keyof EventMap;

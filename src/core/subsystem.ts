@@ -13,6 +13,16 @@ import type { Logger } from "./log.ts";
 export interface Services {
   /** The daemon's reload (set by whoever runs the daemon): whether the new config was applied, and why not. */
   reload?: () => Promise<ReloadOutcome>;
+  /** Reads and checks the config file as a reload would, without applying it (set by whoever runs the daemon). */
+  validate?: () => Promise<ValidateOutcome>;
+}
+
+/** What checking the config file found: errors (one per line of text), and the resolved config when valid. */
+export interface ValidateOutcome {
+  valid: boolean;
+  errors: string[];
+  /** The resolved config (the daemon's type), present when valid. */
+  config?: unknown;
 }
 
 /** What a reload did: applied everywhere, or not at all, with the reasons (one per line of text). */

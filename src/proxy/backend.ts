@@ -53,8 +53,11 @@ export class Backend {
    * state (applyServerState).
    */
   checks = true;
-  /** Told when a stick entry is created or moves to another server (workers share them). */
-  onStick: ((key: string, server: string) => void) | undefined;
+  /**
+   * Told when a stick entry is created or moves to another server (`changed`), or was refreshed
+   * and last told longer ago than the table's announceEvery: workers and the pair link share them.
+   */
+  onStick: ((key: string, server: string, changed: boolean) => void) | undefined;
   /** Idle server connections kept for reuse (mode http, http_reuse). */
   readonly idle = new IdlePool();
   readonly transport: Transport;
@@ -258,9 +261,8 @@ export class Backend {
   /** Records that the client now sticks to server (stick on src). */
   stickStore(client: ClientInfo, server: Server): void {
     if (!this.stick || this.config.stick?.on !== "src") return;
-    const before = this.onStick ? this.stick.lookup(client.srcAddress) : undefined;
-    this.stick.store(client.srcAddress, server.name);
-    if (this.onStick && before !== server.name) this.onStick(client.srcAddress, server.name);
+    const changed = this.stick.store(client.srcAddress, server.name);
+    if (this.onStick && this.stick.announce(client.srcAddress, changed)) this.onStick(client.srcAddress, server.name, changed);
   }
 
   /** A server's state as another process sees it: health, manual maintenance and weight. */

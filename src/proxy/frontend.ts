@@ -149,6 +149,28 @@ export class Frontend {
     for (const s of this.sockets) s.destroy();
   }
 
+  /**
+   * Closes the client connections (running and held) accepted on one of these local addresses:
+   * a VIP that left this host. Returns how many were closed.
+   */
+  closeAcceptedOn(addresses: ReadonlySet<string>): number {
+    let n = 0;
+    // A held socket's 'close' cancels its waiter; admit() skips destroyed ones meanwhile.
+    for (const w of this.#held.values()) {
+      if (addresses.has(unmap(w.value.socket.localAddress))) {
+        w.value.socket.destroy();
+        n++;
+      }
+    }
+    for (const s of this.sockets) {
+      if (addresses.has(unmap(s.localAddress))) {
+        s.destroy();
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Leaves the global admission set (frontend removed and drained). */
   detach(): void {
     this.#limit.frontends.delete(this);

@@ -2,6 +2,7 @@
 // expired by a Clock.
 
 import type { Clock } from "../core/clock.ts";
+import { ShardedMap } from "../core/sharded_map.ts";
 import { StickCounters } from "./stick_counters.ts";
 import type { CounterSpec } from "./stick_counters.ts";
 
@@ -21,6 +22,8 @@ interface Node {
   server: string | undefined;
   counters: StickCounters | undefined;
   expiresAt: number;
+  /** Monotonic ms the entry was last told to others (announce), -Infinity: never. */
+  announced: number;
   prev: Node | undefined;
   next: Node | undefined;
 }
@@ -33,16 +36,21 @@ interface Node {
  * a match or a store refreshes the expiry, and an entry a connection still tracks (conn_cur > 0)
  * does not expire.
  *
- * A backend's table maps a client address to its server (stick on src); a frontend's maps it to
- * counters (`counters:`, made with `options.counters`). An entry may hold both.
+ * A backend's table maps a client address to its server (stick on src; what the pair link
+ * replicates); a frontend's maps it to counters (`counters:`, made with `options.counters`).
  */
 export class StickTable {
   readonly size: number;
   readonly expire: number;
   /** The counters each entry keeps (undefined: a table of servers only). */
   readonly counterSpec: CounterSpec | undefined;
+  /** A refreshed entry is told to others again (announce) at most this often: a quarter of its lifetime, 1..60 s. */
+  readonly announceEvery: number;
   #clock: Clock;
-  #index = new Map<string, Node>();
+  /** Sharded: a table of a million entries never rehashes its whole index in one step. */
+  #index = new ShardedMap<Node>();
+  /** The node store() touched last (announce() follows it). */
+  #last: Node | undefined;
   #head: Node | undefined;
   #tail: Node | undefined;
 
@@ -52,6 +60,7 @@ export class StickTable {
     this.size = Math.floor(options.size);
     this.expire = options.expire;
     this.counterSpec = options.counters;
+    this.announceEvery = Math.min(60_000, Math.max(1_000, options.expire / 4));
     this.#clock = options.clock;
   }
 
@@ -68,32 +77,81 @@ export class StickTable {
       this.#remove(n);
       return undefined;
     }
-    this.#touch(n, now);
+    n.expiresAt = now + this.expire;
+    this.#unlink(n);
+    this.#append(n);
     return n.server;
-  }
-
-  /** Sticks key to server (creating or updating the entry), evicting the LRU entry when full. */
-  store(key: string, server: string): void {
-    const n = this.#index.get(key);
-    this.#put(key, server, n?.counters, this.#clock.now() + this.expire);
   }
 
   /**
    * The counters of key, created with the entry when missing (a table made without `counters`
-   * throws). Refreshes the entry, as haproxy does when a connection tracks it.
+   * throws). Refreshes the entry, as haproxy does when a connection tracks it. Counters are
+   * not announced: conn_cur is this host's own; the rates would be the ones to share.
    */
   track(key: string): StickCounters {
     const spec = this.counterSpec;
     if (!spec) throw new Error("this stick table keeps no counters");
     const now = this.#clock.now();
+    const old = this.#index.get(key);
+    const live = old !== undefined && !expired(old, now);
+    const n = this.#put(key, live ? old.server : undefined, now + this.expire, old);
+    if (!live) n.counters = undefined;
+    return (n.counters ??= new StickCounters(spec));
+  }
+
+  /**
+   * Sticks key to server (creating or updating the entry), evicting the LRU entry when full.
+   * Returns true when the entry is new (or had expired) or now names another server.
+   */
+  store(key: string, server: string): boolean {
+    const now = this.#clock.now();
+    const old = this.#index.get(key);
+    const changed = old === undefined || old.server !== server || expired(old, now);
+    this.#last = this.#put(key, server, now + this.expire, old);
+    return changed;
+  }
+
+  /**
+   * Whether the entry of key should be told to the processes and the peer that share the table:
+   * always when `changed` (new entry, other server), else when it was last told more than
+   * announceEvery ago (a refresh, so their copy does not expire while the client is active).
+   * Records the telling.
+   */
+  announce(key: string, changed: boolean): boolean {
+    // Called right after store() of the same key: no second lookup.
+    const n = this.#last?.key === key ? this.#last : this.#index.get(key);
+    if (!n) return false;
+    const now = this.#clock.now();
+    if (!changed && now - n.announced < this.announceEvery) return false;
+    n.announced = now;
+    return true;
+  }
+
+  /** The live server entry of key without refreshing it (replication reads it), or undefined (none, or counters only). */
+  peek(key: string): (StickEntry & { server: string }) | undefined {
     const n = this.#index.get(key);
-    if (n && !expired(n, now)) {
-      this.#touch(n, now);
-      return (n.counters ??= new StickCounters(spec));
-    }
-    const counters = new StickCounters(spec);
-    this.#put(key, n && !expired(n, now) ? n.server : undefined, counters, now + this.expire);
-    return counters;
+    return n && n.server !== undefined && !expired(n, this.#clock.now()) ? { key: n.key, server: n.server, expiresAt: n.expiresAt } : undefined;
+  }
+
+  /** Every key, least recently used first (a full resync walks them; entries are read with peek()). */
+  keys(): string[] {
+    const out: string[] = new Array(this.#index.size);
+    let i = 0;
+    for (let n = this.#head; n; n = n.next) out[i++] = n.key;
+    out.length = i;
+    return out;
+  }
+
+  /**
+   * Stores an entry learned from the peer with its own expiry (monotonic ms here), unless this
+   * table knows the key with a later expiry (touched more recently). Returns whether it was stored.
+   */
+  merge(key: string, server: string, expiresAt: number): boolean {
+    const old = this.#index.get(key);
+    if (old && !expired(old, this.#clock.now()) && old.expiresAt >= expiresAt) return false;
+    // Told by the peer: not ours to announce back until it changes or is refreshed here.
+    this.#put(key, server, expiresAt, old).announced = this.#clock.now();
+    return true;
   }
 
   /** Drops one key. */
@@ -106,6 +164,7 @@ export class StickTable {
   /** Drops every entry. */
   clear(): void {
     this.#index.clear();
+    this.#last = undefined;
     this.#head = this.#tail = undefined;
   }
 
@@ -135,25 +194,29 @@ export class StickTable {
 
   /** Re-inserts exported entries (reload), keeping their remaining lifetime, counters and LRU order. */
   import(entries: readonly StickEntry[]): void {
-    for (const e of entries) this.#put(e.key, e.server, this.counterSpec ? e.counters : undefined, e.expiresAt);
+    for (const e of entries) {
+      const n = this.#put(e.key, e.server, e.expiresAt);
+      if (this.counterSpec && e.counters) n.counters = e.counters;
+    }
   }
 
-  #touch(n: Node, now: number): void {
-    n.expiresAt = now + this.expire;
-    this.#unlink(n);
-    this.#append(n);
-  }
-
-  #put(key: string, server: string | undefined, counters: StickCounters | undefined, expiresAt: number): void {
-    const old = this.#index.get(key);
-    if (old) this.#remove(old);
+  /** Creates or updates the entry; `found`: the caller's lookup of key (undefined: look it up). */
+  #put(key: string, server: string | undefined, expiresAt: number, found: Node | undefined | null = null): Node {
+    let n = found === null ? this.#index.get(key) : found;
+    if (n) this.#unlink(n);
     // Entries share one lifetime and are ordered by last touch, so expired ones sit at the head.
     const now = this.#clock.now();
     for (let i = 0; i < 4 && this.#head && expired(this.#head, now); i++) this.#remove(this.#head);
-    if (this.#index.size >= this.size && this.#head) this.#remove(this.#head);
-    const n: Node = { key, server, counters, expiresAt, prev: undefined, next: undefined };
-    this.#index.set(key, n);
+    if (n) {
+      n.server = server;
+      n.expiresAt = expiresAt;
+    } else {
+      if (this.#index.size >= this.size && this.#head) this.#remove(this.#head);
+      n = { key, server, counters: undefined, expiresAt, announced: -Infinity, prev: undefined, next: undefined };
+      this.#index.set(key, n);
+    }
     this.#append(n);
+    return n;
   }
 
   #append(n: Node): void {
@@ -175,6 +238,7 @@ export class StickTable {
   #remove(n: Node): void {
     this.#unlink(n);
     this.#index.delete(n.key);
+    if (this.#last === n) this.#last = undefined;
   }
 }
 

@@ -18,6 +18,8 @@ import type { ListenerStatus, ProxyStatus } from "./status.ts";
 import { tcpSession } from "./tcp_session.ts";
 import { weightProblem } from "./weight.ts";
 import { WorkerPool } from "./workers.ts";
+import { StickSharing } from "./stick_sharing.ts";
+import type { SharedStickEntry, StickApplyResult, StickReader, StickWatcher } from "./stick_sharing.ts";
 import { TlsTerminator } from "../tls/terminator.ts";
 import { challenges } from "../acme/challenges.ts";
 import { acmeChallengeDir } from "../acme/paths.ts";
@@ -42,8 +44,8 @@ export interface ProxySubsystemOptions {
 
 /** The hooks a proxy worker process gives its subsystem and gets back. */
 export interface WorkerSide {
-  /** A stick entry was made here: tell the main process. */
-  onStick(proxy: string, key: string, server: string): void;
+  /** A stick entry was made (changed) or refreshed here: tell the main process. */
+  onStick(proxy: string, key: string, server: string, changed: boolean): void;
   /** Receives the lookup the worker runtime uses to apply server states and stick entries. */
   attach(api: { backend(name: string): Backend | undefined }): void;
 }
@@ -72,6 +74,19 @@ export interface ProxyService {
    * frontends); undefined removes it.
    */
   provide(name: string, service: LocalService | undefined): void;
+  /** Pair link: told of every stick entry made or refreshed here or in a worker; returns the unsubscribe. */
+  watchStick(fn: StickWatcher): () => void;
+  /** Pair link: stores the peer's entries (servers by name, remaining lifetime) here and in the workers. */
+  applyStick(proxy: string, entries: readonly SharedStickEntry[]): StickApplyResult;
+  /** Pair link: a table's entries, all (a full resync) or those of `keys` (undefined: no such backend or no table). */
+  stickReader(proxy: string, keys?: readonly string[]): StickReader | undefined;
+  /** Backends with a stick table. */
+  stickTables(): string[];
+  /**
+   * Closes every client connection accepted on one of these local addresses (a VIP that left this
+   * host), here and in the workers, so clients reconnect to the new holder. Returns how many here.
+   */
+  closeAccepted(addresses: readonly string[]): number;
 }
 
 declare module "../core/subsystem.ts" {
@@ -249,16 +264,15 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   // global.workers > 1: this process serves too, plus workers - 1 processes (workers.ts). The
   // count is read at start; a reload that changes it is logged and needs a restart.
   const workers = Math.max(1, config.global.workers);
-  const pool = workers > 1 && !options.worker ? new WorkerPool({ count: workers - 1, config, log, backends: () => backends }) : undefined;
+  const sharing = new StickSharing({ backends: () => backends, clock: ctx.clock, worker: options.worker });
+  const pool = workers > 1 && !options.worker ? new WorkerPool({ count: workers - 1, config, log, backends: () => backends, onStick: (p, k, s) => sharing.tell(p, k, s) }) : undefined;
+  sharing.pool = pool;
   if (pool) unsubscribe.push(ctx.bus.on("server.state", (e) => pool.pushServer(e.proxy, e.server)));
   options.worker?.attach({ backend: (name) => backends.get(name) });
   const makeBackend = (bc: BackendConfig) => {
     const b = new Backend(bc, { clock: ctx.clock, bus: ctx.bus, log: log.child(bc.name), transport });
-    if (options.worker) {
-      b.checks = false;
-      const w = options.worker;
-      b.onStick = (key, server) => w.onStick(b.name, key, server);
-    } else if (pool) b.onStick = (key, server) => pool.shareStick(b.name, key, server);
+    if (options.worker) b.checks = false;
+    sharing.wire(b);
     return b;
   };
 
@@ -323,6 +337,17 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       const n = t.length;
       t.clear();
       pool?.clearStick(proxy);
+      return n;
+    },
+    watchStick: (fn) => sharing.watch(fn),
+    applyStick: (proxy, entries) => sharing.apply(proxy, entries),
+    stickReader: (proxy, keys) => sharing.reader(proxy, keys),
+    stickTables: () => [...backends.values()].filter((b) => b.stick).map((b) => b.name),
+    closeAccepted(addresses) {
+      const wanted = new Set(addresses);
+      let n = 0;
+      for (const f of new Set([...frontends.values(), ...retired])) n += f.closeAcceptedOn(wanted);
+      pool?.closeAccepted(addresses);
       return n;
     },
   };

@@ -52,6 +52,11 @@ export class WaitQueue<T> {
     return w;
   }
 
+  /** The live waiters, oldest first, as a new array (nothing is removed). */
+  values(): Waiter<T>[] {
+    return this.#items.slice(this.#head).filter((w): w is Waiter<T> => w !== undefined && !w.cancelled);
+  }
+
   /** Removes and returns every live waiter, oldest first. */
   drain(): Waiter<T>[] {
     const out: Waiter<T>[] = [];

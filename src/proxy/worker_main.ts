@@ -58,7 +58,7 @@ export function runProxyWorker(): void {
           handlers: { http: httpSession },
           h2: h2Session,
           worker: {
-            onStick: (p, key, server) => send({ type: "stick", proxy: p, key, server }),
+            onStick: (p, key, server, changed) => send({ type: "stick", proxy: p, key, server, changed }),
             attach: (api) => (lookup = api.backend),
           },
         });
@@ -84,6 +84,15 @@ export function runProxyWorker(): void {
         break;
       case "stick":
         lookup?.(m.proxy)?.stick?.store(m.key, m.server);
+        break;
+      case "sticks": {
+        const table = lookup?.(m.proxy)?.stick;
+        const now = systemClock.now();
+        for (const [key, server, expiresIn] of m.entries) table?.merge(key, server, now + expiresIn);
+        break;
+      }
+      case "close_accepted":
+        services.proxy?.closeAccepted(m.addresses);
         break;
       case "stick_clear":
         lookup?.(m.proxy)?.stick?.clear();

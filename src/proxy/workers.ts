@@ -27,14 +27,18 @@ export type ToWorker =
   | { type: "stop"; reason: string }
   | { type: "server"; proxy: string; server: string; snap: ServerSnapshot }
   | { type: "stick"; proxy: string; key: string; server: string }
-  | { type: "stick_clear"; proxy: string };
+  /** Entries learned from the peer host (pair link), with their remaining lifetime in ms. */
+  | { type: "sticks"; proxy: string; entries: [key: string, server: string, expiresIn: number][] }
+  | { type: "stick_clear"; proxy: string }
+  | { type: "close_accepted"; addresses: string[] };
 
 /** Worker → main. */
 export type FromWorker =
   | { type: "started" }
   | { type: "failed"; error: string }
   | { type: "reloaded"; id: number; error?: string }
-  | { type: "stick"; proxy: string; key: string; server: string }
+  /** changed: a new entry or another server (shared with the other workers); else a refresh (for the pair link). */
+  | { type: "stick"; proxy: string; key: string; server: string; changed: boolean }
   | { type: "status"; status: ProxyStatus }
   | { type: "log"; level: "info" | "warn" | "error"; sub: string; msg: string; fields?: LogFields };
 
@@ -120,6 +124,7 @@ export class WorkerPool {
   readonly #count: number;
   readonly #log: Logger;
   readonly #backends: () => ReadonlyMap<string, Backend>;
+  readonly #onStick: ((proxy: string, key: string, server: string) => void) | undefined;
   readonly #children: Child[] = [];
   #config: ProxySubsystemConfig;
   #stopping = false;
@@ -127,9 +132,10 @@ export class WorkerPool {
   /** The totals of worker processes that died, so summed counters never go down. */
   #gone: ProxyStatus | undefined;
 
-  /** count: worker processes besides the main one. */
-  constructor(options: { count: number; config: ProxySubsystemConfig; log: Logger; backends: () => ReadonlyMap<string, Backend> }) {
+  /** count: worker processes besides the main one; onStick: told of every stick entry a worker announces. */
+  constructor(options: { count: number; config: ProxySubsystemConfig; log: Logger; backends: () => ReadonlyMap<string, Backend>; onStick?: (proxy: string, key: string, server: string) => void }) {
     this.#count = options.count;
+    this.#onStick = options.onStick;
     this.#config = options.config;
     this.#log = options.log;
     this.#backends = options.backends;
@@ -195,6 +201,16 @@ export class WorkerPool {
   /** A stick entry made here (or by worker `from`) goes to every other worker. */
   shareStick(proxy: string, key: string, server: string, from?: Child): void {
     for (const c of this.#children) if (c !== from) this.#send(c, { type: "stick", proxy, key, server });
+  }
+
+  /** Entries from the peer host go to every worker. */
+  shareSticks(proxy: string, entries: [string, string, number][]): void {
+    if (entries.length) for (const c of this.#children) this.#send(c, { type: "sticks", proxy, entries });
+  }
+
+  /** Every worker closes its client connections accepted on these addresses (a VIP that left). */
+  closeAccepted(addresses: readonly string[]): void {
+    for (const c of this.#children) this.#send(c, { type: "close_accepted", addresses: [...addresses] });
   }
 
   clearStick(proxy: string): void {
@@ -273,7 +289,8 @@ export class WorkerPool {
           case "stick": {
             const b = this.#backends().get(m.proxy);
             b?.stick?.store(m.key, m.server);
-            this.shareStick(m.proxy, m.key, m.server, child);
+            if (m.changed) this.shareStick(m.proxy, m.key, m.server, child);
+            this.#onStick?.(m.proxy, m.key, m.server);
             break;
           }
           case "status":

@@ -4,6 +4,7 @@
 import type { BackendStat, BgpStat, ServerStat, StatsSnapshot, VrrpStat } from "../admin/snapshot.ts";
 import { h, table } from "./dom.ts";
 import { ago, bytes, count, duration, rate } from "./format.ts";
+import { pairCard, pairWarnings } from "./pair.ts";
 
 /** Status words map to badge colours in style.css. */
 const badge = (text: string, kind = text.toLowerCase()) => h("span", { class: `badge ${kind}` }, text);
@@ -104,6 +105,7 @@ export function render(root: HTMLElement, s: StatsSnapshot): void {
     );
   }
   const parts: Node[] = [];
+  if (s.pair) parts.push(...pairWarnings(s.pair), pairCard(s, s.pair));
   for (const v of s.vrrp ?? []) parts.push(vrrp(v, now));
   if (s.vrrpGroups?.length) {
     parts.push(h(

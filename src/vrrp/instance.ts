@@ -57,6 +57,8 @@ export interface InstanceStatus {
   fault?: string;
   received: { accepted: number; dropped: Record<string, number>; warnings: Record<string, number> };
   track: { name: string; weight: number; ok: boolean; detail: string }[];
+  /** The last advert accepted from another router: its source, priority and wall ms (for `tandem why`). */
+  lastAdvert?: { src: string; priority: number; at: number };
 }
 
 const NOTIFY_KEY = { master: "master", backup: "backup", fault: "fault", stopped: "stop" } as const;
@@ -78,6 +80,7 @@ export class VrrpInstance {
   #since: number;
   /** Our own tracking's fault; #groupFault is one the sync group imposed. */
   #fault?: string;
+  #lastAdvert?: { src: string; priority: number; at: number };
   #groupFault?: string;
 
   constructor(cfg: VrrpConfig, deps: InstanceDeps) {
@@ -207,7 +210,13 @@ export class VrrpInstance {
         warnings: { ...this.#stats.warnings } as Record<string, number>,
       },
       track: this.#tracker.items(),
+      lastAdvert: this.#lastAdvert,
     };
+  }
+
+  /** Sends gratuitous ARP for the VIPs again when this instance is master (after a split brain ends). */
+  regarp(): void {
+    if (this.#state.name === "master") this.#execute({ type: "garp" });
   }
 
   /** Master_Down_Interval for the current priority, in ms (for tests and status). */
@@ -245,6 +254,7 @@ export class VrrpInstance {
       return;
     }
     for (const w of v.warnings) this.#rateLog(w.code, `VRRP advert accepted with ${w.code.replace("_", " ")}`, { detail: w.detail, src: v.advert.src });
+    this.#lastAdvert = { src: v.advert.src, priority: v.advert.priority, at: this.#d.clock.wallNow() };
     this.#dispatch({ type: "advert", src: v.advert.src, priority: v.advert.priority, advertInterval: v.advert.advertInterval });
   }
 
@@ -302,6 +312,8 @@ export class VrrpInstance {
         this.#garp?.stop();
         this.#garp = undefined;
         if (this.#d.owner) return;
+        // Said before the addresses go: a connection closed after would send its FIN from an address no longer here.
+        bus.emit("vrrp.vips_leaving", { instance: cfg.name, vips: cfg.virtualIps.map((v) => v.cidr.address) });
         for (const vip of this.#vipSpecs()) {
           try {
             io.addresses.remove(vip);

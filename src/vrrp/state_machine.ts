@@ -240,6 +240,8 @@ export const TRANSITIONS: Record<VrrpStateName, Row> = {
       // We win: discard (RFC) but advertise at once so the other master yields without waiting.
       actions.push({ type: "split_brain", peer: e.src, peerPriority: e.priority, resolution: "keeping master, the other must yield" });
       actions.push({ type: "send_advert", priority: s.priority });
+      // The other master's gratuitous ARP may have moved the VIP in neighbours' caches: take it back.
+      actions.push({ type: "garp" });
       return { state: { ...s, splitBrainPeer: e.src, advertAt: now + cfg.advertInterval }, actions };
     },
     priority: (_c, s, e) => setPriority(s, e.priority),

@@ -98,6 +98,9 @@ export function createVrrpSubsystem(ctx: SubsystemContext<VrrpSubsystemConfig>, 
     for (const g of groups) g.evaluate();
   };
 
+  // A split brain seen over the pair link is over: the host that kept the VIP says so again (GARP).
+  ctx.bus.on("pair.split_brain_ended", (e) => instances.get(e.instance)?.instance.regarp());
+
   ctx.services.vrrp = {
     status: () => ({ instances: [...instances.values()].map((e) => e.instance.status()), syncGroups: groups.map((g) => g.status()) }),
     async demote(name) {

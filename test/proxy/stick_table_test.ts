@@ -80,6 +80,37 @@ describe("StickTable", () => {
   it("rejects a size below 1", () => {
     assert.throws(() => new StickTable({ size: 0, expire: 1, clock: new FakeClock() }), /at least 1/);
   });
+
+  it("store says whether the entry is new or moved; announce tells changes at once and refreshes at most every announceEvery", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 10, expire: 40_000, clock });
+    assert.equal(t.announceEvery, 10_000);
+    assert.equal(t.store("a", "s1"), true);
+    assert.equal(t.announce("a", true), true);
+    assert.equal(t.store("a", "s1"), false);
+    assert.equal(t.announce("a", false), false, "a refresh right after the change is not told");
+    clock.advance(10_000);
+    t.store("a", "s1");
+    assert.equal(t.announce("a", false), true, "a refresh after announceEvery is told");
+    assert.equal(t.store("a", "s2"), true, "another server is a change");
+    clock.advance(40_001);
+    assert.equal(t.store("a", "s2"), true, "an expired entry stored again is new");
+  });
+
+  it("merge keeps the entry touched last, and peek and keys read without refreshing", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 10, expire: 1000, clock });
+    t.store("a", "s1");
+    assert.equal(t.merge("a", "s2", 500), false, "ours expires later: kept");
+    assert.equal(t.merge("a", "s2", 2000), true, "theirs was touched later: taken");
+    assert.deepEqual(t.peek("a"), { key: "a", server: "s2", expiresAt: 2000 });
+    assert.equal(t.merge("b", "s1", 800), true);
+    assert.deepEqual(t.keys(), ["a", "b"]);
+    assert.equal(t.announce("b", false), false, "an entry from the peer is not announced back on its first refresh");
+    clock.advance(900);
+    assert.equal(t.peek("b"), undefined, "peek sees expiry");
+    assert.equal(t.peek("a")?.expiresAt, 2000, "peek does not refresh");
+  });
 });
 
 describe("stick counters", () => {

@@ -141,12 +141,12 @@ test("tie: higher primary address wins", () => {
   assert.equal(high.state.name, "master");
 });
 
-test("master hearing a lower master: keeps master, advertises at once, reports once per peer", () => {
+test("master hearing a lower master: keeps master, advertises and re-sends GARP at once, reports once per peer", () => {
   const h = masterHarness(V3, 100);
   h.send({ type: "advert", src: "192.0.2.12", priority: 50, advertInterval: 1000 });
   h.send({ type: "advert", src: "192.0.2.12", priority: 50, advertInterval: 1000 });
   assert.equal(h.state.name, "master");
-  assert.deepEqual(h.types(), ["split_brain", "send_advert"]);
+  assert.deepEqual(h.types(), ["split_brain", "send_advert", "garp"]);
 });
 
 test("master answers a priority-0 advert with an advert", () => {
