@@ -104,6 +104,11 @@ test("what haproxy enforced is carried or refused, never dropped with exit 0: TL
     if (/track-sc0/.test(text)) assert.match(yaml, /counters: /, `${file}: rate limit`);
     if (/redirect scheme https/.test(text)) assert.match(yaml, /action: redirect, scheme: https/, `${file}: https redirect`);
     if (/hdr\(host\)/.test(text)) assert.doesNotMatch(yaml, /\{ host: /, `${file}: hdr(host) is not host: (which ignores the port)`);
+    // `stats refresh 30` is seconds in haproxy (a bare number elsewhere is milliseconds).
+    const refresh = /stats refresh (\d+)\s*$/m.exec(text);
+    if (refresh) assert.match(yaml, new RegExp(`refresh: ${refresh[1]}s`), `${file}: stats refresh`);
+    // "$COUCHDB_PATH": haproxy expands it; tandem's loader does the same with "${COUCHDB_PATH}".
+    if (/"\$[A-Z_]+"/.test(text)) assert.match(yaml, /path_prefix: "\$\{COUCHDB_PATH\}"/, `${file}: environment variables stay references`);
   }
 });
 
