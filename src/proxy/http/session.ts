@@ -10,6 +10,7 @@ import { Backend } from "../backend.ts";
 import { admit, Refusal } from "./admission.ts";
 import { BodyDecoder, drainable, requestBodyMode } from "./body.ts";
 import { ClientSocket } from "./client_socket.ts";
+import type { ClientEvents } from "./client_socket.ts";
 import { requestPersistence } from "./cookie_persistence.ts";
 import { Exchange, HOLD_MAX } from "./exchange.ts";
 import type { ExchangeOwner } from "./exchange.ts";
@@ -56,6 +57,14 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   /** While the rest of a request body is drained after its response: bytes still allowed, else -1. */
   #drainLeft = -1;
   readonly #client: ClientSocket;
+  /** A field, not made in the constructor: closures there kept connections alive across scavenges (gc_churn_test). */
+  readonly #events: ClientEvents = {
+    data: (c) => this.#clientData(c),
+    end: () => this.#clientEnd(),
+    close: () => this.#clientClose(),
+    drain: () => this.#exchange.clientDrained(),
+    timeout: () => this.#clientTimeout(),
+  };
   #state: ClientState = "idle";
   #first = true;
   #held: Buffer[] = [];
@@ -79,13 +88,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.env = { client: ctx.client, clock: ctx.clock, services: ctx.services };
     this.socket = ctx.socket;
     this.#done = done;
-    this.#client = new ClientSocket(ctx.socket, ctx.clock, {
-      data: (c) => this.#clientData(c),
-      end: () => this.#clientEnd(),
-      close: () => this.#clientClose(),
-      drain: () => this.#exchange.clientDrained(),
-      timeout: () => this.#clientTimeout(),
-    });
+    this.#client = new ClientSocket(ctx.socket, ctx.clock, this.#events);
     this.fe = (ctx.prepared as FrontendRuntime | undefined) ?? frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
     this.#exchange = new Exchange(this);
