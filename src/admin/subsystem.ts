@@ -9,6 +9,7 @@ import { RuntimeApi } from "./runtime_api.ts";
 import { SnapshotBuilder } from "./snapshot.ts";
 import { AdminSocket } from "./socket_server.ts";
 import { StatsHttpServer } from "./stats_http.ts";
+import { frontendStats } from "./frontend_stats.ts";
 import { VrrpHistory } from "./vrrp_history.ts";
 
 /** How often the VRRP advert counter is sampled to know when the peer was last heard. */
@@ -66,6 +67,8 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
     name: "admin",
     async start() {
       running = true;
+      // `stats` rules of proxy frontends serve the same page through the proxy.
+      ctx.services.proxy?.provide("stats", frontendStats(snapshot));
       socket = await openSocket(config);
       try {
         stats = await openStats(config);
@@ -101,6 +104,7 @@ export function createAdminSubsystem(ctx: SubsystemContext<TandemConfig>): Subsy
     },
     async stop() {
       running = false;
+      ctx.services.proxy?.provide("stats", undefined);
       sampler?.cancel();
       history.close();
       await Promise.all([socket?.close(), stats?.close()]);

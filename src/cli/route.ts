@@ -6,7 +6,9 @@ import type { FrontendConfig } from "../proxy/config_types.ts";
 import { tandemConfig } from "../tandem_config.ts";
 import type { TandemConfig } from "../tandem_config.ts";
 import { HeadParser, HttpParseError } from "../proxy/http/parser.ts";
-import { route } from "../proxy/http/routing.ts";
+import { backendRequest, route } from "../proxy/http/routing.ts";
+import type { RequestEnv } from "../proxy/http/request_env.ts";
+import { systemClock } from "../core/clock.ts";
 import { loadForRole } from "./role.ts";
 
 export const ROUTE_USAGE = `Usage: tandem route --config FILE [--role R] [--frontend NAME] [--src IP] METHOD URL [-H 'Name: value']...
@@ -120,7 +122,11 @@ export function runRoute(argv: string[], out: (s: string) => void, err: (s: stri
     }
     if (!req) throw new Error("incomplete request");
     const fired: string[] = [];
-    const decision = route(frontend, req, args.src, fired);
+    const dstPort = port ?? frontend.binds[0]?.ports[0] ?? 80;
+    const env: RequestEnv = { client: { srcAddress: args.src, srcPort: 0, dstAddress: frontend.binds[0]?.host || "127.0.0.1", dstPort, frontend: frontend.name }, clock: systemClock };
+    let decision = route(frontend, req, env, fired);
+    const chosen = typeof decision === "string" ? result.config.backends.find((x) => x.name === decision) : undefined;
+    if (chosen) decision = backendRequest(chosen, req, env, fired) ?? decision;
     out(`frontend ${frontend.name}: ${req.method} ${req.host || "(no host)"}${req.target} from ${args.src}`);
     for (const f of fired) out(`  ${f}`);
     if (typeof decision === "string") {

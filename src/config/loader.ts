@@ -2,7 +2,7 @@
 // every problem at once. The sections (src/<subsystem>/config.ts) are handed in by the caller.
 
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
+import { isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { Document } from "yaml";
 import { z } from "zod";
 import { Diagnostics, formatDiagnostic, locate, locateOffset } from "./diagnostics.ts";
@@ -12,6 +12,7 @@ import type { ConfigSection, SectionContext } from "./section.ts";
 import type { BaseConfig, Role } from "./types.ts";
 import { issuesToDiagnostics } from "./zod_issues.ts";
 import { TandemError } from "../core/errors.ts";
+import { expandEnv } from "./env_vars.ts";
 
 export const ROLES: readonly Role[] = ["master", "backup"];
 
@@ -45,8 +46,11 @@ export class ConfigError extends TandemError {
 export interface ConfigLoader<C extends BaseConfig> {
   /** The schema of the whole file (every section's keys). */
   readonly schema: z.ZodObject;
-  /** Parses and validates config text for role (default master). Never throws on bad input. */
-  text(text: string, file: string, role?: Role): LoadResult<C>;
+  /**
+   * Parses and validates config text for role (default master). Double-quoted strings expand
+   * environment variables from env (default process.env) as haproxy does. Never throws on bad input.
+   */
+  text(text: string, file: string, role?: Role, env?: Readonly<Record<string, string | undefined>>): LoadResult<C>;
   /** Reads file and validates it for role. Throws TandemError E_READ when the file cannot be read. */
   file(file: string, role?: Role): LoadResult<C>;
   /** Roles the parsed input defines (a section's `roles`, else master and backup). */
@@ -143,7 +147,24 @@ export function createConfigLoader<C extends BaseConfig>(sections: readonly Conf
     return config as unknown as C;
   };
 
-  const text = (text: string, file: string, role: Role = "master"): LoadResult<C> => {
+  /** Expands `$NAME` / `${NAME}` / `${NAME-default}` in double-quoted scalars; an unset variable is a warning. */
+  const expandVariables = (doc: Document, text: string, lc: LineCounter, env: Readonly<Record<string, string | undefined>>): Located[] => {
+    const out: Located[] = [];
+    visit(doc, {
+      Scalar(key, node) {
+        if (key === "key" || !isScalar(node) || node.type !== "QUOTE_DOUBLE" || typeof node.value !== "string" || !node.value.includes("$")) return;
+        const r = expandEnv(node.value, env);
+        node.value = r.value;
+        const [start, end] = node.range ?? [0, 0];
+        for (const name of r.unset) {
+          out.push(locateOffset({ severity: "warning", message: `environment variable ${name} is not set: "$${name}" expands to an empty string`, hint: `set it in tandem's environment, or write \${${name}-default}`, path: [] }, start, end, text, lc));
+        }
+      },
+    });
+    return out;
+  };
+
+  const text = (text: string, file: string, role: Role = "master", env: Readonly<Record<string, string | undefined>> = process.env): LoadResult<C> => {
     const lc = new LineCounter();
     const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
@@ -153,10 +174,11 @@ export function createConfigLoader<C extends BaseConfig>(sections: readonly Conf
       });
       return { diagnostics, file };
     }
+    const expanded = expandVariables(doc, text, lc, env);
     const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
     const diag = new Diagnostics();
     const { input, ok } = validate(data, diag);
-    if (!input) return { diagnostics: sortByPlace(locate(diag.items, doc, text, lc)), file };
+    if (!input) return { diagnostics: sortByPlace([...expanded, ...locate(diag.items, doc, text, lc)]), file };
     const written = writtenNames(data as Record<string, unknown>);
     const config = resolveFor(input, written, file, role, diag, true);
     // Role-specific problems of the other role are reported too: one file serves both hosts.
@@ -167,7 +189,7 @@ export function createConfigLoader<C extends BaseConfig>(sections: readonly Conf
       const seen = new Set(diag.items.map((d) => `${d.path.join(".")}|${d.message}`));
       for (const d of d2.items) if (!seen.has(`${d.path.join(".")}|${d.message}`)) diag.items.push(d);
     }
-    const diagnostics = sortByPlace(locate(diag.items, doc, text, lc));
+    const diagnostics = sortByPlace([...expanded, ...locate(diag.items, doc, text, lc)]);
     return { config: ok && diag.errorCount === 0 ? config : undefined, input: ok ? input : undefined, diagnostics, file };
   };
 

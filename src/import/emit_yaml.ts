@@ -1,9 +1,10 @@
 // Writes the imported config as commented YAML (yaml Document API), in the style of exchange.yaml.
 
-import { Document, isMap, isPair, isScalar, isSeq } from "yaml";
+import { Document, isMap, isPair, isScalar, isSeq, visit } from "yaml";
 import type { Node, Pair, YAMLMap, YAMLSeq } from "yaml";
 import type { ImportNote, YamlPath } from "./notes.ts";
 import { formatNote } from "./notes.ts";
+import { ENV_OPEN, ENV_REF } from "./haproxy_cfg.ts";
 
 /** A comment for the output: above the key/item at path, or at the end of its line. */
 export interface YamlComment {
@@ -27,7 +28,7 @@ export function newOutput(): ImportOutput {
 
 /** Collections always written in block style (sections, lists of rules, name → entry maps). */
 const BLOCK_KEYS = new Set([
-  "global", "defaults", "proxies", "frontends", "backends", "stats", "vrrp", "notify", "alerts",
+  "global", "defaults", "userlists", "users", "proxies", "frontends", "backends", "stats", "vrrp", "notify", "alerts",
   "servers", "acls", "use_backend", "http_request", "http_response", "track", "roles", "scripts", "errorfiles",
 ]);
 /** Lists always written in block style, one rule or alert per entry. */
@@ -51,7 +52,7 @@ function flowWidth(n: unknown): number {
 }
 
 /** Collections whose entries are written in block style (one proxy, notifier or alert per block). */
-const BLOCK_PARENTS = new Set(["proxies", "frontends", "backends", "notify", "alerts"]);
+const BLOCK_PARENTS = new Set(["proxies", "frontends", "backends", "notify", "alerts", "userlists"]);
 
 /**
  * Decides block or flow style for n and everything under it, bottom-up: flow for small leaf maps
@@ -141,7 +142,25 @@ export function emitYaml(out: ImportOutput, notes: ImportNote[]): string {
   const head = out.header.map((l) => ` ${l}`);
   const topNotes = notes.filter((n) => !n.at || n.at.length === 0).map((n) => ` ${formatNote(n)}`);
   doc.commentBefore = [...head, ...(topNotes.length ? ["", ...topNotes] : [])].join("\n") || null;
+  quoteVariables(doc);
   for (const c of out.comments) attach(doc, c.path, c.text, c.place);
   for (const n of notes) if (n.at && n.at.length > 0) attach(doc, n.at, formatNote(n), "before");
   return doc.toString({ lineWidth: 0, indentSeq: true });
+}
+
+/**
+ * tandem expands `$NAME` in double-quoted strings only, as haproxy does: an environment reference
+ * carried from haproxy.cfg is written as `${NAME}` in double quotes, and any other string holding
+ * a `$` (a crypt(3) hash, a regex) in single quotes so it stays literal.
+ */
+function quoteVariables(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== "string") return;
+      if (node.value.includes(ENV_OPEN)) {
+        node.value = node.value.replace(ENV_REF, "${$1}");
+        node.type = "QUOTE_DOUBLE";
+      } else if (node.value.includes("$") && ![...node.value].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)) node.type = "QUOTE_SINGLE";
+    },
+  });
 }

@@ -37,7 +37,11 @@ function parseCriterion(words: string[]): Criterion | string {
   }
   const m = /^(?:req\.)?([a-z0-9_.]+?)(?:_(beg|end|sub|reg|dom|dir|len|cnt|found|ip|val))?(?:\(([^)]*)\))?$/.exec(fetchText);
   if (!m) return `"${fetchText}" is not a sample fetch tandem knows`;
-  const [, fetch, suffix, arg] = m;
+  let fetch: string = m[1];
+  let suffix: string | undefined = m[2];
+  const arg: string | undefined = m[3];
+  // Counter fetches end in _cnt/_cur/_rate themselves: not a match suffix.
+  if (suffix === "cnt" && /^(sc\d?|src)_/.test(fetch)) [fetch, suffix] = [`${fetch}_cnt`, undefined];
   let match = suffix ?? (fetch === "src" ? "ip" : "str");
   let i = 1;
   for (; i < words.length; i++) {
@@ -54,7 +58,7 @@ function parseCriterion(words: string[]): Criterion | string {
   }
   const rest = words.slice(i);
   const operator = /^(eq|ne|gt|ge|lt|le)$/.test(rest[0] ?? "") ? rest.shift() : undefined;
-  return { fetch, arg: arg?.split(",")[0].trim(), match, ignoreCase, values: rest, operator };
+  return { fetch, arg: arg?.trim(), match, ignoreCase, values: rest, operator };
 }
 
 function stringTest(c: Criterion): { kind: "exact" | "prefix" | "regex"; values: string[] } | string {
@@ -80,10 +84,37 @@ function stringTest(c: Criterion): { kind: "exact" | "prefix" | "regex"; values:
   }
 }
 
+/** The stick counters tandem keeps, by haproxy fetch suffix. */
+const COUNTER_FETCH: Record<string, string> = { http_req_rate: "http_req_rate", conn_rate: "conn_rate", conn_cur: "conn_cur", http_err_rate: "http_err_rate" };
+
+/**
+ * `sc_http_req_rate(0) gt 10`, `sc0_conn_cur ge 5`, `src_http_err_rate gt 2` → a counter
+ * condition (the frontend's counters: track the client address, so sc0 and src agree). Other
+ * counters (gpc, cnt, bytes) and other trackers (sc1, sc2) have no equivalent.
+ */
+function counterCriterion(c: Criterion): AclResult | undefined {
+  const m = /^(sc(\d)?|src)_(.+)$/.exec(c.fetch);
+  if (!m) return undefined;
+  const [, kind, digit, name] = m;
+  const counter = COUNTER_FETCH[name];
+  if (!counter) return { reason: `the counter ${name} is not kept by tandem (http_req_rate, conn_rate, conn_cur, http_err_rate are)` };
+  const index = kind === "sc" ? c.arg?.split(",")[0] : digit;
+  if (kind !== "src" && index !== undefined && index !== "0") return { reason: `only the first tracked counter (sc0) has an equivalent; sc${index} has none` };
+  if (kind === "src" && c.arg) return { reason: `${c.fetch}(${c.arg}) reads another table: tandem keeps the counters of the section's own table` };
+  if (kind === "sc" && c.arg?.includes(",")) return { reason: `${c.fetch}(${c.arg}) reads another table: tandem keeps the counters of the section's own table` };
+  const n = Number(c.values[0]);
+  if (c.values.length !== 1 || !Number.isFinite(n)) return { reason: `${c.fetch} compares with one number` };
+  const op = c.operator ?? "eq";
+  if (op === "ne") return { cond: { not: { counter, eq: n } } };
+  return { cond: { counter, [op]: n } };
+}
+
 /** Translates one ACL body (the words after `acl <name>`, or inside `{ }`). */
 export function translateCriterion(words: string[]): AclResult {
   const c = parseCriterion(words);
   if (typeof c === "string") return { reason: c };
+  const counter = counterCriterion(c);
+  if (counter) return counter;
   switch (c.fetch) {
     case "src": {
       if (c.match !== "ip") return { reason: `src with "-m ${c.match}" has no tandem equivalent` };
@@ -94,9 +125,17 @@ export function translateCriterion(words: string[]): AclResult {
     case "method":
       if (c.match !== "str" || c.values.length === 0) return { reason: "method compares exact names only" };
       return { cond: { method: c.values.map((v) => v.toUpperCase()) } };
+    case "http_auth":
+    case "http_auth_group": {
+      if (!c.arg) return { reason: `${c.fetch} needs a userlist` };
+      if (c.fetch === "http_auth") return c.values.length ? { reason: "http_auth takes no value" } : { cond: { http_auth: c.arg } };
+      if (c.values.length === 0) return { reason: "http_auth_group needs at least one group" };
+      return { cond: { http_auth: c.arg, groups: c.values } };
+    }
     case "hdr":
     case "fhdr": {
       if (!c.arg) return { reason: "a header test without a header name has no tandem equivalent" };
+      if (c.arg.includes(",")) return { reason: "a header occurrence (hdr(name,occ)) has no tandem equivalent" };
       const name = c.arg.toLowerCase();
       if (c.match === "found") return { cond: { header: name, exists: true } };
       if (c.match === "cnt") {
@@ -105,13 +144,10 @@ export function translateCriterion(words: string[]): AclResult {
         if (c.operator === "eq" && n === 0) return { cond: { header: name, exists: false } };
         return { reason: "header counts other than present/absent have no tandem equivalent" };
       }
-      if (name === "host" && c.match === "str" && c.values.length > 0 && c.values.every((v) => !v.includes(":"))) {
-        return { cond: { host: c.values.map((v) => v.toLowerCase()) } };
-      }
+      // haproxy compares the whole value (port included), case-sensitively unless -i.
+      if (c.match === "str" && c.values.length > 0) return { cond: { header: name, equals: c.values.length === 1 ? c.values[0] : c.values, ...(c.ignoreCase ? { ignore_case: true } : {}) } };
       const t = stringTest(c);
       if (typeof t === "string") return { reason: t };
-      if (t.kind === "exact" && t.values.length === 1) return { cond: { header: name, equals: t.values[0] } };
-      if (t.kind === "exact") return { cond: { header: name, regex: `^${alt(t.values.map(escapeRe))}$` } };
       if (t.kind === "prefix") return { cond: { header: name, regex: `^${alt(t.values.map(escapeRe))}` } };
       return { cond: { header: name, regex: t.values[0] } };
     }

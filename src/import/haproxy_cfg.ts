@@ -34,6 +34,17 @@ export const SECTION_KEYWORDS = new Set([
   "program", "cache", "http-errors", "ring", "log-forward", "fcgi-app", "crt-store", "traces", "acme",
 ]);
 
+/**
+ * An environment variable reference haproxy expands in a double-quoted word: kept in words as
+ * ENV_OPEN + "NAME" (or "NAME-default") + ENV_CLOSE, so the translators carry it as text and
+ * the output writes it back as `${NAME}` in a double-quoted YAML string, which tandem's loader
+ * expands the same way (src/config/env_vars.ts).
+ */
+export const ENV_OPEN = "\uE000";
+export const ENV_CLOSE = "\uE001";
+/** Matches one kept reference; group 1 is NAME or NAME-default. */
+export const ENV_REF = /\uE000([^\uE001]*)\uE001/g;
+
 export interface TokenizedLine {
   words: string[];
   comment?: string;
@@ -44,7 +55,8 @@ export interface TokenizedLine {
  * Splits one line the way haproxy's parse_line() does: blanks separate words; `#` outside quotes
  * starts a comment, even inside a word; `"..."` and `'...'` group (single quotes take everything
  * literally); a backslash escapes a space, `#`, a quote, `\`, and `\t \r \n \xHH` are decoded.
- * `$VAR` inside double quotes is kept as written (the environment of the old host is unknown).
+ * `$VAR`, `${VAR}` and `${VAR-default}` inside double quotes are kept as references (ENV_OPEN...):
+ * the environment of the old host is unknown, and tandem expands them the same way.
  */
 export function tokenizeHaproxyLine(text: string): TokenizedLine {
   const words: string[] = [];
@@ -69,6 +81,16 @@ export function tokenizeHaproxyLine(text: string): TokenizedLine {
     if (c === "#" && !quote) {
       comment = text.slice(i + 1).trim();
       break;
+    }
+    if (c === "$" && quote === '"') {
+      const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*(?:-[^}]*)?)\}/.exec(text.slice(i));
+      const bare = braced ? undefined : /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(i));
+      const m = braced ?? bare;
+      if (m) {
+        word += ENV_OPEN + m[1] + ENV_CLOSE;
+        i += m[0].length - 1;
+        continue;
+      }
     }
     if (c === '"' || (c === "'" && !quote)) {
       inWord = true;

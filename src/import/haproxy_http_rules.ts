@@ -2,11 +2,17 @@
 
 import type { AclScope } from "./haproxy_acl.ts";
 import { translateCondition } from "./haproxy_acl.ts";
+import { compileFormat } from "../proxy/http/sample.ts";
+import { ENV_REF } from "./haproxy_cfg.ts";
 
-/** A translated rule, a rule that never applies, or why it cannot be translated. */
-export type RuleResult = { rule: Record<string, unknown> } | { never: true } | { reason: string };
+/**
+ * A translated rule, a rule that never applies, why it cannot be translated, or the tracking of
+ * the client address (`track-sc0 src`: the frontend's counters, not a rule).
+ */
+export type RuleResult = { rule: Record<string, unknown> } | { never: true } | { reason: string } | { track: { table?: string } };
 
-const LOG_FORMAT = /%\[|%\{|%[A-Za-z]{2}/;
+/** haproxy log-format variables other than %[...] expressions (%ci, %{+Q}...): tandem has only %[...]. */
+const LOG_VARIABLE = /%\{|%[A-Za-z]{1,3}(?![[A-Za-z])/;
 
 /** Why a rule cannot be translated (a class, so a rule's own `reason` field is never mistaken for it). */
 class Fail {
@@ -33,11 +39,30 @@ function withCondition(rule: Record<string, unknown>, cond: string[] | undefined
   return { rule };
 }
 
+/**
+ * A log-format value: literal text, or %[fetch,converter] expressions tandem evaluates the same
+ * way (proxy/http/sample.ts). Other log-format variables (%ci, %[var(...)]) cannot be carried.
+ */
 function literal(value: string | undefined, what: string): string | Fail {
   if (value === undefined) return new Fail(`${what} is missing`);
-  if (LOG_FORMAT.test(value)) return new Fail(`"${value}" is a log-format expression; tandem writes header values literally`);
+  const text = value.replace(/%%/g, "");
+  if (LOG_VARIABLE.test(text.replace(/%\[[^\]]*\]/g, "").replace(/%(ci|cp|fi|fp|Ts|ms)(?![A-Za-z])/g, ""))) return new Fail(`"${value}" uses log-format variables tandem does not have (it has %[fetch,converter], %ci %cp %fi %fp %Ts %ms)`);
+  if (value.includes("%")) {
+    try {
+      compileFormat(value.replace(ENV_REF, "x"), what);
+    } catch (err) {
+      return new Fail((err as Error).message.replace(/^[^:]*: /, ""));
+    }
+  }
   return value;
 }
+
+/**
+ * haproxy's replace-header/replace-path replace the whole value with the expanded replacement
+ * when the regex matches anywhere; tandem's replace_header replaces the match: this regex matches
+ * the whole value around the first match, with the same groups.
+ */
+export const wholeValue = (re: string) => `^[\\s\\S]*?(?:${re})[\\s\\S]*$`;
 
 /** Header set/add/del, shared by requests and responses. */
 function headerRule(action: string[]): Built | undefined {
@@ -68,6 +93,8 @@ function redirect(action: string[]): Built {
   const rule: Record<string, unknown> = { action: "redirect", [kind]: t };
   for (let i = 0; i < opts.length; i++) {
     if (opts[i] === "code" && /^(301|302|303|307|308)$/.test(opts[i + 1] ?? "")) rule.code = Number(opts[++i]);
+    else if (opts[i] === "append-slash" && kind !== "location") rule.append_slash = true;
+    else if (opts[i] === "drop-query" && kind !== "location") rule.drop_query = true;
     else return new Fail(`the redirect option "${opts[i]}" has no tandem equivalent`);
   }
   return rule;
@@ -116,8 +143,38 @@ export function translateHttpRequest(words: string[], scope: AclScope, named: bo
         if (args.length !== 3) return { reason: "replace-header needs a name, a regex and a replacement" };
         const r = literal(args[2], "the replacement");
         if (r instanceof Fail) return { reason: r.why };
-        rule = { action: "replace_header", name: args[0], match: args[1], replace: jsReplacement(r) };
+        if (r.includes("%[")) return { reason: "a replacement with %[...] expressions has no tandem equivalent in replace-header" };
+        rule = { action: "replace_header", name: args[0], match: wholeValue(args[1]), replace: jsReplacement(r) };
         break;
+      }
+      case "replace-path": {
+        if (args.length !== 2) return { reason: "replace-path needs a regex and a replacement" };
+        const r = literal(args[1], "the replacement");
+        if (r instanceof Fail) return { reason: r.why };
+        rule = { action: "replace_path", match: args[0], replace: r };
+        break;
+      }
+      case "allow":
+        rule = args.length ? new Fail(`allow takes no option ("${args[0]}")`) : { action: "allow" };
+        break;
+      case "auth":
+        if (args.length === 0) rule = { action: "auth" };
+        else if (args[0] === "realm" && args.length === 2) rule = { action: "auth", realm: args[1] };
+        else rule = new Fail("auth takes realm <realm> only");
+        break;
+      case "tarpit": {
+        const d = deny(args);
+        rule = d instanceof Fail ? d : d.body !== undefined ? new Fail("a tarpit body has no tandem equivalent") : { action: "tarpit", ...(d.status !== undefined ? { status: d.status } : {}) };
+        break;
+      }
+      case "track-sc0":
+      case "track-sc1":
+      case "track-sc2": {
+        if (kw !== "track-sc0") return { reason: `${kw}: tandem keeps one tracked counter (sc0), per client address` };
+        if (args[0] !== "src") return { reason: `tracking "${args[0]}": tandem tracks the client address (src) only` };
+        if (args.length !== 1 && !(args[1] === "table" && args.length === 3)) return { reason: "track-sc0 src [table NAME] only" };
+        if (cond) return { reason: "conditional tracking: tandem tracks every request of a frontend with counters:" };
+        return { track: { table: args[2] } };
       }
       case "deny":
         rule = deny(args);
@@ -133,8 +190,6 @@ export function translateHttpRequest(words: string[], scope: AclScope, named: bo
         rule = typeof v === "string" ? { action: "set_path", value: v } : v;
         break;
       }
-      case "allow":
-        return { reason: "allow stops rule processing; tandem has no such action (remove the deny it guards against instead)" };
       default:
         return { reason: `the action "${kw}" has no tandem equivalent` };
     }
@@ -148,6 +203,13 @@ export function translateHttpResponse(words: string[], scope: AclScope, named: b
   const { action, cond } = splitCondition(words.slice(1));
   const [kw, ...args] = action;
   let rule = headerRule(action);
+  if (!rule && kw === "replace-header") {
+    if (args.length !== 3) return { reason: "replace-header needs a name, a regex and a replacement" };
+    const r = literal(args[2], "the replacement");
+    if (r instanceof Fail) return { reason: r.why };
+    if (r.includes("%[")) return { reason: "a replacement with %[...] expressions has no tandem equivalent in replace-header" };
+    rule = { action: "replace_header", name: args[0], match: wholeValue(args[1]), replace: jsReplacement(r) };
+  }
   if (!rule && kw === "set-status") {
     const status = Number(args[0]);
     if (!Number.isInteger(status) || status < 100 || status > 599) return { reason: `"${args[0]}" is not an HTTP status` };

@@ -9,6 +9,8 @@ import { translateServer } from "./haproxy_server.ts";
 import { haBindList, haDuration } from "./haproxy_values.ts";
 import { bindTls } from "./haproxy_tls.ts";
 import type { HaTlsDefaults } from "./haproxy_tls.ts";
+import type { Impact } from "./notes.ts";
+import { isIP } from "node:net";
 
 /** A directive that did not translate, with why; the caller turns it into a note. */
 export interface Dropped {
@@ -16,6 +18,8 @@ export interface Dropped {
   /** The part that did not translate (defaults to the whole directive). */
   words?: string[];
   reason: string;
+  /** What is lost (haproxy_impact.ts decides when absent; null: operational). */
+  impact?: Impact | null;
 }
 
 /** A section being translated: tandem keys (schema names) with the directives they came from. */
@@ -31,8 +35,12 @@ export interface ProxyBuild {
   acls: AclScope;
   /** `default-server` keywords in effect (inherited from defaults first). */
   defaultServer: string[];
-  stickTable?: { fields: Record<string, unknown>; d: HaDirective };
+  stickTable?: { fields: Record<string, unknown>; d: HaDirective; counters: Record<string, unknown> };
   stickOn?: HaDirective;
+  /** Another section tracks into this section's table (`track-sc0 src table NAME`). */
+  tableUsed?: boolean;
+  /** `http-request track-sc0 src` / `tcp-request connection track-sc0 src`: the frontend's counters. */
+  track?: { d: HaDirective; on: "request" | "connection"; table?: string };
   /** stats directives, kept raw: where they go depends on the whole section. */
   stats: HaDirective[];
   /** http-request rules translated with inlined ACLs, for sections that cannot have acls:. */
@@ -48,7 +56,7 @@ export interface ProxyBuild {
 
 const TIMEOUTS: Record<string, string> = {
   connect: "connect", client: "client", server: "server", queue: "queue", check: "check",
-  "http-request": "http_request", "http-keep-alive": "http_keep_alive", tunnel: "tunnel",
+  "http-request": "http_request", "http-keep-alive": "http_keep_alive", tunnel: "tunnel", tarpit: "tarpit",
 };
 const OLD_TIMEOUTS: Record<string, string> = { contimeout: "connect", clitimeout: "client", srvtimeout: "server" };
 const ALGORITHMS = new Set(["roundrobin", "static-rr", "leastconn", "source", "random", "first"]);
@@ -64,12 +72,10 @@ const UNSUPPORTED: Record<string, string> = {
   "error-log-format": "tandem's access log format is fixed (text or json)",
   "log-tag": "tandem logs to stdout (journald)",
   capture: "request/response capture is not supported",
-  cookie: "cookie persistence is not supported; `stick on src` is the closest tandem has",
   appsession: "cookie persistence is not supported; `stick on src` is the closest tandem has",
   fullconn: "dynamic maxconn (minconn/fullconn) is not supported",
-  "monitor-uri": "write an http_request `return` rule with `if: { path: ... }` instead",
-  monitor: "write an http_request `return` rule instead",
-  "tcp-request": "tcp-request rules are not supported",
+  monitor: "monitor fail conditions are not supported: monitor_uri always answers 200",
+  "tcp-request": "tcp-request rules are not supported (tandem tracks counters with counters:, and decides in http_request rules)",
   "tcp-check": "scripted TCP checks are not supported: tandem checks that the port accepts connections",
   "tcp-response": "tcp-response rules are not supported",
   "http-after-response": "http-after-response rules are not supported; http_response rules are the closest",
@@ -190,9 +196,16 @@ function httpCheck(b: ProxyBuild, d: HaDirective, args: string[]): void {
 }
 
 function option(b: ProxyBuild, d: HaDirective, negated: boolean, name: string, args: string[]): void {
+  // haproxy's forwardfor adds X-Forwarded-For only (tandem's default also sets -Proto and -Host).
+  if (name === "forwardfor" && !negated) {
+    const except = args[0] === "except" && args[1] !== undefined && isIP(args[1].split("/")[0]) !== 0 ? [args[1]] : undefined;
+    set(b, "forwardfor", { ...(except ? { except } : {}), headers: ["for"] }, d);
+    const rest = except ? args.slice(2) : args;
+    if (rest.length > 0) b.dropped.push({ d, words: rest, reason: "tandem writes X-Forwarded-For (header and if-none are not configurable)", impact: "rewrite" });
+    return;
+  }
   if (OPTION_FLAGS[name]) {
     set(b, OPTION_FLAGS[name], !negated, d);
-    if (name === "forwardfor" && args.length > 0) b.dropped.push({ d, words: args, reason: "tandem always writes X-Forwarded-For, for every client" });
     if (name === "redispatch" && args.length > 0) b.dropped.push({ d, words: args, reason: "tandem redispatches on the last retry" });
     return;
   }
@@ -251,15 +264,31 @@ function bind(b: ProxyBuild, d: HaDirective, addresses: string, params: string[]
   }
   const t = tls.length > 0 ? bindTls(tls, b.tls) : { issues: [] };
   for (const i of t.issues) b.dropped.push({ d, words: i.words, reason: i.reason });
+  // TLS asked for and not carried: no listener rather than a plaintext one on the same port.
+  if (tls.includes("ssl") && !t.tls) {
+    b.dropped.push({ d, reason: "this TLS listener cannot be carried, so it is not written (a plaintext listener on its port would be weaker)", impact: "security" });
+    return;
+  }
   for (const text of binds) {
     const entry = t.tls || acceptProxy ? { address: text, ...(acceptProxy ? { accept_proxy: true } : {}), ...(t.tls ? { tls: t.tls } : {}) } : text;
     push(b, "bind", entry, d);
   }
 }
 
+/** `store http_req_rate(10s),conn_cur,...` → the counters tandem keeps; others are reported. */
+function storeCounters(b: ProxyBuild, d: HaDirective, list: string, counters: Record<string, unknown>): void {
+  for (const item of list.split(/,(?![^(]*\))/)) {
+    const m = /^(http_req_rate|conn_rate|http_err_rate)\(([^)]+)\)$/.exec(item);
+    if (m && haDuration(m[2]) !== undefined) counters[m[1]] = haDuration(m[2]);
+    else if (item === "conn_cur") counters.conn_cur = true;
+    else b.dropped.push({ d, words: ["store", item], reason: "tandem keeps http_req_rate, conn_rate, http_err_rate and conn_cur (rules reading other counters are reported where they are)", impact: null });
+  }
+}
+
 function stick(b: ProxyBuild, d: HaDirective, words: string[]): void {
   if (words[0] === "stick-table") {
     const fields: Record<string, unknown> = {};
+    const counters: Record<string, unknown> = {};
     for (let i = 1; i < words.length; i++) {
       const [k, v] = [words[i], words[i + 1]];
       if (k === "type" && (v === "ip" || v === "ipv6")) fields.type = v;
@@ -267,14 +296,14 @@ function stick(b: ProxyBuild, d: HaDirective, words: string[]): void {
       else if (k === "size") fields.size = v;
       else if (k === "expire") fields.expire = v;
       else if (k === "peers") b.dropped.push({ d, words: [k, v], reason: "stick tables are not shared between the two hosts: after a failover, clients may land on another server" });
-      else if (k === "store") b.dropped.push({ d, words: [k, v], reason: "stick table counters are not supported" });
+      else if (k === "store") storeCounters(b, d, v ?? "", counters);
       else if (k === "nopurge") {
         b.dropped.push({ d, words: [k], reason: "tandem always purges the oldest entry when the table is full" });
         continue;
       } else b.dropped.push({ d, words: [k, v ?? ""], reason: "unknown stick-table option" });
       i++;
     }
-    b.stickTable = { fields, d };
+    b.stickTable = { fields, d, counters };
     return;
   }
   const [, kind, pattern, ...rest] = words;
@@ -295,8 +324,35 @@ function aclDirective(b: ProxyBuild, d: HaDirective): void {
 
 function rule(b: ProxyBuild, d: HaDirective, key: string, r: RuleResult): void {
   if ("reason" in r) b.dropped.push({ d, reason: r.reason });
-  else if ("never" in r) b.dropped.push({ d, reason: "its condition can never be true" });
+  else if ("never" in r) b.dropped.push({ d, reason: "its condition can never be true", impact: null });
+  else if ("track" in r) track(b, d, "request", r.track.table);
   else push(b, key, r.rule, d);
+}
+
+function track(b: ProxyBuild, d: HaDirective, on: "request" | "connection", table: string | undefined): void {
+  if (b.track) b.dropped.push({ d, reason: "tandem tracks the client address once per frontend" });
+  else if ((b.fields.http_request as unknown[] | undefined)?.length) b.dropped.push({ d, reason: "tracking after other http-request rules: tandem counts each request before any rule", impact: "security" });
+  else b.track = { d, on, table };
+}
+
+/** `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] ...` → the backend's cookie: key. */
+function cookie(b: ProxyBuild, d: HaDirective, args: string[]): void {
+  const [name, ...opts] = args;
+  if (!name) return void b.dropped.push({ d, reason: "cookie needs a name" });
+  const c: Record<string, unknown> = { name };
+  const domains: string[] = [];
+  for (let i = 0; i < opts.length; i++) {
+    const o = opts[i];
+    if (o === "insert" || o === "prefix" || o === "rewrite") c.mode = o;
+    else if (/^(indirect|nocache|postonly|preserve|httponly|secure)$/.test(o)) c[o] = true;
+    else if (o === "domain" && opts[i + 1]) domains.push(opts[++i]);
+    else if (o === "maxidle" || o === "maxlife" || o === "attr") b.dropped.push({ d, words: [o, opts[++i] ?? ""], reason: "cookie lifetimes and attributes are not supported: the cookie lasts the browser session", impact: null });
+    else if (o === "dynamic") b.dropped.push({ d, words: [o], reason: "dynamic cookies are not supported: give each server a cookie value" });
+    else b.dropped.push({ d, words: [o], reason: `the cookie option "${o}" has no tandem equivalent` });
+  }
+  if (domains.length) c.domain = domains;
+  if (c.mode === undefined) c.mode = "rewrite";
+  set(b, "cookie", c, d);
 }
 
 /** Translates one directive of a proxy or defaults section into b. */
@@ -304,7 +360,8 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
   const w = d.words;
   const negated = w[0] === "no" && w[1] === "option";
   const kw = negated ? "option" : w[0] === "default" && w[1] === "option" ? "default-option" : w[0];
-  const named = b.kind !== "backend";
+  // Every section keeps its ACLs by name (tandem backends have acls: too).
+  const named = true;
   switch (kw) {
     case "mode":
       if (w[1] === "tcp" || w[1] === "http") set(b, "mode", w[1], d);
@@ -356,7 +413,8 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
       return httpCheck(b, d, w.slice(1));
     case "server": {
       const r = translateServer(w, b.defaultServer, b.tls);
-      for (const i of r.issues) b.dropped.push({ d, words: ["server", r.name, ...i.words], reason: i.reason });
+      // What default-server lines carry is reported once, at those lines.
+      for (const i of r.issues) if (!i.inherited) b.dropped.push({ d, words: ["server", r.name, ...i.words], reason: i.reason, impact: i.impact });
       if (r.server) {
         const servers = (b.fields.servers as Record<string, unknown> | undefined) ?? {};
         if (servers[r.name]) b.dropped.push({ d, reason: `server "${r.name}" is defined twice; the first one is kept` });
@@ -369,9 +427,12 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
       if (r.shutdownOnDown) b.shutdownOnDown = d;
       return;
     }
-    case "default-server":
+    case "default-server": {
       b.defaultServer = [...b.defaultServer, ...w.slice(1)];
+      const probe = translateServer(["server", "", "127.0.0.1", "check", ...w.slice(1)], [], b.tls);
+      for (const i of probe.issues) b.dropped.push({ d, words: i.words, reason: i.reason, impact: i.impact });
       return;
+    }
     case "acl":
       return aclDirective(b, d);
     case "use_backend": {
@@ -393,6 +454,17 @@ export function applyDirective(b: ProxyBuild, d: HaDirective): void {
     case "stick-table":
     case "stick":
       return stick(b, d, w);
+    case "cookie":
+      return cookie(b, d, w.slice(1));
+    case "monitor-uri":
+      if (!w[1]?.startsWith("/")) return void b.dropped.push({ d, reason: "monitor-uri needs a path" });
+      return set(b, "monitor_uri", w[1], d);
+    case "tcp-request":
+      if (w[1] === "inspect-delay") return void b.dropped.push({ d, reason: "tandem reads no request content in mode tcp: there is nothing to wait for", impact: null });
+      if ((w[1] === "connection" || w[1] === "content" || w[1] === "session") && w[2] === "track-sc0" && w[3] === "src" && (w.length === 4 || (w[4] === "table" && w.length === 6))) {
+        return track(b, d, w[1] === "content" ? "request" : "connection", w[5]);
+      }
+      break;
     case "errorfile":
       if (/^[1-5]\d\d$/.test(w[1] ?? "") && w[2]) {
         const e = { ...(b.fields.errorfiles as Record<string, string> | undefined), [w[1]]: w[2] };

@@ -3,11 +3,16 @@
 import { haDuration, splitAddress } from "./haproxy_values.ts";
 import { SERVER_TLS_WORDS, serverTls } from "./haproxy_tls.ts";
 import type { HaTlsDefaults } from "./haproxy_tls.ts";
+import type { Impact } from "./notes.ts";
 
 /** A server keyword tandem cannot carry, with why. */
 export interface ServerIssue {
   words: string[];
   reason: string;
+  /** What is lost (haproxy_impact.ts decides when absent). */
+  impact?: Impact | null;
+  /** From a default-server line: reported there, once. */
+  inherited?: boolean;
 }
 
 export interface ServerResult {
@@ -34,7 +39,6 @@ const ARITY: Record<string, number> = {
 };
 
 const REASONS: Record<string, string> = {
-  cookie: "cookie persistence is not supported; `stick on src` is the closest tandem has",
   slowstart: "slow start is not supported: a server gets its full weight as soon as it is up",
   maxqueue: "per-server queue limits are not supported (the backend queue is bounded by timeout queue)",
   minconn: "dynamic maxconn (minconn/fullconn) is not supported; maxconn is a fixed limit",
@@ -81,13 +85,17 @@ export function translateServer(words: string[], defaultServer: string[], tlsDef
   try {
     ({ host, port } = splitAddress(words[2], "server"));
   } catch (err) {
-    issues.push({ words: words.slice(2, 3), reason: (err as Error).message });
+    issues.push({ words: words.slice(2, 3), reason: (err as Error).message, impact: "routing" });
+    return result;
+  }
+  if (host === "" || host === "0.0.0.0" || host === "::") {
+    issues.push({ words: words.slice(2, 3), reason: "without an address haproxy connects to the address the client connected to (transparent forwarding); tandem needs the server's address", impact: "routing" });
     return result;
   }
   const s: Record<string, unknown> = { address: host };
   if (port !== undefined && port !== "") {
     const p = int(port);
-    if (p === undefined || p < 1 || p > 65535) issues.push({ words: [words[2]], reason: `"${port}" is not a port` });
+    if (p === undefined || p < 1 || p > 65535) issues.push({ words: [words[2]], reason: `"${port}" is not a port`, impact: "routing" });
     else s.port = p;
   }
   const check: Record<string, unknown> = {};
@@ -169,13 +177,17 @@ export function translateServer(words: string[], defaultServer: string[], tlsDef
         if (arg === "up" || arg === "down") s.init_state = arg;
         else issues.push({ words: g, reason: `init-state ${arg} is not supported (up or down)` });
         break;
+      case "cookie":
+        if (arg) s.cookie = arg;
+        else issues.push({ words: g, reason: "cookie needs a value" });
+        break;
       case "on-marked-down":
         if (arg === "shutdown-sessions") result.shutdownOnDown = true;
         else issues.push({ words: g, reason: `on-marked-down ${arg} is not supported (only shutdown-sessions)` });
         break;
       default:
         if (!inherited || !issues.some((i) => i.words[0] === kw)) {
-          issues.push({ words: g, reason: REASONS[kw] ?? (kw.startsWith("agent-") ? REASONS["agent-check"] : `the server keyword "${kw}" has no tandem equivalent`) });
+          issues.push({ words: g, reason: REASONS[kw] ?? (kw.startsWith("agent-") ? REASONS["agent-check"] : `the server keyword "${kw}" has no tandem equivalent`), inherited });
         }
     }
   }

@@ -5,6 +5,11 @@ import type { Ctx } from "./haproxy_context.ts";
 import { drop } from "./haproxy_context.ts";
 import { haDuration } from "./haproxy_values.ts";
 
+/** `stats refresh <delay>`: a bare number is seconds there (unlike haproxy's other times). */
+function refreshOf(arg: string): number | string | undefined {
+  return /^\d+$/.test(arg) ? `${arg}s` : haDuration(arg);
+}
+
 /** haproxy's stats URI when `stats enable` gives none. */
 const HAPROXY_STATS_URI = "/haproxy?stats";
 
@@ -47,7 +52,7 @@ export function translateStats(ctx: Ctx, b: ProxyBuild, already: boolean): boole
       stats.admin = true;
       const cond = d.words.slice(2).join(" ");
       if (cond !== "if TRUE") ctx.notes.info(ctx.cfg.file, d.line, `stats admin ${cond}: tandem grants admin to whoever passes stats auth`, ["stats", "admin"]);
-    } else if (kw === "refresh" && arg && haDuration(arg) !== undefined) stats.refresh = haDuration(arg);
+    } else if (kw === "refresh" && arg && refreshOf(arg) !== undefined) stats.refresh = refreshOf(arg);
     else if (COSMETIC.has(kw)) drop(ctx, d, "tandem's stats page is not configurable that way", at);
     else drop(ctx, d, `stats ${kw} has no tandem equivalent`, at);
   }
@@ -59,4 +64,44 @@ export function translateStats(ctx: Ctx, b: ProxyBuild, already: boolean): boole
   }
   if (b.section.comment) ctx.out.comments.push({ path: ["stats", "bind"], text: b.section.comment, place: "after" });
   return true;
+}
+
+/**
+ * `stats enable|uri|auth|realm|refresh` in a frontend, backend or a listen with servers: the page
+ * on a path of that proxy (haproxy serves it there after the http-request rules) → a `stats`
+ * rule at the end of its http_request rules; `stats auth` becomes a userlist and an `auth` rule
+ * in front of it. `stats admin` actions stay on the stats section's address (read-only here).
+ */
+export function frontendStats(ctx: Ctx, b: ProxyBuild, at: (string | number)[]): void {
+  if (b.stats.length === 0) return;
+  let uri: string | undefined;
+  let realm = "HAProxy Statistics";
+  let refresh: number | string | undefined;
+  let enabled = false;
+  const users: Record<string, { insecure_password: string }> = {};
+  for (const d of b.stats) {
+    const [, kw, arg] = d.words;
+    if (kw === "enable") enabled = true;
+    else if (kw === "uri" && arg) uri = arg;
+    else if (kw === "realm" && arg) realm = arg;
+    else if (kw === "refresh" && arg && refreshOf(arg) !== undefined) refresh = refreshOf(arg);
+    else if (kw === "auth" && arg?.includes(":")) users[arg.slice(0, arg.indexOf(":"))] = { insecure_password: arg.slice(arg.indexOf(":") + 1) };
+    else if (kw === "admin") drop(ctx, d, "the stats page on a proxy path is read-only: actions stay on the stats section's address", at, undefined, null);
+    else if (COSMETIC.has(kw)) drop(ctx, d, "tandem's stats page is not configurable that way", at, undefined, null);
+    else drop(ctx, d, `stats ${kw} has no tandem equivalent`, at);
+  }
+  if (!enabled && uri === undefined && Object.keys(users).length === 0) return;
+  const path = uri ?? HAPROXY_STATS_URI.split("?")[0];
+  const rules = (b.fields.http_request as Record<string, unknown>[] | undefined) ?? [];
+  if (Object.keys(users).length > 0) {
+    const list = `stats-${b.name}`;
+    const all = (ctx.out.data.userlists as Record<string, unknown> | undefined) ?? {};
+    all[list] = { users };
+    ctx.out.data.userlists = all;
+    rules.push({ action: "auth", realm, if: { all: [{ path_prefix: path }, { not: { http_auth: list } }] } });
+  }
+  rules.push({ action: "stats", uri: path, ...(refresh !== undefined ? { refresh } : {}) });
+  b.fields.http_request = rules;
+  b.explicit.add("http_request");
+  if (uri === undefined) ctx.notes.info(ctx.cfg.file, b.stats[0].line, `haproxy's default stats URI is ${HAPROXY_STATS_URI}; tandem matches paths, so the page is served under ${path}`, at);
 }

@@ -10,6 +10,8 @@ import { translateCrontab } from "./translate_crontab.ts";
 import { emitYaml, newOutput } from "./emit_yaml.ts";
 import { ImportNotes } from "./notes.ts";
 import type { ImportNote } from "./notes.ts";
+import { failClosed, reportCheck } from "./import_check.ts";
+import type { NamedFile } from "./import_check.ts";
 
 /** One input file: the name to show in messages and its text. */
 export interface ImportSource {
@@ -26,6 +28,12 @@ export interface ImportInputs {
   crontab?: ImportSource;
   /** Reads scripts the files refer to (track scripts, cron jobs). */
   read: ScriptReader;
+  /** Write what can be written even when something was refused; it fails closed where it can. */
+  force?: boolean;
+  /** Where the config will be written (its name in messages; default tandem.yaml). */
+  output?: string;
+  /** Whether a file exists on this host (default: the file system). */
+  exists?: (path: string) => boolean;
 }
 
 export interface ImportResult {
@@ -35,9 +43,11 @@ export interface ImportResult {
   notes: ImportNote[];
   /** The data written, before comments (for tests). */
   data: Record<string, unknown>;
+  /** Certificates, CA files and errorfiles it names that are not on this host. */
+  missing: NamedFile[];
 }
 
-const SECTION_ORDER = ["global", "defaults", "proxies", "frontends", "backends", "stats", "vrrp", "notify", "alerts"];
+const SECTION_ORDER = ["global", "defaults", "userlists", "proxies", "frontends", "backends", "stats", "vrrp", "notify", "alerts"];
 
 /**
  * Translates the given files into one tandem.yaml for both hosts. Never throws on bad input:
@@ -71,8 +81,13 @@ export function importConfigs(inputs: ImportInputs): ImportResult {
   const files = [inputs.haproxy, inputs.keepalived, inputs.keepalivedBackup, inputs.crontab].filter(Boolean).map((f) => f!.path);
   notes.items.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
   out.data = Object.fromEntries(Object.entries(out.data).sort(([a], [b]) => SECTION_ORDER.indexOf(a) - SECTION_ORDER.indexOf(b)));
+  const refused = notes.items.filter((n) => n.kind === "refused");
+  if (inputs.force && refused.length > 0) failClosed(out, refused);
+  // The config as written must pass `tandem --check` (every role); files missing here are named.
+  const file = inputs.output ?? "tandem.yaml";
+  const missing = reportCheck(notes, emitYaml({ ...out, comments: [], header: [] }, []), file, out.data, inputs.exists);
   out.header.push(...header(inputs, ka, notes));
-  return { yaml: emitYaml(out, notes.items), notes: notes.items, data: out.data };
+  return { yaml: emitYaml(out, notes.items), notes: notes.items, data: out.data, missing };
 }
 
 function header(inputs: ImportInputs, ka: KeepalivedResult | undefined, notes: ImportNotes): string[] {
@@ -82,7 +97,11 @@ function header(inputs: ImportInputs, ka: KeepalivedResult | undefined, notes: I
   lines.push(`  tandem --config tandem.yaml --role backup${ka?.files.backup ? `   # the host of ${ka.files.backup}` : ""}`);
   const count = (k: string) => notes.items.filter((n) => n.kind === k).length;
   const n = (k: string, one: string, many: string) => `${count(k)} ${count(k) === 1 ? one : many}`;
-  const parts = [`${count("untranslated")} not translated`, n("warning", "warning", "warnings"), ...(count("error") ? [n("error", "error", "errors")] : [])];
+  const parts = [...(count("refused") ? [`${count("refused")} refused`] : []), `${count("untranslated")} not translated`, n("warning", "warning", "warnings"), ...(count("error") ? [n("error", "error", "errors")] : [])];
   lines.push(`Check it with \`tandem --config tandem.yaml --check\`. ${parts.join(", ")}: see the comments below.`);
+  if (count("refused") > 0 && inputs.force) {
+    lines.push(`WRITTEN WITH --force: ${count("refused")} directive${count("refused") === 1 ? "" : "s"} that protected traffic or decided where it goes could not be carried (each is marked "refused" below).`);
+    lines.push("Frontends and backends that lost a guard (authentication, access rule, rate limit) deny every request until it is fixed; TLS listeners that could not be carried are left out.");
+  }
   return lines;
 }

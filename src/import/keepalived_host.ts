@@ -128,7 +128,11 @@ const INSTANCE_REASONS: Record<string, string> = {
 
 function instance(host: KaHost, node: KaNode, notes: ImportNotes): KaInstance {
   const inst: KaInstance = { name: node.args[0] ?? "VI_1", line: node.line, vips: [], trackScripts: [], trackInterfaces: [], trackProcesses: [], notify: {}, garp: {}, notes: [0, 0] };
-  const skip = (c: KaNode, reason: string) => notes.untranslated(host.file, c.line, directiveText([c.keyword, ...c.args]), reason, ["vrrp"]);
+  const skip = (c: KaNode, reason: string) => {
+    // Addresses and routes that move with the VIP: without them traffic goes elsewhere after a failover.
+    if (/^(virtual_ipaddress_excluded|virtual_routes|virtual_rules)$/.test(c.keyword)) notes.refused(host.file, c.line, c.keyword, reason, "routing", ["vrrp"]);
+    else notes.untranslated(host.file, c.line, directiveText([c.keyword, ...c.args]), reason, ["vrrp"]);
+  };
   const refs = (c: KaNode): TrackRef[] =>
     blockLines(c).map((l) => {
       const w = l.words.indexOf("weight");
@@ -332,7 +336,13 @@ export function readKeepalivedHost(cfg: KaConfig, notes: ImportNotes): KaHost {
         break;
       case "virtual_server":
       case "virtual_server_group":
-        skip(node, "LVS is not used: tandem proxies the traffic itself (see proxies:)", []);
+        // The addresses LVS balanced would no longer be balanced.
+        notes.refused(cfg.file, node.line, directiveText([node.keyword, ...node.args]), "LVS balancing is not supported: give tandem a proxy for that address and port (proxies:)", "routing", []);
+        break;
+      case "static_routes":
+      case "static_rules":
+      case "static_ipaddress":
+        notes.refused(cfg.file, node.line, node.keyword, "static routes, rules and addresses are not managed by tandem: configure them in the host's network setup", "routing", []);
         break;
       default:
         skip(node, node.keyword.startsWith("@") || node.keyword.startsWith("$") ? "keepalived's conditional and variable lines are not supported" : `"${node.keyword}" has no tandem equivalent`, []);

@@ -71,12 +71,15 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
     return true;
   };
   let proxy: { weight: number; comment: string } | undefined;
+  // A process check asks "is haproxy running?": tandem's proxy is alive and its listeners are
+  // bound (min_servers: 0), not "every backend has a server up", which would take the VIP away
+  // from every service when one backend has none (a Patroni write backend during a failover).
   const replace = (s: KaScript, w: number, line: number, evidence: string) => {
     const label = `${s.process ? "vrrp_track_process" : "vrrp_script"} ${s.name}`;
     const trapped = trap(w, label, m.host.file, line);
     const weight = trapped ? 0 : w;
-    notes.warn(m.host.file, s.line, `${label} checks haproxy (${evidence}): replaced by tandem's built-in proxy tracking (track.proxy, weight ${weight})`, [...base, "track"]);
-    proxy ??= { weight, comment: `replaces ${s.name} (${evidence}): weight ${weight}${weight === 0 ? " = FAULT while the proxy is unhealthy" : ""}` };
+    notes.warn(m.host.file, s.line, `${label} checks that haproxy runs (${evidence}): replaced by tandem's proxy tracking, "alive and listening" (track.proxy with min_servers: 0, weight ${weight})`, [...base, "track"]);
+    proxy ??= { weight, comment: `replaces ${s.name} (${evidence}): the proxy is alive and its listeners bound; weight ${weight}${weight === 0 ? " = FAULT while it is not" : ""}` };
   };
   for (const ref of m.inst.trackScripts) {
     const s = m.host.scripts.get(ref.name);
@@ -118,7 +121,7 @@ function tracks(ctx: { out: ImportOutput; notes: ImportNotes; read: ScriptReader
   });
   if (interfaces.length > 0) track.interfaces = interfaces;
   if (proxy) {
-    track.proxy = { weight: proxy.weight };
+    track.proxy = { weight: proxy.weight, min_servers: 0 };
     ctx.out.comments.push({ path: [...base, "track", "proxy"], text: proxy.comment, place: "after" });
   }
   if (Object.keys(scripts).length > 0) track.scripts = scripts;
@@ -251,7 +254,9 @@ export function translateInstance(ctx: InstanceContext, r: { master?: Side; back
     notes.untranslated(m.host.file, x.line, x.address, `an IPv${familyOf(x.address)} address in an IPv${family} instance: one VRRP instance carries one address family (RFC 5798) and keepalived ignores it too; put it in a vrrp_instance of its own`, [...base, "virtual_ips"]);
     return false;
   });
-  if (vips.length === 0) notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no virtual IP`, base);
+  if (inst.vips.length === 0) {
+    notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no virtual_ipaddress: keepalived runs it for its notify scripts alone (moving an AWS Elastic IP, for one); tandem's VRRP floats virtual IPs: write the address the scripts move under virtual_ips, or keep keepalived for this pair`, base);
+  } else if (vips.length === 0) notes.error(m.host.file, inst.line, `vrrp_instance ${inst.name} has no virtual IP`, base);
   v.virtual_ips = vips.map((x) => {
     const label = family === 4 ? x.label : undefined;
     if (x.label && family === 6) notes.untranslated(m.host.file, x.line, `label ${x.label}`, "labels exist for IPv4 addresses only", [...base, "virtual_ips"]);

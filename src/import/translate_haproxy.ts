@@ -11,17 +11,18 @@ import { aclDefinition } from "./haproxy_acl.ts";
 import { applyDirective, newBuild } from "./haproxy_proxy.ts";
 import type { ProxyBuild } from "./haproxy_proxy.ts";
 import { haDuration } from "./haproxy_values.ts";
-import { translateStats } from "./haproxy_stats.ts";
+import { frontendStats, translateStats } from "./haproxy_stats.ts";
+import { translateUserlist } from "./haproxy_userlist.ts";
 
 /** Keys each kind of tandem section accepts (mirrors src/config/schema.ts; a test keeps them in step). */
-export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits", "allow_h2c_upgrade"];
-export const BACKEND_KEYS = ["mode", "balance", "servers", "stick", "persist", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "timeout", "check", "on_marked_down", "http_reuse", "http_response"];
+export const FRONTEND_KEYS = ["mode", "bind", "maxconn", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "via", "access_log", "errorfiles", "limits", "allow_h2c_upgrade", "monitor_uri", "counters"];
+export const BACKEND_KEYS = ["mode", "balance", "servers", "stick", "persist", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "timeout", "check", "on_marked_down", "http_reuse", "http_response", "http_request", "acls", "errorfiles", "cookie"];
 export const DEFAULTS_KEYS = ["mode", "timeout", "balance", "retries", "retry_on", "maxconn", "redispatch", "abort_on_close", "forwardfor", "check", "http_reuse", "access_log"];
 
 /** The order keys are written in, close to haproxy's usual order, servers last. */
 const KEY_ORDER = [
-  "mode", "bind", "timeout", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "access_log",
-  "errorfiles", "balance", "persist", "stick", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "check",
+  "mode", "bind", "timeout", "monitor_uri", "counters", "acls", "use_backend", "default_backend", "http_request", "http_response", "forwardfor", "access_log",
+  "errorfiles", "balance", "cookie", "persist", "stick", "redispatch", "abort_on_close", "retries", "retry_on", "maxconn", "check",
   "on_marked_down", "http_reuse", "servers",
 ];
 
@@ -41,10 +42,10 @@ function ordered(fields: Record<string, unknown>, allowed: string[]): Record<str
 const GLOBAL_REASONS: Record<string, string> = {
   daemon: "tandem stays in the foreground; run it under systemd",
   "master-worker": "tandem stays in the foreground; run it under systemd",
-  user: "tandem runs as root: VRRP needs raw sockets",
-  group: "tandem runs as root: VRRP needs raw sockets",
-  uid: "tandem runs as root: VRRP needs raw sockets",
-  gid: "tandem runs as root: VRRP needs raw sockets",
+  user: "tandem does not change user: run it as the user of its systemd unit (root when it runs VRRP)",
+  group: "tandem does not change group: set Group= in its systemd unit",
+  uid: "tandem does not change user: run it as the user of its systemd unit (root when it runs VRRP)",
+  gid: "tandem does not change group: set Group= in its systemd unit",
   chroot: "tandem does not chroot; use systemd's sandboxing options",
   log: "tandem logs to stdout (journald); choose the format with --log-format",
   "log-send-hostname": "tandem logs to stdout (journald)",
@@ -131,12 +132,23 @@ function inherit(ctx: Ctx, b: ProxyBuild, own: ProxyBuild | undefined, written: 
     else ctx.notes.info(ctx.cfg.file, b.section.line, `haproxy had no timeout ${k} here (it waited forever); the written defaults' value applies`, at);
   }
   if (Object.keys(t).length > 0) b.fields.timeout = t;
-  // Inherited settings tandem's defaults section cannot hold.
-  for (const k of ["persist", "errorfiles", "hash"]) if (!b.explicit.has(k) && own?.fields[k] !== undefined) b.fields[k] = own.fields[k];
+  // Inherited settings tandem's defaults section cannot hold (haproxy ignores errorfiles in mode tcp).
+  // Errorfiles of defaults go to frontends (which answer every error of their requests unless the
+  // backend has its own pages); a backend keeps only those written in its own section.
+  const tcp = (b.fields.mode ?? own?.fields.mode ?? "tcp") === "tcp";
+  for (const k of ["persist", "errorfiles", "hash", "cookie"]) {
+    if (k === "errorfiles" && (tcp || b.kind === "backend")) continue;
+    if (!b.explicit.has(k) && own?.fields[k] !== undefined) b.fields[k] = structuredClone(own.fields[k]);
+  }
+  if (tcp && b.explicit.has("errorfiles")) {
+    for (const d of b.origin.errorfiles ?? []) ctx.notes.info(ctx.cfg.file, d.line, "haproxy ignores errorfile in mode tcp: not written", at);
+    delete b.fields.errorfiles;
+  }
 }
 
 /** Where a listen section goes: stats page, frontend (no servers but routing), or proxy. */
 function listenKind(b: ProxyBuild): "stats" | "frontends" | "proxies" {
+  if (b.fields.mode !== "http" && b.stats.length > 0 && Object.keys((b.fields.servers as object | undefined) ?? {}).length === 0) return "stats";
   const servers = Object.keys((b.fields.servers as object | undefined) ?? {}).length;
   const routes = b.fields.default_backend !== undefined || b.fields.use_backend !== undefined;
   const stats = b.stats.some((d) => d.words[1] === "enable" || d.words[1] === "uri");
@@ -145,10 +157,29 @@ function listenKind(b: ProxyBuild): "stats" | "frontends" | "proxies" {
   return "proxies";
 }
 
+/**
+ * `track-sc0 src` with the stick-table it fills (its own, or `table NAME`) → the frontend's
+ * counters: (haproxy keeps them in the table; tandem per frontend).
+ */
+function finishCounters(ctx: Ctx, b: ProxyBuild, tables: Map<string, ProxyBuild>, at: YamlPath): void {
+  const t = b.track;
+  if (!t) return;
+  const owner = t.table ? tables.get(t.table) : b;
+  const table = owner?.stickTable;
+  if (!table || Object.keys(table.counters).length === 0) {
+    drop(ctx, t.d, t.table && !owner ? `no section named "${t.table}"` : "the table stores no counter tandem keeps (http_req_rate, conn_rate, http_err_rate, conn_cur)", at, undefined, "security");
+    return;
+  }
+  if (owner !== b) owner.tableUsed = true;
+  b.fields.counters = { track: t.on, ...table.fields, ...table.counters };
+  delete (b.fields.counters as Record<string, unknown>).type;
+}
+
 /** Turns the section-level pieces (stick, hash, on-marked-down) into tandem keys. */
 function finishBackendKeys(ctx: Ctx, b: ProxyBuild, at: YamlPath): void {
+  const counters = b.stickTable && Object.keys(b.stickTable.counters).length > 0;
   if (b.stickOn) b.fields.stick = { on: "src", ...(b.stickTable?.fields ?? {}) };
-  else if (b.stickTable) drop(ctx, b.stickTable.d, "a table nothing sticks on (tables for track-sc counters are not supported)", at);
+  else if (b.stickTable && !b.track && !b.tableUsed) drop(ctx, b.stickTable.d, counters ? "a table of counters no section tracks (track-sc0 src)" : "a table nothing sticks on", at, undefined, null);
   if (b.stickOn?.comment) b.comments.push({ path: ["stick"], text: b.stickOn.comment });
   if (b.fields.hash === "consistent") b.fields.balance = { algorithm: b.fields.balance ?? "roundrobin", hash: "consistent" };
   delete b.fields.hash;
@@ -159,11 +190,9 @@ function finishBackendKeys(ctx: Ctx, b: ProxyBuild, at: YamlPath): void {
 function dropMisplaced(ctx: Ctx, b: ProxyBuild, allowed: string[], kindName: string, at: YamlPath): void {
   for (const k of Object.keys(b.fields)) {
     if (allowed.includes(k) || k === "forwardfor") continue;
-    const why =
-      k === "http_request" ? "tandem runs http-request rules in frontends only: move it to the frontends that route here"
-        : kindName === "frontend" ? "haproxy ignores it in a frontend; it belongs in a backend"
-          : `a ${kindName} has no ${k} in tandem; it belongs in a frontend`;
-    for (const d of b.origin[k] ?? []) if (b.explicit.has(k)) drop(ctx, d, why, at);
+    // haproxy ignores these where they do not belong (with a warning): nothing is lost.
+    const why = kindName === "frontend" ? "haproxy ignores it in a frontend; it belongs in a backend" : `haproxy ignores it in a ${kindName}; it belongs in a frontend`;
+    for (const d of b.origin[k] ?? []) if (b.explicit.has(k)) drop(ctx, d, why, at, undefined, null);
     delete b.fields[k];
   }
 }
@@ -202,18 +231,19 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
       if (header.length > 0 && s.kind !== "backend") applyDirective(b, { words: ["bind", ...header], line: s.line, comment: s.comment });
       for (const d of s.directives) applyDirective(b, d);
       builds.push({ b, defaults });
-    } else {
-      notes.untranslated(cfg.file, s.line, directiveText([s.kind, ...(s.name ? [s.name] : [])]), sectionReason(s.kind));
-    }
+    } else if (s.kind === "userlist") translateUserlist(ctx, s);
+    else if (s.kind === "fcgi-app") notes.refused(cfg.file, s.line, directiveText([s.kind, s.name ?? ""]), "FastCGI servers are not supported: tandem speaks HTTP to servers", "routing");
+    else notes.untranslated(cfg.file, s.line, directiveText([s.kind, ...(s.name ? [s.name] : [])]), sectionReason(s.kind));
   }
+  const tables = new Map(builds.filter((x) => x.b.kind !== "defaults").map((x) => [x.b.name, x.b]));
   const proxies = builds.filter((x) => x.b.kind !== "defaults");
   const written = proxies[0]?.defaults ?? lastDefaults;
   writeDefaults(ctx, written, proxies.length > 0);
   for (const x of builds.filter((y) => y.b.kind === "defaults")) {
-    for (const dr of x.b.dropped) drop(ctx, dr.d, dr.reason, ["defaults"], dr.words);
+    for (const dr of x.b.dropped) drop(ctx, dr.d, dr.reason, ["defaults"], dr.words, dr.impact);
     for (const d of x.b.stats) drop(ctx, d, "stats belong in tandem's stats section", ["defaults"]);
     for (const [k, ds] of Object.entries(x.b.origin)) {
-      if (DEFAULTS_KEYS.includes(k) || ["persist", "errorfiles", "hash"].includes(k)) continue;
+      if (DEFAULTS_KEYS.includes(k) || ["persist", "errorfiles", "hash", "cookie"].includes(k)) continue;
       for (const d of ds) drop(ctx, d, `tandem's defaults section has no ${k}: write it in each section`, ["defaults"]);
     }
   }
@@ -225,29 +255,31 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
     }
     const kind = b.kind === "listen" ? listenKind(b) : b.kind === "frontend" ? "frontends" : "backends";
     const at: YamlPath = kind === "stats" ? ["stats"] : [kind, b.name];
-    for (const dr of b.dropped) drop(ctx, dr.d, dr.reason, at, dr.words);
+    for (const dr of b.dropped) drop(ctx, dr.d, dr.reason, at, dr.words, dr.impact);
     for (const [name, acl] of b.acls) {
       const failed = acl.results.find((r) => "reason" in r) as { reason: string } | undefined;
+      // The rules that use it are refused where they are.
       if (failed) notes.untranslated(cfg.file, acl.line, `acl ${name}`, failed.reason, at);
     }
     if (kind === "stats") {
       statsDone = translateStats(ctx, b, statsDone) || statsDone;
       continue;
     }
-    for (const d of b.stats) drop(ctx, d, "tandem serves its stats page on its own address: write a stats section (stats: { bind: ... })", at);
+    frontendStats(ctx, b, at);
     inherit(ctx, b, defaults, written, at);
+    finishCounters(ctx, b, tables, at);
     finishBackendKeys(ctx, b, at);
     const acls: Record<string, unknown> = {};
     for (const [name, acl] of b.acls) {
       const def = aclDefinition(acl.results);
       if (def !== undefined) acls[name] = def;
     }
-    if (kind !== "backends" && Object.keys(acls).length > 0) b.fields.acls = acls;
+    if (Object.keys(acls).length > 0) b.fields.acls = acls;
     const allowed = kind === "proxies" ? [...new Set([...FRONTEND_KEYS, ...BACKEND_KEYS])] : kind === "frontends" ? FRONTEND_KEYS : BACKEND_KEYS;
     dropMisplaced(ctx, b, allowed, kind === "frontends" ? "frontend" : kind === "backends" ? "backend" : "proxy", at);
     (b.fields.use_backend as object[] | undefined)?.forEach((r, i) => ctx.lines.set(r, b.origin.use_backend[i].line));
     const section = (out.data[kind] as Record<string, unknown> | undefined) ?? {};
-    if (kind === "proxies" && !b.fields.servers) b.fields.servers = {};
+    if (kind !== "frontends" && !b.fields.servers) b.fields.servers = {};
     // One bind is written as a plain value, several as a list.
     if (Array.isArray(b.fields.bind) && b.fields.bind.length === 1) {
       b.fields.bind = b.fields.bind[0];
@@ -261,6 +293,28 @@ export function translateHaproxy(cfg: HaConfig, out: ImportOutput, notes: Import
     for (const c of b.comments) out.comments.push({ path: [...at, ...c.path], text: c.text, place: "after" });
   }
   resolveRouting(ctx);
+  quietUnused(ctx);
+}
+
+/**
+ * A backend no frontend routes to carries no traffic: what it lost changes nothing, so its
+ * refusals become warnings (haproxy still checks its servers; tandem does too).
+ */
+function quietUnused(ctx: Ctx): void {
+  const data = ctx.out.data as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  const used = new Set<string>(Object.keys(data.proxies ?? {}));
+  for (const kind of ["proxies", "frontends"] as const) {
+    for (const f of Object.values(data[kind] ?? {})) {
+      if (typeof f.default_backend === "string") used.add(f.default_backend);
+      for (const r of (f.use_backend as { backend: string }[] | undefined) ?? []) used.add(r.backend);
+    }
+  }
+  for (const n of ctx.notes.items) {
+    if (n.kind !== "refused" || n.at?.[0] !== "backends" || used.has(String(n.at[1]))) continue;
+    n.kind = "untranslated";
+    n.message += `; backend "${n.at[1]}" is not used by any frontend, so nothing is lost`;
+    delete n.impact;
+  }
 }
 
 function sectionReason(kind: string): string {
@@ -304,7 +358,7 @@ function writeDefaults(ctx: Ctx, d: ProxyBuild | undefined, anyProxy: boolean): 
 function resolveRouting(ctx: Ctx): void {
   const data = ctx.out.data as Record<string, Record<string, Record<string, unknown>> | undefined>;
   const backendNames = new Set([...Object.keys(data.proxies ?? {}), ...Object.keys(data.backends ?? {})]);
-  const forwardfor = new Set(Object.entries(data.backends ?? {}).filter(([, b]) => b.forwardfor === true).map(([n]) => n));
+  const forwardfor = new Map(Object.entries(data.backends ?? {}).filter(([, b]) => b.forwardfor !== undefined && b.forwardfor !== false).map(([n, b]) => [n, b.forwardfor]));
   for (const [, b] of Object.entries(data.backends ?? {})) delete b.forwardfor;
   for (const kind of ["proxies", "frontends"] as const) {
     for (const [name, f] of Object.entries(data[kind] ?? {})) {
@@ -313,22 +367,24 @@ function resolveRouting(ctx: Ctx): void {
       const kept: { backend: string; if?: unknown }[] = [];
       rules.forEach((r, i) => {
         if (!backendNames.has(r.backend)) {
-          ctx.notes.untranslated(ctx.cfg.file, ctx.lines.get(r) ?? 0, `use_backend ${r.backend}`, `backend "${r.backend}" is not in the output`, at);
+          ctx.notes.refused(ctx.cfg.file, ctx.lines.get(r) ?? 0, `use_backend ${r.backend}`, `backend "${r.backend}" is not in the output`, "routing", at);
         } else if (r.if === undefined) {
           if (i === rules.length - 1 && f.default_backend === undefined) f.default_backend = r.backend;
-          else ctx.notes.untranslated(ctx.cfg.file, ctx.lines.get(r) ?? 0, `use_backend ${r.backend}`, "an unconditional use_backend before other rules: tandem needs a condition (or default_backend)", at);
+          else if (i === rules.length - 1) ctx.notes.info(ctx.cfg.file, ctx.lines.get(r) ?? 0, `use_backend ${r.backend} without a condition comes before default_backend: it is written as default_backend`, at);
+          else ctx.notes.refused(ctx.cfg.file, ctx.lines.get(r) ?? 0, `use_backend ${r.backend}`, "an unconditional use_backend before other rules: tandem needs a condition (or default_backend)", "routing", at);
+          if (i === rules.length - 1) f.default_backend = r.backend;
         } else kept.push(r);
       });
       if (kept.length > 0) f.use_backend = kept;
       else delete f.use_backend;
       if (typeof f.default_backend === "string" && !backendNames.has(f.default_backend)) {
-        ctx.notes.untranslated(ctx.cfg.file, ctx.lines.get(f) ?? 0, `default_backend ${f.default_backend}`, `backend "${f.default_backend}" is not in the output`, at);
+        ctx.notes.refused(ctx.cfg.file, ctx.lines.get(f) ?? 0, `default_backend ${f.default_backend}`, `backend "${f.default_backend}" is not in the output`, "routing", at);
         delete f.default_backend;
       }
       const targets = [...kept.map((r) => r.backend), ...(typeof f.default_backend === "string" ? [f.default_backend] : [])];
       const withFf = targets.filter((t) => forwardfor.has(t));
       if (withFf.length > 0 && f.forwardfor === undefined) {
-        f.forwardfor = true;
+        f.forwardfor = forwardfor.get(withFf[0]);
         const others = [...new Set(targets.filter((t) => !forwardfor.has(t)))];
         const also = others.length > 0 ? `; it now also applies to ${others.join(", ")}` : "";
         ctx.notes.info(ctx.cfg.file, ctx.lines.get(f) ?? 0, `forwardfor comes from backend ${[...new Set(withFf)].join(", ")}: tandem adds X-Forwarded-For in the frontend${also}`, [...at, "forwardfor"]);

@@ -90,7 +90,7 @@ export class Backend {
 
   /** What mode http needs of this backend's config (response rules, retry_on), built once per config. */
   get http(): BackendRuntime {
-    return (this.#http ??= backendRuntime(this.config));
+    return (this.#http ??= backendRuntime(this.config, this.#log));
   }
 
   /** Starts health checks. */
@@ -195,7 +195,11 @@ export class Backend {
    * usable active servers, else over usable backups. Full and excluded servers are skipped;
    * `full: true` means candidates exist but all are full (the caller queues).
    */
-  select(client: ClientInfo, exclude?: ReadonlySet<Server>): { server?: Server; sticky: boolean; full: boolean } {
+  select(client: ClientInfo, exclude?: ReadonlySet<Server>, persist?: Server): { server?: Server; sticky: boolean; full: boolean } {
+    // A persistence cookie (http/cookie_persistence.ts) names the server first.
+    if (persist && this.servers.get(persist.name) === persist && !persist.maint && !exclude?.has(persist) && (persist.up || this.config.persist)) {
+      return { server: persist, sticky: true, full: false };
+    }
     if (this.stick && this.config.stick?.on === "src") {
       const name = this.stick.lookup(client.srcAddress);
       const s = name !== undefined ? this.servers.get(name) : undefined;
@@ -220,13 +224,13 @@ export class Backend {
    * at once comes back as it is (no promise, no microtask); a queued one as a promise, which
    * rejects with ProxyError E_NO_SERVER, E_QUEUE_TIMEOUT or E_ABORTED.
    */
-  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal } = {}): Slot | Promise<Slot> {
+  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; persist?: Server; signal?: CancelSignal } = {}): Slot | Promise<Slot> {
     if (options.signal?.aborted) return Promise.reject(new ProxyError("E_ABORTED", "Client aborted"));
     let server = options.prefer && !options.prefer.maint && this.servers.get(options.prefer.name) === options.prefer ? options.prefer : undefined;
     let full = false;
     let sticky = server !== undefined;
     if (!server) {
-      let pick = this.select(client, options.exclude);
+      let pick = this.select(client, options.exclude, options.persist);
       // Every candidate already tried: redispatch may go back to one rather than fail.
       if (!pick.server && !pick.full && options.exclude?.size) pick = this.select(client);
       server = pick.server;

@@ -7,10 +7,12 @@ import { absolutePath } from "../config/global.ts";
 import type { ConfigSection, SectionContext } from "../config/section.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { ipFamily } from "../core/address.ts";
-import type { BackendConfig, FrontendConfig, HealthCheckConfig, ListenAddress, ProxyConfig, ServerConfig, Timeouts } from "./config_types.ts";
-import { backendSchema, defaultsSchema, frontendSchema, proxySchema } from "./config_schema.ts";
-import type { BackendInput, CheckInput, DefaultsInput, FrontendInput, ProxyInput } from "./config_schema.ts";
+import type { BackendConfig, CookieConfig, CountersConfig, FrontendConfig, HealthCheckConfig, ListenAddress, ProxyConfig, ServerConfig, Timeouts, UserlistConfig } from "./config_types.ts";
+import { backendSchema, defaultsSchema, frontendSchema, proxySchema, userlistSchema } from "./config_schema.ts";
+import type { BackendInput, CheckInput, DefaultsInput, FrontendInput, ProxyInput, UserlistInput } from "./config_schema.ts";
 import { condition, requestRules, responseRules } from "./http/rules_config.ts";
+import type { ConditionScope } from "./http/rules_config.ts";
+import { normalizeUserlists } from "./auth/userlist_config.ts";
 import { httpRuleProblems } from "./http/routing.ts";
 import { normalizeBindTls, normalizeServerTls } from "../tls/config.ts";
 
@@ -20,6 +22,7 @@ export const PROXY_DEFAULTS = {
   check: { interval: 2_000, rise: 2, fall: 3, method: "GET", path: "/", expect: { min: 200, max: 399 } },
   stick: { size: 100 * 1024, expire: 30 * 60_000 },
   limits: { requestLine: 8192, headerBytes: 16384, headerCount: 100, h2Streams: 100, drainBody: 1024 * 1024 },
+  counters: { size: 100 * 1024, expire: 60_000 },
 } as const;
 
 interface Inputs {
@@ -27,6 +30,7 @@ interface Inputs {
   proxies?: Record<string, ProxyInput>;
   frontends?: Record<string, FrontendInput>;
   backends?: Record<string, BackendInput>;
+  userlists?: Record<string, UserlistInput>;
 }
 
 function timeoutsOf(defaults: DefaultsInput | undefined, own: ProxyInput["timeout"]): Timeouts {
@@ -43,6 +47,7 @@ function timeoutsOf(defaults: DefaultsInput | undefined, own: ProxyInput["timeou
     httpRequest,
     httpKeepAlive: d.http_keep_alive ?? httpRequest,
     tunnel: d.tunnel,
+    tarpit: d.tarpit ?? connect,
   };
 }
 
@@ -67,22 +72,30 @@ function healthCheck(base: CheckInput | undefined, own: CheckInput, timeouts: Ti
   };
 }
 
-function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics, selfBackend: boolean): FrontendConfig {
+/** counters: with their defaults (a table of 100k entries kept a minute after last use). */
+function countersOf(c: FrontendInput["counters"], path: Path, diag: Diagnostics): CountersConfig | undefined {
+  if (c === undefined) return undefined;
+  const D = PROXY_DEFAULTS.counters;
+  const out: CountersConfig = { track: c.track ?? "request", size: c.size ?? D.size, expire: c.expire ?? D.expire, httpReqRate: c.http_req_rate, connRate: c.conn_rate, httpErrRate: c.http_err_rate, connCur: c.conn_cur ?? false };
+  if (!out.httpReqRate && !out.connRate && !out.httpErrRate && !out.connCur) diag.warn(path, "counters: keeps no counter", "add http_req_rate: 10s (or conn_rate, http_err_rate, conn_cur: true)");
+  for (const k of ["http_req_rate", "conn_rate", "http_err_rate"] as const) if (c[k] !== undefined && c[k] <= 0) diag.error([...path, k], `${k} needs a period above 0`, "write 10s");
+  if (out.size < 1) diag.error([...path, "size"], "size must be at least 1");
+  return out;
+}
+
+function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics, selfBackend: boolean, userlists: Record<string, UserlistConfig>): FrontendConfig {
   const binds = (Array.isArray(f.bind) ? f.bind : [f.bind]).map((b, i): ListenAddress => {
     if ("ports" in b) return { ...b, acceptProxy: false };
     // tls: is the TLS subsystem's (src/tls/config.ts); acme names are checked by the acme section.
     const tls = b.tls === undefined ? undefined : normalizeBindTls(b.tls, [...path, "bind", ...(Array.isArray(f.bind) ? [i] : []), "tls"], diag);
     return { ...b.address, acceptProxy: b.accept_proxy ?? false, ...(tls ? { tls } : {}) };
   });
-  const aclNames = new Set(Object.keys(f.acls ?? {}));
+  const counters = countersOf(f.counters, [...path, "counters"], diag);
+  const scope: ConditionScope = { acls: new Set(Object.keys(f.acls ?? {})), userlists: new Set(Object.keys(userlists)), counters };
   const acls: FrontendConfig["acls"] = {};
-  for (const [k, v] of Object.entries(f.acls ?? {})) acls[k] = condition(v, aclNames, [...path, "acls", k], diag);
+  for (const [k, v] of Object.entries(f.acls ?? {})) acls[k] = condition(v, scope, [...path, "acls", k], diag);
   const accessLog = f.access_log ?? defaults?.access_log ?? false;
-  const errorfiles: Record<number, string> = {};
-  for (const [code, file] of Object.entries(f.errorfiles ?? {})) {
-    if (!/^[1-5]\d\d$/.test(code)) diag.error([...path, "errorfiles", code], `"${code}" is not an HTTP status`, undefined, true);
-    errorfiles[Number(code)] = absolutePath(file);
-  }
+  if (f.monitor_uri !== undefined && !f.monitor_uri.startsWith("/")) diag.error([...path, "monitor_uri"], `"${f.monitor_uri}" is not a path`, "write monitor_uri: /health");
   const L = PROXY_DEFAULTS.limits;
   return {
     name,
@@ -91,14 +104,14 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
     maxconn: f.maxconn ?? defaults?.maxconn,
     timeouts: timeoutsOf(defaults, f.timeout),
     acls,
-    useBackend: (f.use_backend ?? []).map((u, i) => ({ backend: u.backend, if: condition(u.if, aclNames, [...path, "use_backend", i, "if"], diag) })),
+    useBackend: (f.use_backend ?? []).map((u, i) => ({ backend: u.backend, if: condition(u.if, scope, [...path, "use_backend", i, "if"], diag) })),
     defaultBackend: f.default_backend ?? (selfBackend ? name : undefined),
-    httpRequest: requestRules(f.http_request, aclNames, [...path, "http_request"], diag),
-    httpResponse: responseRules(f.http_response, aclNames, [...path, "http_response"], diag),
-    forwardfor: f.forwardfor ?? defaults?.forwardfor ?? false,
+    httpRequest: requestRules(f.http_request, scope, [...path, "http_request"], diag, name),
+    httpResponse: responseRules(f.http_response, scope, [...path, "http_response"], diag),
+    ...forwardedOf(f.forwardfor ?? defaults?.forwardfor ?? false),
     via: f.via ?? false,
     accessLog: { enabled: accessLog !== false, format: typeof accessLog === "object" ? accessLog.format ?? "text" : "text" },
-    errorfiles,
+    errorfiles: errorfilesOf(f.errorfiles, path, diag),
     limits: {
       requestLine: f.limits?.request_line ?? L.requestLine,
       headerBytes: f.limits?.header_bytes ?? L.headerBytes,
@@ -107,10 +120,48 @@ function frontendOf(name: string, f: FrontendInput, defaults: DefaultsInput | un
       drainBody: f.limits?.drain_body ?? L.drainBody,
     },
     allowH2cUpgrade: f.allow_h2c_upgrade ?? false,
+    ...(f.monitor_uri !== undefined ? { monitorUri: f.monitor_uri } : {}),
+    ...(counters ? { counters } : {}),
+    userlists,
   };
 }
 
-function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics): BackendConfig {
+/** `forwardfor: true` or `{ except, headers }` → the frontend's forwardfor and forwarded keys. */
+function forwardedOf(v: NonNullable<FrontendInput["forwardfor"]>): Pick<FrontendConfig, "forwardfor" | "forwarded"> {
+  if (typeof v === "boolean") return { forwardfor: v, forwarded: { except: [], proto: true, host: true } };
+  const headers = v.headers ?? ["for", "proto", "host"];
+  const except = v.except === undefined ? [] : Array.isArray(v.except) ? v.except : [v.except];
+  return { forwardfor: headers.includes("for"), forwarded: { except, proto: headers.includes("proto"), host: headers.includes("host") } };
+}
+
+function errorfilesOf(files: Record<string, string> | undefined, path: Path, diag: Diagnostics): Record<number, string> {
+  const errorfiles: Record<number, string> = {};
+  for (const [code, file] of Object.entries(files ?? {})) {
+    if (!/^[1-5]\d\d$/.test(code)) diag.error([...path, "errorfiles", code], `"${code}" is not an HTTP status`, undefined, true);
+    errorfiles[Number(code)] = absolutePath(file);
+  }
+  return errorfiles;
+}
+
+function cookieOf(c: BackendInput["cookie"], servers: ServerConfig[], path: Path, diag: Diagnostics): CookieConfig | undefined {
+  if (c === undefined) {
+    for (const s of servers) if (s.cookie !== undefined) diag.warn([...path, "servers", s.name, "cookie"], `server "${s.name}" has a cookie value but the backend has no cookie:`, "add cookie: { name: SERVERID }");
+    return undefined;
+  }
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(c.name)) diag.error([...path, "cookie", "name"], `"${c.name}" is not a cookie name`);
+  if (!servers.some((s) => s.cookie !== undefined)) diag.warn([...path, "cookie"], "no server has a cookie value: no client will be kept on a server", "add cookie: s1 to each server");
+  const seen = new Map<string, string>();
+  for (const s of servers) {
+    if (s.cookie === undefined) continue;
+    const other = seen.get(s.cookie);
+    if (other !== undefined) diag.error([...path, "servers", s.name, "cookie"], `servers "${other}" and "${s.name}" have the same cookie value "${s.cookie}"`);
+    seen.set(s.cookie, s.name);
+  }
+  return { name: c.name, mode: c.mode ?? "insert", indirect: c.indirect ?? false, nocache: c.nocache ?? false, preserve: c.preserve ?? false, httponly: c.httponly ?? false, secure: c.secure ?? false, postonly: c.postonly ?? false, domain: c.domain ?? [] };
+}
+
+/** listen: a proxies entry, whose acls, http_request and errorfiles are its frontend's. */
+function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | undefined, path: Path, diag: Diagnostics, userlists: Record<string, UserlistConfig>, listen: boolean): BackendConfig {
   const timeouts = timeoutsOf(defaults, b.timeout);
   const bal = b.balance ?? defaults?.balance ?? "roundrobin";
   const servers: ServerConfig[] = Object.entries(b.servers).map(([sname, s]) => {
@@ -131,10 +182,14 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
       check,
       initState: s.init_state ?? "up",
       ...(s.tls !== undefined && s.tls !== false ? { tls: normalizeServerTls(s.tls) } : {}),
+      ...(s.cookie !== undefined ? { cookie: s.cookie } : {}),
     };
   });
   if (servers.length === 0) diag.warn([...path, "servers"], `backend "${name}" has no server: every request will get 503`, undefined, true);
   const S = PROXY_DEFAULTS.stick;
+  const scope: ConditionScope = { acls: new Set(listen ? [] : Object.keys(b.acls ?? {})), userlists: new Set(Object.keys(userlists)), counters: "unchecked" };
+  const acls: BackendConfig["acls"] = {};
+  if (!listen) for (const [k, v] of Object.entries(b.acls ?? {})) acls[k] = condition(v, scope, [...path, "acls", k], diag);
   return {
     name,
     mode: b.mode ?? defaults?.mode ?? "http",
@@ -150,7 +205,12 @@ function backendOf(name: string, b: BackendInput, defaults: DefaultsInput | unde
     timeouts,
     onMarkedDown: b.on_marked_down,
     httpReuse: b.http_reuse ?? defaults?.http_reuse ?? "safe",
-    httpResponse: responseRules(b.http_response, new Set(), [...path, "http_response"], diag),
+    httpResponse: listen ? [] : responseRules(b.http_response, scope, [...path, "http_response"], diag),
+    httpRequest: listen ? [] : requestRules(b.http_request, scope, [...path, "http_request"], diag, name),
+    acls,
+    errorfiles: listen ? {} : errorfilesOf(b.errorfiles, path, diag),
+    ...(b.cookie !== undefined || servers.some((s) => s.cookie !== undefined) ? { cookie: cookieOf(b.cookie, servers, path, diag) } : {}),
+    userlists,
   };
 }
 
@@ -170,22 +230,23 @@ function resolve(input: Inputs, diag: Diagnostics): ProxyConfig {
     names.set(key, path);
   };
   const d = input.defaults;
+  const userlists = normalizeUserlists(input.userlists, diag);
   for (const [name, p] of Object.entries(input.proxies ?? {})) {
     const path = ["proxies", name];
     claim(name, path, "frontend");
     claim(name, path, "backend");
-    frontends.push(frontendOf(name, p, d, path, diag, true));
-    backends.push(backendOf(name, p, d, path, diag));
+    frontends.push(frontendOf(name, p, d, path, diag, true, userlists));
+    backends.push(backendOf(name, p, d, path, diag, userlists, true));
   }
   for (const [name, f] of Object.entries(input.frontends ?? {})) {
     claim(name, ["frontends", name], "frontend");
-    frontends.push(frontendOf(name, f, d, ["frontends", name], diag, false));
+    frontends.push(frontendOf(name, f, d, ["frontends", name], diag, false, userlists));
   }
   for (const [name, b] of Object.entries(input.backends ?? {})) {
     claim(name, ["backends", name], "backend");
-    backends.push(backendOf(name, b, d, ["backends", name], diag));
+    backends.push(backendOf(name, b, d, ["backends", name], diag, userlists, false));
   }
-  return { frontends, backends };
+  return { frontends, backends, userlists };
 }
 
 /** A server without a port takes the client's destination port, so a check cannot find one. */
@@ -215,7 +276,11 @@ export function checkProxyConfig({ frontends, backends }: ProxyConfig, where: Wh
       if (!b) diag.error(p, unknown, hint(ref));
       else if (b.mode !== f.mode) diag.error(p, `frontend "${f.name}" is mode ${f.mode} but backend "${ref}" is mode ${b.mode}`, "set the same mode on both");
     }
-    if (f.defaultBackend === undefined && f.useBackend.length === 0) diag.error(path, `frontend "${f.name}" names no backend`, "add default_backend or use_backend", true);
+    if (f.defaultBackend === undefined && f.useBackend.length === 0) {
+      // Requests its rules do not answer get 503, as in haproxy (a frontend that only redirects).
+      if (f.mode === "http" && f.httpRequest.length > 0) diag.warn(path, `frontend "${f.name}" names no backend: requests its http_request rules do not answer get 503`, "add default_backend if that is not meant", true);
+      else diag.error(path, `frontend "${f.name}" names no backend`, "add default_backend or use_backend", true);
+    }
   }
   // A server without a port takes the client's destination port; a check then needs its own.
   for (const b of backends) {
@@ -233,8 +298,14 @@ function checkTcpKeys(input: Inputs, frontends: FrontendConfig[], diag: Diagnost
     if (f.mode !== "tcp") continue;
     const path = pathOf(input, "frontends", f.name);
     const section = input.proxies?.[f.name] ?? input.frontends?.[f.name];
-    for (const key of ["http_request", "http_response", "use_backend", "acls", "forwardfor", "errorfiles"] as const) {
+    for (const key of ["http_request", "http_response", "use_backend", "acls", "forwardfor", "errorfiles", "monitor_uri", "counters"] as const) {
       if (section?.[key] !== undefined) diag.error([...path, key], `${key} needs mode http; "${f.name}" is mode tcp`, key === "use_backend" ? "a tcp frontend sends every connection to default_backend" : undefined, true);
+    }
+  }
+  for (const [name, b] of Object.entries(input.backends ?? {})) {
+    if ((b.mode ?? input.defaults?.mode ?? "http") !== "tcp") continue;
+    for (const key of ["http_request", "http_response", "acls", "errorfiles", "cookie"] as const) {
+      if (b[key] !== undefined) diag.error(["backends", name, key], `${key} needs mode http; "${name}" is mode tcp`, undefined, true);
     }
   }
 }
@@ -298,11 +369,13 @@ export const proxySection: ConfigSection<ProxyConfig> = {
     proxies: z.record(z.string(), proxySchema).optional(),
     frontends: z.record(z.string(), frontendSchema).optional(),
     backends: z.record(z.string(), backendSchema).optional(),
+    userlists: z.record(z.string(), userlistSchema).optional(),
   },
   entries: {
     proxies: { kind: "record", entry: proxySchema },
     frontends: { kind: "record", entry: frontendSchema },
     backends: { kind: "record", entry: backendSchema },
+    userlists: { kind: "record", entry: userlistSchema },
   },
   normalize(ctx, diag) {
     const input = ctx.input as Inputs;

@@ -17,6 +17,8 @@ export interface Timeouts {
   httpRequest: number;
   httpKeepAlive: number;
   tunnel?: number;
+  /** How long `tarpit` holds a request before answering (haproxy `timeout tarpit`; default: connect). */
+  tarpit: number;
 }
 
 export interface HealthCheckConfig {
@@ -53,6 +55,8 @@ export interface ServerConfig {
   initState: "up" | "down";
   /** TLS toward the server (and its health checks); absent = plain TCP. */
   tls?: ServerTlsConfig;
+  /** The value of the backend's persistence cookie that names this server (haproxy `cookie`). */
+  cookie?: string;
 }
 
 export interface StickConfig {
@@ -60,6 +64,43 @@ export interface StickConfig {
   type: "ip" | "ipv6";
   size: number;
   expire: number;
+}
+
+/** Stick counters a frontend keeps per client address (haproxy stick-table `store`, `track-sc0 src`). */
+export type CounterName = "http_req_rate" | "conn_rate" | "conn_cur" | "http_err_rate";
+
+export interface CountersConfig {
+  /**
+   * request: every request is tracked (haproxy `http-request track-sc0 src`: conn_rate and
+   * conn_cur count requests); connection: every connection (`tcp-request connection track-sc0 src`).
+   */
+  track: "request" | "connection";
+  size: number;
+  expire: number;
+  /** Periods (ms) of the rates kept; a counter not listed is not kept. */
+  httpReqRate?: number;
+  connRate?: number;
+  httpErrRate?: number;
+  connCur: boolean;
+}
+
+/** One userlist (haproxy `userlist`): users with crypt(3) hashes or plain passwords, and groups. */
+export interface UserlistConfig {
+  name: string;
+  users: Record<string, { password?: string; insecurePassword?: string; groups: string[] }>;
+}
+
+/** Cookie persistence of a backend (haproxy `cookie`). */
+export interface CookieConfig {
+  name: string;
+  mode: "insert" | "prefix" | "rewrite";
+  indirect: boolean;
+  nocache: boolean;
+  preserve: boolean;
+  httponly: boolean;
+  secure: boolean;
+  postonly: boolean;
+  domain: string[];
 }
 
 /** A condition for routing/rules; leaves are tests, inner nodes combine them. */
@@ -70,27 +111,48 @@ export type Condition =
   | { acl: string }
   | { host: string[] }
   | { path: string[]; match: "prefix" | "exact" | "regex" }
-  | { header: string; exists?: boolean; equals?: string; regex?: string }
+  /** equals: any of the values; ignoreCase compares them case-insensitively (haproxy `hdr(NAME) -i`). */
+  | { header: string; exists?: boolean; equals?: string[]; regex?: string; ignoreCase?: boolean }
   | { method: string[] }
   | { src: Cidr[] }
   | { query: string; exists?: boolean; equals?: string }
   /** The client connection is TLS (haproxy's ssl_fc). */
   | { tls: boolean }
   /** The server name the client sent in its TLS handshake (haproxy's ssl_fc_sni); "*.x" matches subdomains. */
-  | { sni: string[] };
+  | { sni: string[] }
+  /** Basic credentials valid in a userlist (haproxy http_auth / http_auth_group). */
+  | { httpAuth: string; groups?: string[] }
+  /** A stick counter of the client's address (the frontend's counters:) compared with a number. */
+  | { counter: CounterName; op: "gt" | "ge" | "lt" | "le" | "eq"; value: number };
 
+/**
+ * http_request actions. Values of set_header/add_header/set_path/replace_path's replace may hold
+ * `%[fetch,converter...]` expressions (proxy/http/sample.ts).
+ */
 export type HttpRequestAction =
   | { action: "set_header" | "add_header"; name: string; value: string; if?: Condition }
   | { action: "del_header"; name: string; if?: Condition }
   | { action: "replace_header"; name: string; match: string; replace: string; if?: Condition }
   | { action: "deny"; status: number; body?: string; if?: Condition }
-  | { action: "redirect"; location?: string; prefix?: string; scheme?: string; code: number; if?: Condition }
+  /** appendSlash / dropQuery: haproxy's append-slash and drop-query (prefix and scheme redirects). */
+  | { action: "redirect"; location?: string; prefix?: string; scheme?: string; code: number; appendSlash?: boolean; dropQuery?: boolean; if?: Condition }
   | { action: "return"; status: number; body?: string; contentType?: string; headers?: Record<string, string>; if?: Condition }
-  | { action: "set_path"; value: string; if?: Condition };
+  | { action: "set_path"; value: string; if?: Condition }
+  /** The whole path becomes `replace` when `match` matches it (haproxy replace-path). */
+  | { action: "replace_path"; match: string; replace: string; if?: Condition }
+  /** Stops the list's rules: the request goes on to routing. */
+  | { action: "allow"; if?: Condition }
+  /** 401 with `WWW-Authenticate: Basic realm` (haproxy `http-request auth`). */
+  | { action: "auth"; realm: string; if?: Condition }
+  /** Holds the request for timeout.tarpit, then answers status and closes (haproxy `tarpit`). */
+  | { action: "tarpit"; status: number; if?: Condition }
+  /** The stats page (and `;csv`, `;json`) for paths under uri, served by the admin layer. */
+  | { action: "stats"; uri: string; refresh?: number; if?: Condition };
 
 export type HttpResponseAction =
   | { action: "set_header" | "add_header"; name: string; value: string; if?: Condition }
   | { action: "del_header"; name: string; if?: Condition }
+  | { action: "replace_header"; name: string; match: string; replace: string; if?: Condition }
   | { action: "set_status"; status: number; reason?: string; if?: Condition };
 
 export interface BackendConfig {
@@ -111,6 +173,14 @@ export interface BackendConfig {
   httpReuse: "never" | "safe";
   /** Response rules applied in this backend. */
   httpResponse: HttpResponseAction[];
+  /** Request rules applied once a request is routed here, after the frontend's. */
+  httpRequest: HttpRequestAction[];
+  acls: Record<string, Condition>;
+  /** Error pages of requests routed here (a backend made of an errorfile serves it as a 503). */
+  errorfiles: Record<number, string>;
+  cookie?: CookieConfig;
+  /** The userlists, for http_auth conditions (the same object as ProxyConfig.userlists). */
+  userlists: Readonly<Record<string, UserlistConfig>>;
 }
 
 export interface ListenAddress extends BindSpec {
@@ -132,6 +202,8 @@ export interface FrontendConfig {
   httpRequest: HttpRequestAction[];
   httpResponse: HttpResponseAction[];
   forwardfor: boolean;
+  /** With forwardfor: clients that get no X-Forwarded-For, and whether -Proto and -Host are set too. */
+  forwarded: { except: Cidr[]; proto: boolean; host: boolean };
   via: boolean;
   accessLog: { enabled: boolean; format: "text" | "json" };
   errorfiles: Record<number, string>;
@@ -139,12 +211,19 @@ export interface FrontendConfig {
   limits: { requestLine: number; headerBytes: number; headerCount: number; h2Streams: number; drainBody: number };
   /** Relay `Upgrade: h2c` (RFC 9113 §3.1 retired it; stripped from requests by default). */
   allowH2cUpgrade: boolean;
+  /** A request for exactly this URI gets 200 before any rule (haproxy monitor-uri). */
+  monitorUri?: string;
+  /** Stick counters per client address, for `counter` conditions. */
+  counters?: CountersConfig;
+  /** The userlists, for http_auth conditions (the same object as ProxyConfig.userlists). */
+  userlists: Readonly<Record<string, UserlistConfig>>;
 }
 
 /** The proxy's part of the resolved config. */
 export interface ProxyConfig {
   frontends: FrontendConfig[];
   backends: BackendConfig[];
+  userlists: Record<string, UserlistConfig>;
 }
 
 /** What the proxy subsystem reads of the resolved config. */

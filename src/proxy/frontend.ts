@@ -12,6 +12,9 @@ import type { Backend } from "./backend.ts";
 import { parseProxyHeader } from "./proxy_protocol.ts";
 import type { SessionContext, SessionHandler } from "./session.ts";
 import { StopGroup } from "./stop_group.ts";
+import type { LocalServices } from "./http/request_env.ts";
+import { SourceTracking } from "./source_tracking.ts";
+import type { StickTable } from "./stick_table.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** The process-wide connection budget (global.maxconn), shared by every frontend. */
@@ -68,8 +71,14 @@ export class Frontend {
     if (this.active === 0 && this.#held.length === 0) for (const r of this.#drained.splice(0)) r();
   };
 
-  constructor(config: FrontendConfig, deps: { backends: ReadonlyMap<string, Backend>; handler: SessionHandler; limit: GlobalLimit; clock: Clock; bus: EventBus; log: Logger }) {
+  /** The frontend's stick counters (counters:), kept by the proxy subsystem across reloads. */
+  readonly counters: StickTable | undefined;
+  readonly #services: LocalServices | undefined;
+
+  constructor(config: FrontendConfig, deps: { backends: ReadonlyMap<string, Backend>; handler: SessionHandler; limit: GlobalLimit; clock: Clock; bus: EventBus; log: Logger; counters?: StickTable; services?: LocalServices }) {
     this.config = config;
+    this.counters = config.counters ? deps.counters : undefined;
+    this.#services = deps.services;
     this.backends = deps.backends;
     this.handler = deps.handler;
     this.#limit = deps.limit;
@@ -176,7 +185,8 @@ export class Frontend {
     if (run && !bind.acceptProxy) {
       // Hot path: no promise, addresses read from the socket only if the session needs them.
       try {
-        run(this.#context(socket, new AcceptedClient(socket, this.name), bind), this.#ended);
+        const ctx = this.#context(socket, new AcceptedClient(socket, this.name), bind);
+        run(ctx, ctx.tracking ? this.#tracked(ctx.tracking) : this.#ended);
       } catch (err) {
         this.#failed(socket, err);
       }
@@ -186,7 +196,20 @@ export class Frontend {
   }
 
   #context(socket: Conn, client: ClientInfo, bind: ListenAddress): SessionContext {
-    return { socket, client, frontend: this.config, bind, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stops: this.#stops, retiring: this.#retiring.signal, prepared: this.#prepared };
+    const ctx: SessionContext = { socket, client, frontend: this.config, bind, backends: this.backends, clock: this.#clock, bus: this.#bus, log: this.#log, stops: this.#stops, retiring: this.#retiring.signal, prepared: this.#prepared, services: this.#services };
+    if (this.counters && this.config.counters) {
+      ctx.tracking = new SourceTracking(this.counters, this.config.counters, client, this.#clock);
+      ctx.tracking.opened();
+    }
+    return ctx;
+  }
+
+  /** The end of a session whose client is tracked (counters:): the connection stops counting. */
+  #tracked(tracking: SourceTracking): (socket: Conn) => void {
+    return (socket) => {
+      tracking.closed();
+      this.#ended(socket);
+    };
   }
 
   #failed(socket: Conn, err: unknown): void {
@@ -202,8 +225,12 @@ export class Frontend {
       if (!client) return;
       const ctx = this.#context(socket, client, bind);
       const run = this.handler.run;
-      if (run) await new Promise<void>((resolve) => run(ctx, () => resolve()));
-      else await this.handler(ctx);
+      try {
+        if (run) await new Promise<void>((resolve) => run(ctx, () => resolve()));
+        else await this.handler(ctx);
+      } finally {
+        ctx.tracking?.closed();
+      }
     } catch (err) {
       this.#log.error(`Session of "${this.name}" failed: ${(err as Error).message}`, { frontend: this.name });
       socket.destroy();

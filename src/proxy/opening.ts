@@ -41,6 +41,8 @@ export interface OpenOptions {
   reuse?: boolean;
   /** The attempts so far (an http request retried after a bad response continues its plan). */
   plan?: RetryPlan;
+  /** The server a persistence cookie names (tried first while it is usable). */
+  persist?: Server;
 }
 
 /** What an Opening needs of its backend (Backend is one). */
@@ -50,7 +52,7 @@ export interface OpeningBackend {
   readonly idle: IdlePool;
   /** The transport that reaches server (Backend.transportFor). */
   transportFor(server: Server): Transport;
-  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; signal?: CancelSignal }): Slot | Promise<Slot>;
+  slotFor(client: ClientInfo, options: { exclude?: ReadonlySet<Server>; prefer?: Server; persist?: Server; signal?: CancelSignal }): Slot | Promise<Slot>;
   stickStore(client: ClientInfo, server: Server): void;
 }
 
@@ -94,7 +96,7 @@ export class Opening implements DialWaiter, CancelSignal {
   next(): void {
     const plan = this.plan;
     plan.begin();
-    const r = this.#backend.slotFor(this.#client, { exclude: plan.exclude, prefer: plan.prefer, signal: this });
+    const r = this.#backend.slotFor(this.#client, { exclude: plan.exclude, prefer: plan.prefer, persist: this.#options.persist, signal: this });
     if (r instanceof Promise) r.then((slot) => this.#slotted(slot), (err: ProxyError) => this.#waiter.opened(err, undefined));
     else this.#slotted(r);
   }

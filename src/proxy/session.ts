@@ -9,6 +9,8 @@ import type { ClientInfo } from "./accepted_client.ts";
 import type { Backend } from "./backend.ts";
 import type { StopGroup } from "./stop_group.ts";
 import type { TlsInfo } from "../tls/info.ts";
+import type { LocalServices } from "./http/request_env.ts";
+import type { SourceTracking } from "./source_tracking.ts";
 
 /** Everything a session handler gets for one accepted client connection. */
 export interface SessionContext {
@@ -35,6 +37,10 @@ export interface SessionContext {
   retiring?: AbortSignal;
   /** What the handler's prepare() built for this frontend (once per config, not per connection). */
   prepared?: unknown;
+  /** The client address's stick counters (frontends with counters:). */
+  tracking?: SourceTracking;
+  /** Services other layers registered (the stats page). */
+  services?: LocalServices;
 }
 
 /**

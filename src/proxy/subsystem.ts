@@ -9,7 +9,7 @@ import type { Conn, Transport } from "../runtime/transport.ts";
 import { Backend } from "./backend.ts";
 import { checkProxyConfig, frontendBinds } from "./config.ts";
 import type { Where } from "./config.ts";
-import type { BackendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
+import type { BackendConfig, FrontendConfig, ListenAddress, Mode, ProxySubsystemConfig } from "./config_types.ts";
 import { ProxyError } from "./errors.ts";
 import { Frontend, GlobalLimit } from "./frontend.ts";
 import { acceptorsFor, Listener, listenerKey } from "./listener.ts";
@@ -25,6 +25,9 @@ import { TlsTerminator } from "../tls/terminator.ts";
 import { challenges } from "../acme/challenges.ts";
 import { acmeChallengeDir } from "../acme/paths.ts";
 import type { H2Runner } from "../tls/terminator.ts";
+import { LocalServices } from "./http/request_env.ts";
+import type { LocalService } from "./http/request_env.ts";
+import { StickTable } from "./stick_table.ts";
 
 /** Session handlers by mode; http mode registers here (src/proxy/http/). */
 export const DEFAULT_HANDLERS: SessionHandlers = { tcp: tcpSession };
@@ -52,8 +55,12 @@ export interface WorkerSide {
 export interface ProxyService {
   status(): ProxyStatus;
   serverState(proxy: string, server: string): ServerState | undefined;
-  /** True when the proxy is fit to carry traffic (listeners bound, enough servers up). */
-  healthy(proxies?: string[], minServers?: number): { healthy: boolean; reason: string };
+  /**
+   * True when the proxy is fit to carry traffic: the listeners of the named proxies (default:
+   * all) bound, and each backend with minServers servers up — a number for every backend (0:
+   * alive and listening is enough), or per backend (the others need 0).
+   */
+  healthy(proxies?: string[], minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
   /**
    * Admin (runtime API, stats page): manual state and/or weight of one server, carried over
    * reloads. "ready" clears maint and drain. Throws TandemError E_NO_SUCH_SERVER / E_RANGE.
@@ -63,6 +70,11 @@ export interface ProxyService {
   stickTable(proxy: string): { key: string; server: string; expiresIn: number }[] | undefined;
   /** Admin: empties a backend's stick table; returns the entries removed (undefined: no table). */
   clearStickTable(proxy: string): number | undefined;
+  /**
+   * Lends the proxy a service by name (the admin layer's stats page, for `stats` rules of
+   * frontends); undefined removes it.
+   */
+  provide(name: string, service: LocalService | undefined): void;
   /** Pair link: told of every stick entry made or refreshed here or in a worker; returns the unsubscribe. */
   watchStick(fn: StickWatcher): () => void;
   /** Pair link: stores the peer's entries (servers by name, remaining lifetime) here and in the workers. */
@@ -132,6 +144,20 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
   const retired = new Set<Frontend>();
   const lastHealth = new Map<string, boolean>();
   const tls = new TlsTerminator({ log: log.child("tls"), bus: ctx.bus, clock: ctx.clock, h2: options.h2 });
+  const services = new LocalServices();
+  /** Each frontend's counters table (counters:), by name: kept across reloads like a backend's stick table. */
+  const counterTables = new Map<string, StickTable>();
+  const countersFor = (fc: FrontendConfig): StickTable | undefined => {
+    const c = fc.counters;
+    if (!c) return undefined;
+    const spec = { httpReqRate: c.httpReqRate, connRate: c.connRate, httpErrRate: c.httpErrRate, connCur: c.connCur };
+    const old = counterTables.get(fc.name);
+    if (old && old.size === c.size && old.expire === c.expire && JSON.stringify(old.counterSpec) === JSON.stringify(spec)) return old;
+    const table = new StickTable({ size: c.size, expire: c.expire, clock: ctx.clock, counters: spec });
+    if (old && JSON.stringify(old.counterSpec) === JSON.stringify(spec)) table.import(old.entries());
+    counterTables.set(fc.name, table);
+    return table;
+  };
 
   const onConnection = (key: string) => (socket: Conn) => {
     const r = routes.get(key);
@@ -201,7 +227,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
         handler = tls.wrap(inner);
         handler.readsChunks = inner === tcpSession || inner.readsChunks === true;
       }
-      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name) }));
+      out.set(fc.name, new Frontend(fc, { backends: bks, handler, limit, clock: ctx.clock, bus: ctx.bus, log: log.child(fc.name), counters: countersFor(fc), services }));
     }
     return out;
   };
@@ -216,7 +242,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
     });
   };
 
-  const healthy = (proxies?: string[], minServers = 1): { healthy: boolean; reason: string } => {
+  const healthy = (proxies?: string[], minServers: number | Record<string, number> = 1): { healthy: boolean; reason: string } => {
     const names = proxies ?? [...new Set([...frontends.keys(), ...backends.keys()])];
     for (const name of names) {
       const f = frontends.get(name);
@@ -230,9 +256,10 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
           }
         }
       }
-      if (b && b.usableCount() < minServers) return { healthy: false, reason: `"${name}" has ${b.usableCount()} server(s) up, needs ${minServers}` };
+      const need = typeof minServers === "number" ? minServers : (minServers[name] ?? 0);
+      if (b && b.usableCount() < need) return { healthy: false, reason: `"${name}" has ${b.usableCount()} server(s) up, needs ${need}` };
     }
-    return { healthy: true, reason: "all listeners bound, servers up" };
+    return { healthy: true, reason: minServers === 0 ? "alive, all listeners bound" : "all listeners bound, servers up" };
   };
 
   const publishHealth = () => {
@@ -318,8 +345,9 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       const t = backends.get(proxy)?.stick;
       if (!t) return undefined;
       const now = ctx.clock.now();
-      return t.entries().map((e) => ({ key: e.key, server: e.server, expiresIn: Math.max(0, Math.round(e.expiresAt - now)) }));
+      return t.entries().map((e) => ({ key: e.key, server: e.server ?? "", expiresIn: Math.max(0, Math.round(e.expiresAt - now)) }));
     },
+    provide: (name, service) => services.set(name, service),
     clearStickTable(proxy) {
       const t = backends.get(proxy)?.stick;
       if (!t) return undefined;
@@ -432,6 +460,7 @@ export function createProxySubsystem(ctx: SubsystemContext<ProxySubsystemConfig>
       for (const f of frontends.values()) retire(f);
       frontends = nextFrontends;
       backends = nextBackends;
+      for (const name of counterTables.keys()) if (!next.frontends.some((f) => f.name === name && f.counters)) counterTables.delete(name);
       config = next;
       limit.max = next.global.maxconn;
       limit.wake();

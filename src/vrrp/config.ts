@@ -105,6 +105,7 @@ function resolveSection(v: VrrpInput, ctx: SectionContext, diag: Diagnostics): V
 /** What the proxy section resolved to, as far as VRRP's checks and tracking read it. */
 export interface ProxyView {
   frontends?: { name: string; binds: { host: string }[]; defaultBackend?: string; useBackend?: { backend: string }[] }[];
+  backends?: { name: string }[];
 }
 
 /**
@@ -136,7 +137,12 @@ export const vrrpSection: ConfigSection<{ vrrp?: VrrpSectionConfig }> = {
     const view = config as ProxyView;
     const names = new Set((view.frontends ?? []).map((f) => f.name));
     const paths = new Map(writtenInstances(v).map(([name, , path]) => [name, path]));
+    const backends = new Set((view.backends ?? []).map((b) => b.name));
     for (const inst of config.vrrp.instances) {
+      const min = inst.track.proxy?.minServers;
+      if (typeof min === "object") {
+        for (const b of Object.keys(min)) if (!backends.has(b)) diag.error([...(paths.get(inst.name) ?? ["vrrp"]), "track", "proxy", "min_servers", b], `unknown backend "${b}"`, didYouMean(b, backends));
+      }
       const at = [...(paths.get(inst.name) ?? ["vrrp"]), "track", "proxy", "proxies"];
       const proxies = inst.track.proxy?.proxies;
       if (proxies === "bound") {

@@ -49,7 +49,7 @@ const instanceKeys = {
     interfaces: z.array(z.union([z.string(), obj({ name: z.string(), weight: int(-253, 253).optional() })])).optional(),
     proxy: obj({
       weight: int(-253, 253).optional(),
-      min_servers: int(0, 10_000).optional(),
+      min_servers: z.union([int(0, 10_000), z.record(z.string(), int(0, 10_000))]).optional(),
       proxies: z.union([z.array(z.string()), z.literal("bound")]).optional(),
     }).optional(),
     scripts: z.record(z.string(), trackScript).optional(),

@@ -19,7 +19,11 @@ export interface TrackScript {
 /** In-process proxy tracking: every proxy, the ones named, or "bound" (those listening on a VIP of the instance). */
 export interface TrackProxy {
   weight: number;
-  minServers: number;
+  /**
+   * Servers each tracked backend needs up (0: the proxy only has to be alive with its listeners
+   * bound), or that number per backend named (the others need 0).
+   */
+  minServers: number | Record<string, number>;
   proxies?: string[] | "bound";
 }
 

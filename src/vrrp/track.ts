@@ -58,8 +58,11 @@ export function sysfsLinkUp(dev: string): { up: boolean; detail: string } {
 /** Where tracking reads the world (injected for tests). */
 export interface TrackSources {
   linkUp(dev: string): { up: boolean; detail: string };
-  /** Undefined when no proxy runs in this process. `proxies`: every one, those named, or those on the VIPs. */
-  proxyHealth?(proxies?: string[] | "bound", minServers?: number): { healthy: boolean; reason: string };
+  /**
+   * Undefined when no proxy runs in this process. `proxies`: every one, those named, or those on
+   * the VIPs; minServers: per tracked backend (0: alive and listening), or per backend named.
+   */
+  proxyHealth?(proxies?: string[] | "bound", minServers?: number | Record<string, number>): { healthy: boolean; reason: string };
   runScript(command: string, timeoutMs: number): Promise<CommandResult>;
 }
 

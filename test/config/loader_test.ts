@@ -229,7 +229,7 @@ backends:
 `;
   const d = problems(text).filter((x) => x.severity === "error");
   assert.deepEqual(d.map((x) => [x.message, x.hint]), [
-    ['"action" is missing: expected one of set_header, add_header, del_header, replace_header, deny, redirect, return, set_path', 'write "action: deny" with the other keys beside it, not "deny:" as a key'],
+    ['"action" is missing: expected one of set_header, add_header, del_header, replace_header, deny, redirect, return, set_path, replace_path, allow, auth, tarpit, stats', 'write "action: deny" with the other keys beside it, not "deny:" as a key'],
     ['unknown key "and"', 'did you mean "all"? (every condition must hold)'],
     ['unknown key "or"', 'did you mean "any"? (one condition is enough)'],
   ]);
@@ -288,4 +288,12 @@ test("the configs shipped in docs/examples are valid, without warnings", () => {
 test("HTTP-only keys on a tcp frontend are refused, never silently ignored", () => {
   const d = only(minimal().replace("mode: tcp", "mode: tcp\n    forwardfor: true"));
   assert.equal(d.message, 'forwardfor needs mode http; "web" is mode tcp');
+});
+
+test("vrrp track.proxy.min_servers: a number or per backend; unknown backends are reported", () => {
+  const yaml = (min: string) => `frontends:\n  web:\n    bind: 127.0.0.1:8080\n    default_backend: db\nbackends:\n  db:\n    servers: { a: { address: 127.0.0.1, port: 9000 } }\nvrrp:\n  interface: lo\n  virtual_router_id: 9\n  virtual_ips: [192.0.2.9/24]\n  track:\n    proxy: { weight: 0, min_servers: ${min} }\n  roles: { master: { priority: 100 }, backup: { priority: 50 } }\n`;
+  assert.equal(loadConfigText(yaml("0"), "t.yaml", "master").config!.vrrp!.instances[0].track.proxy!.minServers, 0);
+  assert.deepEqual(loadConfigText(yaml("{ db: 2 }"), "t.yaml", "master").config!.vrrp!.instances[0].track.proxy!.minServers, { db: 2 });
+  const bad = loadConfigText(yaml("{ dbx: 1 }"), "t.yaml", "master");
+  assert.match(bad.diagnostics.map((d) => `${d.message} ${d.hint ?? ""}`).join("\n"), /unknown backend "dbx".*did you mean "db"/);
 });

@@ -36,7 +36,7 @@ for (const set of Object.keys(SETS)) {
     const { yaml, notes } = importConfigs(inputsOf(set));
     for (const n of notes) {
       if (n.kind === "untranslated") assert.ok(n.line > 0, `${formatNote(n)} has a line`);
-      assert.match(formatNote(n), /^[\w.-]+(:\d+)?: (not translated|warning|error|note): /);
+      assert.match(formatNote(n), /^[\w.-]+(:\d+)?: (refused|not translated|warning|error|note): /);
       assert.ok(yaml.includes(formatNote(n)), `"${formatNote(n)}" is a comment in the output`);
     }
   });

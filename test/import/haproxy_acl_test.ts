@@ -8,7 +8,16 @@ import type { AclScope } from "../../src/import/haproxy_acl.ts";
 const crit = (line: string) => translateCriterion(line.split(" "));
 
 test("criteria with a direct equivalent", () => {
-  assert.deepEqual(crit("hdr(host) -i shop.example.com www.example.com"), { cond: { host: ["shop.example.com", "www.example.com"] } });
+  // haproxy compares the whole Host value, port included: not tandem's host: (port ignored).
+  assert.deepEqual(crit("hdr(host) -i shop.example.com www.example.com"), { cond: { header: "host", equals: ["shop.example.com", "www.example.com"], ignore_case: true } });
+  assert.deepEqual(crit("hdr(host) shop.example.com:8080"), { cond: { header: "host", equals: "shop.example.com:8080" } });
+  assert.deepEqual(crit("http_auth(admins)"), { cond: { http_auth: "admins" } });
+  assert.deepEqual(crit("http_auth_group(admins) ops dev"), { cond: { http_auth: "admins", groups: ["ops", "dev"] } });
+  assert.deepEqual(crit("sc_http_req_rate(0) gt 10"), { cond: { counter: "http_req_rate", gt: 10 } });
+  assert.deepEqual(crit("sc0_conn_cur ge 5"), { cond: { counter: "conn_cur", ge: 5 } });
+  assert.deepEqual(crit("src_http_err_rate ne 0"), { cond: { not: { counter: "http_err_rate", eq: 0 } } });
+  assert.ok("reason" in crit("sc1_http_req_rate gt 1"));
+  assert.ok("reason" in crit("sc_gpc0_rate(0) gt 1"));
   assert.deepEqual(crit("path_beg /api/ /v2/"), { cond: { path_prefix: ["/api/", "/v2/"] } });
   assert.deepEqual(crit("path /healthz"), { cond: { path: "/healthz" } });
   assert.deepEqual(crit("src 10.0.0.0/8 192.0.2.1"), { cond: { src: ["10.0.0.0/8", "192.0.2.1"] } });

@@ -38,5 +38,5 @@ test("seed import tells what it did not carry over, with file:line", () => {
   ]);
   const trap = notes.find((n) => n.message.startsWith("weight trap"))!;
   assert.match(trap.message, /weight 2, which can never move the VIP: .*the master has 100 and the backup 50 \+ 2 = 52; \|weight\| must exceed 100 − 50 = 50/);
-  assert.match(notes.find((n) => n.line === 12 && n.kind === "warning")!.message, /netstat -tupln \|grep haproxy in chk_haproxy\.sh\): replaced by tandem's built-in proxy tracking \(track\.proxy, weight 0\)/);
+  assert.match(notes.find((n) => n.line === 12 && n.kind === "warning")!.message, /netstat -tupln \|grep haproxy in chk_haproxy\.sh\): replaced by tandem's proxy tracking, "alive and listening" \(track\.proxy with min_servers: 0, weight 0\)/);
 });

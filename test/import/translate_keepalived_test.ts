@@ -106,7 +106,8 @@ test("haproxy checks become track.proxy: inline commands and script files", () =
   for (const [command, file] of [["killall -0 haproxy", undefined], ["/etc/keepalived/check.sh", "#!/bin/sh\npidof haproxy || exit 1\n"], ["/etc/keepalived/check.sh", "#!/bin/sh\nnetstat -ntlp | grep -q haproxy\n"], ["service haproxy status", undefined]] as const) {
     const scripts = `vrrp_script chk {\n  script "${command}"\n  weight -60\n}\n`;
     const r = imp({ state: "MASTER", priority: 100, scripts, extra: "track_script {\n  chk\n}" }, { state: "BACKUP", priority: 50, scripts }, () => (file ? { path: "check.sh", text: file } : undefined));
-    assert.deepEqual(r.vrrp.track, { proxy: { weight: -60 } }, command);
+    // A process check: "alive and listening" (min_servers 0), not "every backend has a server".
+    assert.deepEqual(r.vrrp.track, { proxy: { weight: -60, min_servers: 0 } }, command);
   }
 });
 

@@ -80,16 +80,21 @@ proxies:
       const load = churn(port, 50);
       await sleep(1500);
       child.kill("SIGUSR2"); // full GC with 50 connections in flight
-      await sleep(4000);
+      await sleep(6000);
       const served = await load.stop();
       child.kill("SIGTERM");
       await exited;
-      const { minor, grown } = JSON.parse(readFileSync(out, "utf8")) as { minor: number; grown: number };
-      const perGc = grown / Math.max(1, minor) / 2 ** 20;
-      t.diagnostic(`${served} connections; ${minor} young GCs after the full GC; old generation +${perGc.toFixed(2)} MB per young GC`);
-      assert.ok(minor >= 3, `only ${minor} young GCs in 4 s of churn (${served} connections): too little load to judge`);
-      // Measured: ~8–10 MB per young GC in the stuck state, under 0.5 MB otherwise.
-      assert.ok(perGc < 2, `the old generation grew ${perGc.toFixed(1)} MB per young GC over ${minor} young GCs (${served} connections)`);
+      const { steps } = JSON.parse(readFileSync(out, "utf8")) as { steps: number[] };
+      const mb = steps.map((b) => b / 2 ** 20);
+      // A young GC that grows the old generation by more than 2 MB promoted the connections of
+      // its period: the state this test is about. Right after the full GC a few do (the live
+      // connections' objects point at young ones); then it must end. Measured: 2–4 such young
+      // GCs in http, 1–2 in tcp; 8–9 when the client connection's listeners were closures made
+      // in a constructor; every one of them for good with a Set of sockets or V8's pretenuring.
+      const heavy = mb.filter((m) => m > 2).length;
+      t.diagnostic(`${served} connections; ${steps.length} young GCs after the full GC, old generation growth (MB): ${mb.map((m) => m.toFixed(2)).join(" ")}`);
+      assert.ok(steps.length - heavy >= 3, `only ${steps.length} young GCs (${heavy} promoting) in 6 s of churn (${served} connections): too little load to see the state end`);
+      assert.ok(heavy <= 5, `${heavy} of ${steps.length} young GCs promoted more than 2 MB each (${served} connections)`);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       server.close();

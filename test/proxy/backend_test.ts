@@ -109,6 +109,11 @@ describe("backend over loopback", () => {
     await waitFor(() => h.events.some((e) => e.name === "proxy.no_server"), 2000, "proxy.no_server");
     await assert.rejects(whoAnswers(port), /closed before a line/);
     assert.deepEqual(h.ctx.services.proxy!.healthy(["none"]), { healthy: false, reason: `"none" has 0 server(s) up, needs 1` });
+    // track.proxy both ways: "alive and listening" (min_servers 0, what keepalived's chk_haproxy
+    // meant) stays healthy; servers-up per backend asks it of the backends named only.
+    assert.deepEqual(h.ctx.services.proxy!.healthy(undefined, 0), { healthy: true, reason: "alive, all listeners bound" });
+    assert.equal(h.ctx.services.proxy!.healthy(undefined, { other: 1 }).healthy, true);
+    assert.deepEqual(h.ctx.services.proxy!.healthy(undefined, { none: 1 }), { healthy: false, reason: `"none" has 0 server(s) up, needs 1` });
   });
 
   it("backup servers serve only while no active server is up; weight 0 and disabled get nothing", async () => {

@@ -50,6 +50,10 @@ export function backend(name: string, servers: ServerConfig[], over: Partial<Bac
     timeouts: { ...TIMEOUTS },
     httpReuse: "safe",
     httpResponse: [],
+    httpRequest: [],
+    acls: {},
+    errorfiles: {},
+    userlists: {},
     ...over,
   };
 }
@@ -71,6 +75,7 @@ export function frontend(name: string, binds: string[], over: Partial<FrontendCo
     errorfiles: {},
     limits: { requestLine: 8192, headerBytes: 32768, headerCount: 100, drainBody: 1024 * 1024 },
     allowH2cUpgrade: false,
+    userlists: {},
     ...over,
   };
 }
@@ -82,6 +87,7 @@ export function config(frontends: FrontendConfig[], backends: BackendConfig[], m
     global: { maxconn, workers: 1, stateDir: "/nonexistent", hostname: "test", gracePeriod: 200 },
     frontends,
     backends,
+    userlists: {},
     notifiers: [],
     alerts: [],
   };

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock.ts";
 import { StickTable } from "../../src/proxy/stick_table.ts";
+import { FreqCounter } from "../../src/proxy/stick_counters.ts";
 
 describe("StickTable", () => {
   it("stores, looks up and updates", () => {
@@ -109,5 +110,53 @@ describe("StickTable", () => {
     clock.advance(900);
     assert.equal(t.peek("b"), undefined, "peek sees expiry");
     assert.equal(t.peek("a")?.expiresAt, 2000, "peek does not refresh");
+  });
+});
+
+describe("stick counters", () => {
+  const spec = { httpReqRate: 10_000, connRate: 10_000, httpErrRate: 10_000, connCur: true };
+
+  it("a rate is this period's count plus the previous period's weighted by what is left of it (haproxy freq_ctr)", () => {
+    const clock = new FakeClock();
+    const c = new FreqCounter(10_000);
+    for (let i = 0; i < 10; i++) c.add(clock.now());
+    assert.equal(c.read(clock.now()), 10);
+    clock.advance(10_000); // a new period: the 10 weigh fully, then less and less
+    assert.equal(c.read(clock.now()), 10);
+    clock.advance(5_000);
+    assert.equal(c.read(clock.now()), 5);
+    c.add(clock.now());
+    assert.equal(c.read(clock.now()), 6);
+    clock.advance(25_000);
+    assert.equal(c.read(clock.now()), 0);
+  });
+
+  it("entries keep counters; one a connection still tracks does not expire", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 10, expire: 1000, clock, counters: spec });
+    const a = t.track("10.0.0.1");
+    a.connCur++;
+    a.httpReq?.add(clock.now());
+    clock.advance(5000);
+    assert.equal(t.track("10.0.0.1"), a, "kept while conn_cur > 0");
+    a.connCur--;
+    clock.advance(5000);
+    const again = t.track("10.0.0.1");
+    assert.notEqual(again, a, "expired once idle");
+    assert.equal(again.read("http_req_rate", clock.now()), 0);
+  });
+
+  it("a server entry and counters can share a key; reload carries both", () => {
+    const clock = new FakeClock();
+    const t = new StickTable({ size: 10, expire: 60_000, clock, counters: spec });
+    t.store("10.0.0.1", "s1");
+    const c = t.track("10.0.0.1");
+    c.httpErr?.add(clock.now());
+    assert.equal(t.lookup("10.0.0.1"), "s1");
+    const t2 = new StickTable({ size: 10, expire: 60_000, clock, counters: spec });
+    t2.import(t.entries());
+    assert.equal(t2.lookup("10.0.0.1"), "s1");
+    assert.equal(t2.track("10.0.0.1").read("http_err_rate", clock.now()), 1);
+    assert.throws(() => new StickTable({ size: 1, expire: 1, clock }).track("x"), /keeps no counters/);
   });
 });

@@ -40,3 +40,14 @@ test("scripts: fall failures to fail, rise successes to recover, onChange on eac
   assert.deepEqual(changes.map((c) => c.priority), [50, 100]);
   t.stop();
 });
+
+test("track.proxy passes its min_servers to the proxy: a number, or per backend", () => {
+  const asked: unknown[] = [];
+  const t = new Tracker({
+    base: 100, clock: new FakeClock(), implicitInterfaces: [], onChange: () => {},
+    track: { interfaces: [], scripts: [], proxy: { weight: 0, minServers: { "db-write": 1 } } },
+    sources: { linkUp: () => ({ up: true, detail: "" }), runScript: async () => ({ ok: true, code: 0, reason: "", output: "" }), proxyHealth: (p, n) => (asked.push([p, n]), { healthy: false, reason: `"db-write" has 0 server(s) up, needs 1` }) },
+  });
+  assert.equal(t.evaluate().fault, `proxy: "db-write" has 0 server(s) up, needs 1`);
+  assert.deepEqual(asked, [[undefined, { "db-write": 1 }]]);
+});

@@ -4,6 +4,7 @@
 import type { ServerHttp2Stream } from "node:http2";
 import { Backend } from "../backend.ts";
 import { admit, Refusal } from "../http/admission.ts";
+import { requestPersistence } from "../http/cookie_persistence.ts";
 import { Exchange } from "../http/exchange.ts";
 import type { ExchangeOwner } from "../http/exchange.ts";
 import { prepareForward } from "../http/forward_headers.ts";
@@ -13,6 +14,7 @@ import { RequestLog } from "../http/request_log.ts";
 import { defaultBody, reasonPhrase } from "../http/responses.ts";
 import type { LocalResponse } from "../http/responses.ts";
 import type { FrontendRuntime } from "../http/runtime.ts";
+import type { RequestEnv } from "../http/request_env.ts";
 import type { SessionContext } from "../session.ts";
 import { H2RequestError, requestFromH2, responseToH2 } from "./headers.ts";
 
@@ -30,6 +32,7 @@ export class H2Stream implements ExchangeOwner {
   readonly ctx: SessionContext;
   readonly fe: FrontendRuntime;
   readonly log = new RequestLog();
+  readonly env: RequestEnv;
   readonly payloadOnly = true;
   req: HttpMessage | undefined;
   readonly #stream: ServerHttp2Stream;
@@ -43,6 +46,7 @@ export class H2Stream implements ExchangeOwner {
   constructor(ctx: SessionContext, fe: FrontendRuntime, stream: ServerHttp2Stream, raw: string[], endStream: boolean) {
     this.ctx = ctx;
     this.fe = fe;
+    this.env = { client: ctx.client, clock: ctx.clock, services: ctx.services };
     this.#stream = stream;
     this.#raw = raw;
     this.#hasBody = !endStream;
@@ -67,14 +71,16 @@ export class H2Stream implements ExchangeOwner {
     this.req = req;
     req.tls = this.ctx.tls;
     const f = this.ctx.frontend;
-    const backend = admit(req, this.fe, this.ctx.backends, () => this.ctx.client.srcAddress, this.ctx.log, f.name);
+    if (this.ctx.tracking) this.env.counters = this.ctx.tracking.requestStarted();
+    const backend = admit(req, this.fe, this.ctx.backends, this.env, this.ctx.log, f.name);
     if (backend instanceof Refusal) {
       if (backend.termination !== undefined) this.log.termination = backend.termination;
       return this.failed(backend.status, backend.why);
     }
     if (!(backend instanceof Backend)) return this.#local(backend);
     this.log.backend = backend.name;
-    prepareForward(req, { upgrade: false, forwardfor: f.forwardfor, via: false, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "https" });
+    const persist = requestPersistence(req, backend);
+    prepareForward(req, { upgrade: false, forwardfor: f.forwardfor, forwarded: f.forwarded, via: false, reuse: backend.config.httpReuse, client: this.ctx.client, proto: "https" });
     if (f.via) {
       const i = req.indexOf("via");
       if (i < 0) req.add("Via", "2.0 tandem");
@@ -85,7 +91,7 @@ export class H2Stream implements ExchangeOwner {
       s.on("end", () => this.#requestEnd());
     }
     const repeatable = !this.#hasBody && isIdempotent(req.method);
-    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: false, upgrade: false, reader: false }, !this.#hasBody);
+    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: false, upgrade: false, reader: false, persist }, !this.#hasBody);
   }
 
   // ---- the request body: DATA frames, chunked when the client gave no length ----
@@ -163,8 +169,13 @@ export class H2Stream implements ExchangeOwner {
   /** HTTP/2 has no 101 (RFC 9113 §8.6): the exchange never switches an h2 stream. */
   switched(): void {}
 
-  /** A response made here (rules, errors): HEADERS and DATA in one go. */
+  /** A response made here (rules, errors): HEADERS and DATA in one go; a tarpit after timeout.tarpit. */
   #local(r: LocalResponse): void {
+    if (r.tarpit) {
+      const t = this.ctx.clock.setTimeout(() => this.#local({ ...r, tarpit: false }), this.ctx.frontend.timeouts.tarpit);
+      this.#stream.once("close", () => t.cancel());
+      return;
+    }
     const headers: Record<string, string | number | string[]> = { ":status": r.status };
     const body = r.status === 204 || r.status === 304 || this.req?.method === "HEAD" ? "" : r.body ?? "";
     if (r.body !== undefined && r.body !== "") headers["content-type"] = r.contentType ?? "text/plain";
@@ -193,6 +204,7 @@ export class H2Stream implements ExchangeOwner {
   #finish(clientAborted: boolean): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.ctx.tracking?.requestEnded(this.log.status);
     if (this.fe.access !== undefined) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
     this.onEnd?.(clientAborted);
   }

@@ -30,26 +30,24 @@ export class ClientSocket {
   readonly #clock: Clock;
   #timed = false;
   #linger: TimerHandle | undefined = undefined;
-  readonly #onData: (c: Buffer) => void;
-  readonly #onChunk: (c: Buffer) => boolean;
-  readonly #onEnd: () => void;
-  readonly #onClose: () => void;
-  readonly #onDrain: () => void;
-  readonly #onTimeout: () => void;
+  readonly #events: ClientEvents;
+  // Listeners as fields over #events: the same closures made in the constructor (capturing its
+  // scope) kept ~4 more young GCs promoting whole connections after a full GC (gc_churn_test).
+  readonly #onData = (c: Buffer): void => this.#events.data(c);
+  readonly #onChunk = (c: Buffer): boolean => {
+    this.#events.data(c);
+    return true; // pausing goes through conn.pause(), which stops the reader too
+  };
+  readonly #onEnd = (): void => this.#events.end();
+  readonly #onClose = (): void => this.#events.close();
+  readonly #onDrain = (): void => this.#events.drain();
+  readonly #onTimeout = (): void => this.#events.timeout();
 
   constructor(conn: Conn, clock: Clock, events: ClientEvents) {
     this.conn = conn;
     this.reader = readerOf(conn);
     this.#clock = clock;
-    this.#onData = (c) => events.data(c);
-    this.#onChunk = (c) => {
-      events.data(c);
-      return true; // pausing goes through conn.pause(), which stops the reader too
-    };
-    this.#onEnd = () => events.end();
-    this.#onClose = () => events.close();
-    this.#onDrain = () => events.drain();
-    this.#onTimeout = () => events.timeout();
+    this.#events = events;
   }
 
   /** Installs (on) or removes every listener of the connection. */

@@ -1,24 +1,27 @@
-// Routing conditions compiled once into predicates over a request: host, path, header, method, src, query.
+// Routing conditions compiled once into predicates over a request: host, path, header, method,
+// src, query, TLS, userlist credentials, stick counters.
 
 import type { Cidr } from "../../core/address.ts";
 import { cidrContains } from "../../core/address.ts";
 import { TandemError } from "../../core/errors.ts";
-import type { Condition } from "../config_types.ts";
+import { userlistOf } from "../auth/userlist.ts";
+import type { Condition, UserlistConfig } from "../config_types.ts";
 import type { HttpMessage } from "./message.ts";
+import type { RequestEnv } from "./request_env.ts";
 
-/** A compiled condition: true when the request (and client address) matches. */
-export type Predicate = (req: HttpMessage, src: string) => boolean;
+/** A compiled condition: true when the request (with its client, counters...) matches. */
+export type Predicate = (req: HttpMessage, env: RequestEnv) => boolean;
 
 /** Compiles ACLs by name, once, and detects ACLs that refer to themselves. */
 export class ConditionCompiler {
   readonly acls: Readonly<Record<string, Condition>>;
-  /** A compiled condition tests the client address (so the session must look it up). */
-  usesSrc = false;
+  readonly userlists: Readonly<Record<string, UserlistConfig>>;
   #compiled = new Map<string, Predicate>();
   #compiling = new Set<string>();
 
-  constructor(acls: Readonly<Record<string, Condition>>) {
+  constructor(acls: Readonly<Record<string, Condition>>, userlists: Readonly<Record<string, UserlistConfig>> = {}) {
     this.acls = acls;
+    this.userlists = userlists;
   }
 
   /** Compiles a condition tree. Throws TandemError E_CONFIG for unknown/cyclic ACLs or bad regexes. */
@@ -49,10 +52,9 @@ export class ConditionCompiler {
       const set = new Set(c.method.map((m) => m.toUpperCase()));
       return (r) => set.has(r.method);
     }
-    if ("src" in c) {
-      this.usesSrc = true;
-      return srcTest(c.src);
-    }
+    if ("src" in c) return srcTest(c.src);
+    if ("httpAuth" in c) return this.#httpAuth(c.httpAuth, c.groups);
+    if ("counter" in c) return counterTest(c);
     if ("tls" in c) {
       const want = c.tls;
       return (r) => (r.tls !== undefined) === want;
@@ -62,6 +64,17 @@ export class ConditionCompiler {
       return (r) => r.tls !== undefined && names(r.tls.sni);
     }
     return queryTest(c.query, c.exists, c.equals);
+  }
+
+  #httpAuth(name: string, groups: string[] | undefined): Predicate {
+    const cfg = this.userlists[name];
+    if (cfg === undefined) throw new TandemError("E_CONFIG", `Unknown userlist "${name}"`);
+    const list = userlistOf(cfg);
+    if (groups === undefined) return (r) => list.check(r.get("authorization")) !== undefined;
+    return (r) => {
+      const user = list.check(r.get("authorization"));
+      return user !== undefined && list.inGroups(user, groups);
+    };
   }
 
   #acl(name: string): Predicate {
@@ -129,13 +142,17 @@ function pathTest(paths: string[], match: "prefix" | "exact" | "regex"): Predica
   };
 }
 
-/** No operand: the field must exist; `exists: false`: it must not. equals/regex: any occurrence matches. */
-function headerTest(lname: string, c: { exists?: boolean; equals?: string; regex?: string }): Predicate {
+/**
+ * No operand: the field must exist; `exists: false`: it must not. equals (any of the values, the
+ * whole field value, case-insensitively with ignoreCase) / regex: any occurrence matches.
+ */
+function headerTest(lname: string, c: { exists?: boolean; equals?: string[]; regex?: string; ignoreCase?: boolean }): Predicate {
   if (c.equals !== undefined) {
-    const want = c.equals;
+    const fold = c.ignoreCase === true;
+    const want = new Set(fold ? c.equals.map((v) => v.toLowerCase()) : c.equals);
     return (r) => {
       const l = r.lower;
-      for (let i = 0; i < l.length; i++) if (l[i] === lname && r.values[i] === want) return true;
+      for (let i = 0; i < l.length; i++) if (l[i] === lname && want.has(fold ? r.values[i].toLowerCase() : r.values[i])) return true;
       return false;
     };
   }
@@ -152,10 +169,29 @@ function headerTest(lname: string, c: { exists?: boolean; equals?: string; regex
 }
 
 function srcTest(cidrs: Cidr[]): Predicate {
-  return (_r, src) => {
+  return (_r, env) => {
+    const src = env.client.srcAddress;
     for (const c of cidrs) if (cidrContains(c, src)) return true;
     return false;
   };
+}
+
+/** A counter of the client's entry (0 when the frontend keeps none) compared with a number. */
+function counterTest(c: Extract<Condition, { counter: string }>): Predicate {
+  const { counter, value } = c;
+  const read = (env: RequestEnv) => env.counters?.read(counter, env.clock.now()) ?? 0;
+  switch (c.op) {
+    case "gt":
+      return (_r, env) => read(env) > value;
+    case "ge":
+      return (_r, env) => read(env) >= value;
+    case "lt":
+      return (_r, env) => read(env) < value;
+    case "le":
+      return (_r, env) => read(env) <= value;
+    default:
+      return (_r, env) => read(env) === value;
+  }
 }
 
 /** Values of a query parameter, form-decoded ("+" is a space), or [] when absent. */
@@ -194,10 +230,12 @@ export function describeCondition(c: Condition): string {
   if ("acl" in c) return c.acl;
   if ("host" in c) return `host ${c.host.join("|")}`;
   if ("path" in c) return `path ${c.match === "exact" ? "=" : c.match === "prefix" ? "^=" : "~"} ${c.path.join("|")}`;
-  if ("header" in c) return `header ${c.header}${c.equals !== undefined ? ` = ${JSON.stringify(c.equals)}` : c.regex !== undefined ? ` ~ /${c.regex}/` : c.exists === false ? " absent" : " present"}`;
+  if ("header" in c) return `header ${c.header}${c.equals !== undefined ? ` ${c.ignoreCase ? "=~i" : "="} ${c.equals.map((v) => JSON.stringify(v)).join("|")}` : c.regex !== undefined ? ` ~ /${c.regex}/` : c.exists === false ? " absent" : " present"}`;
   if ("method" in c) return `method ${c.method.join("|")}`;
   if ("src" in c) return `src ${c.src.map((x) => `${x.address}/${x.prefix}`).join("|")}`;
   if ("tls" in c) return c.tls ? "tls" : "not tls";
   if ("sni" in c) return `sni ${c.sni.join("|")}`;
+  if ("httpAuth" in c) return `http_auth ${c.httpAuth}${c.groups ? ` groups ${c.groups.join("|")}` : ""}`;
+  if ("counter" in c) return `${c.counter} ${c.op} ${c.value}`;
   return `query ${c.query}${c.equals !== undefined ? ` = ${JSON.stringify(c.equals)}` : c.exists === false ? " absent" : " present"}`;
 }

@@ -10,6 +10,8 @@ import type { BackendConnection, Opening, OpenWaiter } from "../opening.ts";
 import { RetryPlan } from "../retry_plan.ts";
 import type { SessionContext } from "../session.ts";
 import { BodyDecoder, responseBodyMode } from "./body.ts";
+import { responsePersistence } from "./cookie_persistence.ts";
+import type { Persistence } from "./cookie_persistence.ts";
 import type { BodyMode } from "./body.ts";
 import { addVia, stripHopByHop, upgradeAccepted } from "./forward_headers.ts";
 import type { HttpMessage } from "./message.ts";
@@ -19,6 +21,7 @@ import type { ServerConnOwner } from "./server_conn.ts";
 import type { RequestLog } from "./request_log.ts";
 import { applyRules } from "./rules.ts";
 import type { FrontendRuntime } from "./runtime.ts";
+import type { RequestEnv } from "./request_env.ts";
 import { responseStep } from "./states.ts";
 import type { ResponseEvent, ResponseState } from "./states.ts";
 
@@ -32,6 +35,8 @@ export interface ExchangeOwner {
   readonly ctx: SessionContext;
   readonly fe: FrontendRuntime;
   readonly log: RequestLog;
+  /** What response rules read besides the request (client, counters). */
+  readonly env: RequestEnv;
   /** The request in flight. */
   readonly req: HttpMessage | undefined;
   /**
@@ -71,6 +76,8 @@ export interface ExchangeRequest {
   upgrade: boolean;
   /** Read new server connections through a ChunkReader (the client is read through one). */
   reader: boolean;
+  /** What the request's persistence cookie said (backends with cookie:). */
+  persist?: Persistence;
 }
 
 /**
@@ -194,7 +201,7 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
   #dispatch(): void {
     const r = this.#req!;
     this.#waiting = true;
-    const opening = r.backend.open(this.#owner.ctx.client, { reuse: this.#reuseAllowed(), plan: this.#plan, reader: r.reader ? new ChunkReader() : undefined }, this);
+    const opening = r.backend.open(this.#owner.ctx.client, { reuse: this.#reuseAllowed(), plan: this.#plan, reader: r.reader ? new ChunkReader() : undefined, persist: r.persist?.server }, this);
     if (this.#waiting) this.#opening = opening;
   }
 
@@ -294,16 +301,19 @@ export class Exchange implements ServerConnOwner, OpenWaiter {
     const owner = this.#owner;
     const req = owner.req!;
     const f = owner.ctx.frontend;
-    const brt = this.#req!.backend.http;
-    const src = brt.usesSrc || owner.fe.compiled!.usesSrc ? owner.ctx.client.srcAddress : "";
+    const r = this.#req!;
+    const brt = r.backend.http;
+    const env = owner.env;
     const log = owner.log;
     if (owner.fe.access !== undefined) log.tr = owner.ctx.clock.now() - log.tSent;
     this.#resMode = responseBodyMode(res, req.method);
     this.#resBody.reset(this.#resMode, res.contentLength);
     this.#serverKeep = !res.connClose && (res.minor === 1 || res.connKeepAlive) && this.#resMode !== "close";
-    if (brt.rules.length) applyRules(brt.rules, res, req, src);
+    const cookie = r.backend.config.cookie;
+    if (cookie !== undefined && this.#conn) responsePersistence(res, req, cookie, this.#conn.server, r.persist);
+    if (brt.rules.length) applyRules(brt.rules, res, req, env);
     const frules = owner.fe.compiled!.responseRules;
-    if (frules.length) applyRules(frules, res, req, src);
+    if (frules.length) applyRules(frules, res, req, env);
     stripHopByHop(res, false);
     if (f.via) addVia(res, res.minor);
     const payloadOnly = owner.payloadOnly === true;

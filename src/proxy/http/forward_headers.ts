@@ -1,6 +1,8 @@
 // Header changes every forwarded message gets: hop-by-hop removal, X-Forwarded-*, Via.
 
 import type { ClientInfo } from "../accepted_client.ts";
+import type { FrontendConfig } from "../config_types.ts";
+import { cidrContains } from "../../core/address.ts";
 import type { HttpMessage } from "./message.ts";
 import { list } from "./semantics.ts";
 
@@ -35,11 +37,11 @@ export function stripHopByHop(m: HttpMessage, keepUpgrade: boolean): void {
  * Adds X-Forwarded-For (one more field with the client address, as haproxy's `option
  * forwardfor`), and sets X-Forwarded-Proto and X-Forwarded-Host (the Host the client sent).
  */
-export function addForwarded(m: HttpMessage, src: string, proto: string): void {
+export function addForwarded(m: HttpMessage, src: string, proto: string, o: { proto: boolean; host: boolean } = { proto: true, host: true }): void {
   m.add("X-Forwarded-For", src);
-  m.set("X-Forwarded-Proto", proto);
+  if (o.proto) m.set("X-Forwarded-Proto", proto);
   const host = m.get("host");
-  if (host !== undefined) m.set("X-Forwarded-Host", host);
+  if (o.host && host !== undefined) m.set("X-Forwarded-Host", host);
 }
 
 /** Appends this hop to Via (RFC 9110 §7.6.3): "1.1 tandem" or "1.0 tandem" by the received version. */
@@ -56,9 +58,13 @@ export function addVia(m: HttpMessage, minor: number): void {
  * and a Host for an HTTP/1.0 request without one (it goes out as HTTP/1.1, which requires Host,
  * RFC 9112 §3.2): the address the client connected to.
  */
-export function prepareForward(req: HttpMessage, o: { upgrade: boolean; forwardfor: boolean; via: boolean; reuse: "never" | "safe"; client: ClientInfo; proto: string }): void {
+export function prepareForward(req: HttpMessage, o: { upgrade: boolean; forwardfor: boolean; forwarded?: FrontendConfig["forwarded"]; via: boolean; reuse: "never" | "safe"; client: ClientInfo; proto: string }): void {
   stripHopByHop(req, o.upgrade);
-  if (o.forwardfor) addForwarded(req, o.client.srcAddress, o.proto);
+  if (o.forwardfor) {
+    const src = o.client.srcAddress;
+    // haproxy's `option forwardfor except NET`: no field for those clients.
+    if (!o.forwarded?.except.some((c) => cidrContains(c, src))) addForwarded(req, src, o.proto, o.forwarded);
+  }
   if (o.via) addVia(req, req.minor);
   if (o.reuse === "never" && !o.upgrade) req.add("Connection", "close");
   if (req.minor === 0 && req.host === "" && req.indexOf("host") < 0) {

@@ -137,6 +137,15 @@ export class HttpMessage {
     return removed;
   }
 
+  /** Removes field i. */
+  removeAt(i: number): void {
+    this.names.splice(i, 1);
+    this.lower.splice(i, 1);
+    this.values.splice(i, 1);
+    this.spans.splice(i, 1);
+    this.edited = true;
+  }
+
   /** Replaces every field named like name with one field. */
   set(name: string, value: string): void {
     const lname = name.toLowerCase();

@@ -11,6 +11,8 @@ export interface LocalResponse {
   contentType?: string;
   /** Extra fields, e.g. Location. */
   headers?: [string, string][];
+  /** Sent after timeout.tarpit, then the connection closes (the tarpit action). */
+  tarpit?: boolean;
 }
 
 const REASONS: Record<number, string> = {
@@ -25,10 +27,12 @@ const REASONS: Record<number, string> = {
 
 const EXPLAIN: Record<number, string> = {
   400: "Your browser sent an invalid request.",
+  401: "You need a valid user and password to access this content.",
   403: "Request forbidden by administrative rules.",
   408: "Your browser didn't send a complete request in time.",
   414: "The request line is too long.",
   417: "The expectation given in the Expect header cannot be met.",
+  429: "You have sent too many requests in a given amount of time.",
   431: "The request header fields are too large.",
   500: "An internal server error occurred.",
   501: "The request method is not supported.",
@@ -106,7 +110,7 @@ export class ErrorPages {
       return head.join("\r\n") + "\r\nConnection: close\r\n\r\n" + text.slice(end + (sep.length * 2));
     }
     const body = text ?? defaultBody(status);
-    return serializeLocal({ status, body, contentType: "text/html" }, { close: true });
+    return serializeLocal({ status, body, contentType: "text/html", headers: [["Cache-Control", "no-cache"]] }, { close: true });
   }
 }
 

@@ -3,10 +3,22 @@
 
 import { z } from "zod";
 import type { Diagnostics, Path } from "../../config/diagnostics.ts";
-import { cidr, int, stringList } from "../../config/schema_types.ts";
+import { cidr, duration, int, stringList } from "../../config/schema_types.ts";
 import { didYouMean } from "../../config/suggest.ts";
 import type { Cidr } from "../../core/address.ts";
-import type { Condition, HttpRequestAction, HttpResponseAction } from "../config_types.ts";
+import type { Condition, CounterName, CountersConfig, HttpRequestAction, HttpResponseAction } from "../config_types.ts";
+
+/** The counters a `counter` condition may name, as written in YAML. */
+export const COUNTER_NAMES = ["http_req_rate", "conn_rate", "conn_cur", "http_err_rate"] as const;
+const OPS = ["gt", "ge", "lt", "le", "eq"] as const;
+
+/** What a condition may refer to where it is written: ACL names, userlists, the frontend's counters. */
+export interface ConditionScope {
+  acls: ReadonlySet<string>;
+  userlists?: ReadonlySet<string>;
+  /** The frontend's counters (undefined in a frontend without counters:); backends do not check. */
+  counters?: CountersConfig | "unchecked";
+}
 
 const obj = z.strictObject;
 
@@ -28,12 +40,14 @@ export const conditionSchema: z.ZodType<ConditionInput> = z.lazy(() =>
     obj({ path: stringList }),
     obj({ path_prefix: stringList }),
     obj({ path_regex: z.string() }),
-    obj({ header: z.string(), exists: z.boolean().optional(), equals: z.string().optional(), regex: z.string().optional() }),
+    obj({ header: z.string(), exists: z.boolean().optional(), equals: stringList.optional(), regex: z.string().optional(), ignore_case: z.boolean().optional() }),
     obj({ method: stringList }),
     obj({ src: z.union([cidr, z.array(cidr)]) }),
     obj({ query: z.string(), exists: z.boolean().optional(), equals: z.string().optional() }),
     obj({ tls: z.boolean() }),
     obj({ sni: stringList }),
+    obj({ http_auth: z.string(), groups: stringList.optional() }),
+    obj({ counter: z.enum(COUNTER_NAMES), gt: z.number().optional(), ge: z.number().optional(), lt: z.number().optional(), le: z.number().optional(), eq: z.number().optional() }),
   ])
 );
 
@@ -51,6 +65,8 @@ export const httpRequestRuleSchema = z.union([
     prefix: z.string().optional(),
     scheme: z.string().optional(),
     code: z.union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)]).optional(),
+    append_slash: z.boolean().optional(),
+    drop_query: z.boolean().optional(),
     ...when,
   }),
   obj({
@@ -62,11 +78,17 @@ export const httpRequestRuleSchema = z.union([
     ...when,
   }),
   obj({ action: z.literal("set_path"), value: z.string(), ...when }),
+  obj({ action: z.literal("replace_path"), match: z.string(), replace: z.string(), ...when }),
+  obj({ action: z.literal("allow"), ...when }),
+  obj({ action: z.literal("auth"), realm: z.string().optional(), ...when }),
+  obj({ action: z.literal("tarpit"), status: int(200, 599).optional(), ...when }),
+  obj({ action: z.literal("stats"), uri: z.string().optional(), refresh: duration.optional(), ...when }),
 ]);
 
 export const httpResponseRuleSchema = z.union([
   obj({ action: z.enum(["set_header", "add_header"]), ...headerValue, ...when }),
   obj({ action: z.literal("del_header"), name: z.string(), ...when }),
+  obj({ action: z.literal("replace_header"), name: z.string(), match: z.string(), replace: z.string(), ...when }),
   obj({ action: z.literal("set_status"), status: int(100, 599), reason: z.string().optional(), ...when }),
 ]);
 
@@ -81,8 +103,9 @@ function checkRegex(source: string, path: Path, diag: Diagnostics): void {
   }
 }
 
-/** Resolves a condition written in YAML; ACL names are checked against acls. */
-export function condition(c: ConditionInput, acls: ReadonlySet<string>, path: Path, diag: Diagnostics): Condition {
+/** Resolves a condition written in YAML; ACL, userlist and counter names are checked against scope. */
+export function condition(c: ConditionInput, scope: ConditionScope, path: Path, diag: Diagnostics): Condition {
+  const acls = scope.acls;
   if (typeof c === "string") {
     const neg = c.startsWith("!");
     const name = c.replace(/^!\s*/, "");
@@ -91,9 +114,9 @@ export function condition(c: ConditionInput, acls: ReadonlySet<string>, path: Pa
   }
   const o = c as Record<string, unknown>;
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : [String(v)]);
-  if ("all" in o) return { all: (o.all as ConditionInput[]).map((x, i) => condition(x, acls, [...path, "all", i], diag)) };
-  if ("any" in o) return { any: (o.any as ConditionInput[]).map((x, i) => condition(x, acls, [...path, "any", i], diag)) };
-  if ("not" in o) return { not: condition(o.not as ConditionInput, acls, [...path, "not"], diag) };
+  if ("all" in o) return { all: (o.all as ConditionInput[]).map((x, i) => condition(x, scope, [...path, "all", i], diag)) };
+  if ("any" in o) return { any: (o.any as ConditionInput[]).map((x, i) => condition(x, scope, [...path, "any", i], diag)) };
+  if ("not" in o) return { not: condition(o.not as ConditionInput, scope, [...path, "not"], diag) };
   if ("host" in o) return { host: list(o.host).map((h) => h.toLowerCase()) };
   if ("path" in o) return { path: list(o.path), match: "exact" };
   if ("path_prefix" in o) return { path: list(o.path_prefix), match: "prefix" };
@@ -103,19 +126,41 @@ export function condition(c: ConditionInput, acls: ReadonlySet<string>, path: Pa
   }
   if ("header" in o) {
     if (o.regex !== undefined) checkRegex(String(o.regex), [...path, "regex"], diag);
-    return { header: String(o.header).toLowerCase(), exists: o.exists as boolean | undefined, equals: o.equals as string | undefined, regex: o.regex as string | undefined };
+    const equals = o.equals === undefined ? undefined : list(o.equals);
+    return { header: String(o.header).toLowerCase(), exists: o.exists as boolean | undefined, equals, regex: o.regex as string | undefined, ...(o.ignore_case === true ? { ignoreCase: true } : {}) };
   }
   if ("method" in o) return { method: list(o.method).map((m) => m.toUpperCase()) };
   if ("src" in o) return { src: (Array.isArray(o.src) ? o.src : [o.src]) as Cidr[] };
   if ("tls" in o) return { tls: o.tls === true };
   if ("sni" in o) return { sni: (Array.isArray(o.sni) ? o.sni : [o.sni]).map((h) => String(h).toLowerCase()) };
+  if ("http_auth" in o) {
+    const name = String(o.http_auth);
+    const known = scope.userlists ?? new Set<string>();
+    if (!known.has(name)) diag.error([...path, "http_auth"], `unknown userlist "${name}"`, didYouMean(name, known) ?? (known.size ? `defined userlists: ${[...known].join(", ")}` : "define it under userlists:"));
+    return o.groups === undefined ? { httpAuth: name } : { httpAuth: name, groups: list(o.groups) };
+  }
+  if ("counter" in o) return counterCondition(o, scope, path, diag);
   return { query: String(o.query), exists: o.exists as boolean | undefined, equals: o.equals as string | undefined };
 }
 
-/** Resolves http_request rules: conditions, the defaults of deny/redirect/return. */
-export function requestRules(rules: RequestRuleInput[] | undefined, acls: ReadonlySet<string>, path: Path, diag: Diagnostics): HttpRequestAction[] {
+const COUNTER_KEY: Record<CounterName, keyof CountersConfig> = { http_req_rate: "httpReqRate", conn_rate: "connRate", http_err_rate: "httpErrRate", conn_cur: "connCur" };
+
+/** `{ counter: http_req_rate, gt: 10 }`: one comparison, with a counter the frontend keeps. */
+function counterCondition(o: Record<string, unknown>, scope: ConditionScope, path: Path, diag: Diagnostics): Condition {
+  const counter = o.counter as CounterName;
+  const ops = OPS.filter((k) => o[k] !== undefined);
+  if (ops.length !== 1) diag.error(path, "a counter condition needs exactly one of gt, ge, lt, le, eq", "write { counter: http_req_rate, gt: 10 }");
+  const op = ops[0] ?? "gt";
+  const c = scope.counters;
+  if (c === undefined) diag.error([...path, "counter"], `${counter} is not kept: this frontend has no counters:`, `add counters: { ${counter}: ${counter === "conn_cur" ? "true" : "10s"} }`);
+  else if (c !== "unchecked" && !c[COUNTER_KEY[counter]]) diag.error([...path, "counter"], `${counter} is not kept by this frontend's counters:`, `add ${counter}: ${counter === "conn_cur" ? "true" : "10s"} to counters:`);
+  return { counter, op, value: Number(o[op] ?? 0) };
+}
+
+/** Resolves http_request rules: conditions, the defaults of deny/redirect/return/auth/tarpit/stats. owner: the auth realm's default. */
+export function requestRules(rules: RequestRuleInput[] | undefined, scope: ConditionScope, path: Path, diag: Diagnostics, owner: string): HttpRequestAction[] {
   return (rules ?? []).map((r, i) => {
-    const when = r.if === undefined ? undefined : condition(r.if, acls, [...path, i, "if"], diag);
+    const when = r.if === undefined ? undefined : condition(r.if, scope, [...path, i, "if"], diag);
     switch (r.action) {
       case "deny":
         return { action: "deny", status: r.status ?? 403, body: r.body, if: when };
@@ -123,9 +168,22 @@ export function requestRules(rules: RequestRuleInput[] | undefined, acls: Readon
         if ([r.location, r.prefix, r.scheme].filter((x) => x !== undefined).length !== 1) {
           diag.error([...path, i], "a redirect needs exactly one of location, prefix or scheme");
         }
-        return { action: "redirect", location: r.location, prefix: r.prefix, scheme: r.scheme, code: r.code ?? 302, if: when };
+        return { action: "redirect", location: r.location, prefix: r.prefix, scheme: r.scheme, code: r.code ?? 302, ...(r.append_slash ? { appendSlash: true } : {}), ...(r.drop_query ? { dropQuery: true } : {}), if: when };
       case "return":
         return { action: "return", status: r.status ?? 200, body: r.body, contentType: r.content_type, headers: r.headers, if: when };
+      case "auth":
+        // haproxy's default realm is the proxy's name.
+        return { action: "auth", realm: r.realm ?? owner, if: when };
+      case "tarpit":
+        return { action: "tarpit", status: r.status ?? 500, if: when };
+      case "stats": {
+        const uri = r.uri ?? "/haproxy?stats";
+        if (!uri.startsWith("/")) diag.error([...path, i, "uri"], `"${uri}" is not a path`, 'write uri: /stats');
+        return { action: "stats", uri, ...(r.refresh !== undefined ? { refresh: r.refresh } : {}), if: when };
+      }
+      case "replace_path":
+        checkRegex(r.match, [...path, i, "match"], diag);
+        return { ...r, if: when };
       default:
         return { ...r, if: when } as HttpRequestAction;
     }
@@ -133,6 +191,6 @@ export function requestRules(rules: RequestRuleInput[] | undefined, acls: Readon
 }
 
 /** Resolves http_response rules (frontend or backend). */
-export function responseRules(rules: ResponseRuleInput[] | undefined, acls: ReadonlySet<string>, path: Path, diag: Diagnostics): HttpResponseAction[] {
-  return (rules ?? []).map((r, i) => ({ ...r, if: r.if === undefined ? undefined : condition(r.if, acls, [...path, i, "if"], diag) }) as HttpResponseAction);
+export function responseRules(rules: ResponseRuleInput[] | undefined, scope: ConditionScope, path: Path, diag: Diagnostics): HttpResponseAction[] {
+  return (rules ?? []).map((r, i) => ({ ...r, if: r.if === undefined ? undefined : condition(r.if, scope, [...path, i, "if"], diag) }) as HttpResponseAction);
 }

@@ -4,7 +4,7 @@ import type { BackendConfig, FrontendConfig } from "../config_types.ts";
 import type { Logger } from "../../core/log.ts";
 import type { HeadLimits } from "./parser.ts";
 import { ErrorPages } from "./responses.ts";
-import { backendResponseRules, compileFrontend } from "./routing.ts";
+import { compileBackend, compileFrontend } from "./routing.ts";
 import type { CompiledFrontend } from "./routing.ts";
 import type { Rule } from "./rules.ts";
 
@@ -21,13 +21,13 @@ export interface FrontendRuntime {
   h2?: unknown;
 }
 
-/** Per backend config: response rules and what retry_on allows. */
+/** Per backend config: response rules, what retry_on allows, its error pages. */
 export interface BackendRuntime {
   rules: Rule[];
-  /** A response rule tests the client address. */
-  usesSrc: boolean;
   kinds: Set<string>;
   statuses: Set<number>;
+  /** The backend's errorfiles (undefined: the frontend's pages apply). */
+  pages: ErrorPages | undefined;
 }
 
 /**
@@ -47,8 +47,12 @@ export function frontendRuntime(f: FrontendConfig, log: Logger): FrontendRuntime
   return rt;
 }
 
-/** The runtime of a backend config (Backend.http, built once per config): retry_on split into failure kinds and statuses. */
-export function backendRuntime(b: BackendConfig): BackendRuntime {
+/**
+ * The runtime of a backend config (Backend.http, built once per config): retry_on split into
+ * failure kinds and statuses, its error pages. Throws TandemError E_CONFIG for rules that do not
+ * compile (checked at load).
+ */
+export function backendRuntime(b: BackendConfig, log: Logger): BackendRuntime {
   const kinds = new Set<string>();
   const statuses = new Set<number>();
   for (const r of b.retryOn) {
@@ -57,6 +61,7 @@ export function backendRuntime(b: BackendConfig): BackendRuntime {
     else kinds.add(r);
   }
   if (b.retryOn.includes("all-retryable-errors")) for (const s of [500, 502, 503, 504]) statuses.add(s);
-  const rules = backendResponseRules(b);
-  return { rules, usesSrc: rules.usesSrc === true, kinds, statuses };
+  const rules = compileBackend(b).responseRules;
+  const files = b.errorfiles ?? {};
+  return { rules, kinds, statuses, pages: Object.keys(files).length > 0 ? new ErrorPages(files, log) : undefined };
 }

@@ -10,12 +10,15 @@ import { Backend } from "../backend.ts";
 import { admit, Refusal } from "./admission.ts";
 import { BodyDecoder, drainable, requestBodyMode } from "./body.ts";
 import { ClientSocket } from "./client_socket.ts";
+import type { ClientEvents } from "./client_socket.ts";
+import { requestPersistence } from "./cookie_persistence.ts";
 import { Exchange, HOLD_MAX } from "./exchange.ts";
 import type { ExchangeOwner } from "./exchange.ts";
 import { prepareForward, upgradeRequested } from "./forward_headers.ts";
 import { isIdempotent } from "./message.ts";
 import type { HttpMessage } from "./message.ts";
 import { HeadParser, HttpParseError } from "./parser.ts";
+import type { RequestEnv } from "./request_env.ts";
 import { RequestLog } from "./request_log.ts";
 import { serializeLocal } from "./responses.ts";
 import type { LocalResponse } from "./responses.ts";
@@ -46,6 +49,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   readonly socket: Conn;
   readonly fe: FrontendRuntime;
   readonly log = new RequestLog();
+  readonly env: RequestEnv;
   readonly #exchange: Exchange;
   readonly #done: () => void;
   readonly #parser: HeadParser;
@@ -53,6 +57,14 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   /** While the rest of a request body is drained after its response: bytes still allowed, else -1. */
   #drainLeft = -1;
   readonly #client: ClientSocket;
+  /** A field, not made in the constructor: closures there kept connections alive across scavenges (gc_churn_test). */
+  readonly #events: ClientEvents = {
+    data: (c) => this.#clientData(c),
+    end: () => this.#clientEnd(),
+    close: () => this.#clientClose(),
+    drain: () => this.#exchange.clientDrained(),
+    timeout: () => this.#clientTimeout(),
+  };
   #state: ClientState = "idle";
   #first = true;
   #held: Buffer[] = [];
@@ -67,18 +79,16 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   /** The current request said it is the last (Connection: close, or HTTP/1.0 without keep-alive). */
   #lastRequest = false;
   #servedBefore = false;
-  #src = () => this.ctx.client.srcAddress;
+  /** The current request's end was told to the stick counters (or it was never tracked). */
+  #countedEnd = true;
+  /** A tarpitted request's answer, waiting for timeout.tarpit. */
+  #tarpit: { cancel(): void } | undefined;
   constructor(ctx: SessionContext, done: () => void) {
     this.ctx = ctx;
+    this.env = { client: ctx.client, clock: ctx.clock, services: ctx.services };
     this.socket = ctx.socket;
     this.#done = done;
-    this.#client = new ClientSocket(ctx.socket, ctx.clock, {
-      data: (c) => this.#clientData(c),
-      end: () => this.#clientEnd(),
-      close: () => this.#clientClose(),
-      drain: () => this.#exchange.clientDrained(),
-      timeout: () => this.#clientTimeout(),
-    });
+    this.#client = new ClientSocket(ctx.socket, ctx.clock, this.#events);
     this.fe = (ctx.prepared as FrontendRuntime | undefined) ?? frontendRuntime(ctx.frontend, ctx.log);
     this.#parser = new HeadParser("request", ctx.frontend.limits);
     this.#exchange = new Exchange(this);
@@ -260,16 +270,21 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     this.#keepClient = !this.#lastRequest && !this.#clientEnded && !this.ctx.retiring?.aborted;
     const upgrade = upgradeRequested(req, f.allowH2cUpgrade);
     req.tls = this.ctx.tls;
-    const backend = admit(req, this.fe, this.ctx.backends, this.#src, this.ctx.log, f.name);
+    if (this.ctx.tracking) {
+      this.env.counters = this.ctx.tracking.requestStarted();
+      this.#countedEnd = false;
+    }
+    const backend = admit(req, this.fe, this.ctx.backends, this.env, this.ctx.log, f.name);
     if (backend instanceof Refusal) {
       if (backend.termination !== undefined) log.termination = backend.termination;
       return this.#sendError(backend.status, backend.why);
     }
     if (!(backend instanceof Backend)) return this.#local(backend);
     log.backend = backend.name;
-    prepareForward(req, { upgrade, forwardfor: f.forwardfor, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
+    const persist = requestPersistence(req, backend);
+    prepareForward(req, { upgrade, forwardfor: f.forwardfor, forwarded: f.forwarded, via: f.via, reuse: backend.config.httpReuse, client: this.ctx.client, proto: this.ctx.tls ? "https" : "http" });
     const repeatable = this.#reqBody.mode === "none" && isIdempotent(req.method);
-    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#client.reader !== undefined }, reqDone);
+    this.#exchange.start({ backend, head: req.requestBytes(), repeatable, servedBefore: this.#servedBefore, upgrade, reader: this.#client.reader !== undefined, persist }, reqDone);
   }
 
   #clientEnd(): void {
@@ -297,6 +312,7 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     const wasOpen = this.#state !== "closed" || this.#exchange.busy;
     if (this.#state !== "closed") this.#to("close");
     this.#deadline.cancel();
+    this.#tarpit?.cancel();
     this.#client.closed();
     if (wasOpen && this.log.status === 0) this.log.end("CD");
     this.#writeLog();
@@ -399,8 +415,13 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     if (this.#heldBytes <= HOLD_MAX) this.#client.resume();
   }
 
-  /** A response made here (rules): keep-alive unless a request body is left unread. */
+  /** A response made here (rules): keep-alive unless a request body is left unread; a tarpit waits, then closes. */
   #local(res: LocalResponse): void {
+    if (res.tarpit) {
+      this.#client.pause();
+      this.#tarpit = this.ctx.clock.setTimeout(() => this.#sendError(res.status, "tarpit"), this.ctx.frontend.timeouts.tarpit);
+      return;
+    }
     const req = this.req!;
     if (!drainable(this.#reqBody, this.ctx.frontend.limits.drainBody) || this.ctx.retiring?.aborted) this.#keepClient = false;
     const text = serializeLocal(res, { close: !this.#keepClient, keepAlive10: req.minor === 0, head: req.method === "HEAD" });
@@ -420,7 +441,8 @@ export class HttpSession implements ExchangeOwner, Stoppable {
     const log = this.log;
     if (log.started) return this.#destroy(log.termination);
     if (this.ctx.log.enabled?.("debug") !== false) this.ctx.log.debug(`${status} to ${this.ctx.client.srcAddress}: ${why}`, { frontend: this.ctx.frontend.name });
-    const text = this.fe.pages.get(status);
+    // A backend's errorfiles answer for the requests routed to it.
+    const text = (this.#exchange.backend?.http.pages ?? this.fe.pages).get(status);
     log.status = status;
     log.started = true;
     log.bytes += text.length;
@@ -464,6 +486,10 @@ export class HttpSession implements ExchangeOwner, Stoppable {
   }
 
   #writeLog(): void {
+    if (!this.#countedEnd) {
+      this.#countedEnd = true;
+      this.ctx.tracking?.requestEnded(this.log.status);
+    }
     if (this.fe.access) this.log.write(this.fe.access, this.fe.format, this.ctx, this.req);
   }
 }

@@ -11,7 +11,8 @@ import type { TandemConfig } from "../../../src/tandem_config.ts";
 import { addForwarded, addVia, stripHopByHop, upgradeAccepted, upgradeRequested } from "../../../src/proxy/http/forward_headers.ts";
 import type { HttpMessage } from "../../../src/proxy/http/message.ts";
 import { HeadParser, parseResponse } from "../../../src/proxy/http/parser.ts";
-import { backendResponseRules, checkHttpConfig, compileFrontend, route } from "../../../src/proxy/http/routing.ts";
+import { checkHttpConfig, compileBackend, compileFrontend, route } from "../../../src/proxy/http/routing.ts";
+import { envFor } from "../../helpers/request_env.ts";
 import { applyRules } from "../../../src/proxy/http/rules.ts";
 
 const YAML = `
@@ -115,7 +116,7 @@ const ROUTES: [string, string, string, string, string[], string, string | number
 describe("route()", () => {
   for (const [name, method, target, host, headers, src, want] of ROUTES) {
     it(name, () => {
-      const got = route(web, req(method, target, host, headers), src);
+      const got = route(web, req(method, target, host, headers), envFor(src));
       if (typeof want === "string") assert.equal(got, want);
       else assert.equal(typeof got === "string" ? got : got.status, want);
     });
@@ -123,7 +124,7 @@ describe("route()", () => {
 
   it("redirect locations", () => {
     const loc = (m: HttpMessage) => {
-      const r = route(web, m, "1.2.3.4");
+      const r = route(web, m, envFor("1.2.3.4"));
       assert.ok(typeof r !== "string");
       return r.headers?.find(([k]) => k === "Location")?.[1];
     };
@@ -133,11 +134,11 @@ describe("route()", () => {
   });
 
   it("return and deny bodies", () => {
-    const pong = route(web, req("GET", "/ping", "w"), "1.2.3.4");
+    const pong = route(web, req("GET", "/ping", "w"), envFor("1.2.3.4"));
     assert.ok(typeof pong !== "string");
     assert.equal(pong.body, "pong");
     assert.equal(pong.contentType, "text/plain");
-    const flood = route(web, req("GET", "/", "w", ["X-Flood: y"]), "1.2.3.4");
+    const flood = route(web, req("GET", "/", "w", ["X-Flood: y"]), envFor("1.2.3.4"));
     assert.ok(typeof flood !== "string");
     assert.equal(flood.body, "slow down");
   });
@@ -145,7 +146,7 @@ describe("route()", () => {
   it("header rules edit the request in order", () => {
     const m = req("GET", "/legacy-path?k=v", "www.example", ["X-Env: dev", "X-Env: test", "X-Secret: s", "X-Rewrite: v42"]);
     const fired: string[] = [];
-    assert.equal(route(web, m, "1.2.3.4", fired), "www");
+    assert.equal(route(web, m, envFor("1.2.3.4"), fired), "www");
     assert.deepEqual(m.getAll("x-env"), ["prod"]);
     assert.equal(m.get("x-added"), "1");
     assert.equal(m.get("x-secret"), undefined);
@@ -158,8 +159,8 @@ describe("route()", () => {
   it("response rules: frontend and backend", () => {
     const request = req("GET", "/hidden/x", "www.example");
     const res = parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 0\r\n\r\n"));
-    applyRules(backendResponseRules(config.backends.find((b) => b.name === "www")!), res, request, "1.2.3.4");
-    applyRules(compileFrontend(web).responseRules, res, request, "1.2.3.4");
+    applyRules(compileBackend(config.backends.find((b) => b.name === "www")!).responseRules, res, request, envFor("1.2.3.4"));
+    applyRules(compileFrontend(web).responseRules, res, request, envFor("1.2.3.4"));
     assert.equal(res.status, 404);
     assert.equal(res.reason, "Not Found");
     assert.equal(res.get("server"), undefined);
@@ -169,7 +170,7 @@ describe("route()", () => {
 
   it("no default backend answers 503", () => {
     const f = { ...web, defaultBackend: undefined, useBackend: [], httpRequest: [] };
-    const r = route(f, req("GET", "/", "w"), "1.2.3.4");
+    const r = route(f, req("GET", "/", "w"), envFor("1.2.3.4"));
     assert.ok(typeof r !== "string" && r.status === 503);
   });
 
@@ -184,12 +185,14 @@ describe("route()", () => {
     assert.match(checkHttpConfig(bad).join("\n"), /Frontend "web" http_request\[0\]: set_path value "no-slash"/);
   });
 
-  it("knows whether any rule or route tests the client address (else no lookup per request)", () => {
-    assert.equal(compileFrontend(web).usesSrc, true);
+  it("reads the client address only when a condition tests it (no getpeername per request otherwise)", () => {
     const noSrc = { ...web, httpRequest: [], httpResponse: [], useBackend: [{ backend: "api", if: { acl: "is_api" } }] };
-    assert.equal(compileFrontend(noSrc).usesSrc, false);
-    const viaResponse = { ...noSrc, httpResponse: [{ action: "set_header" as const, name: "X-Net", value: "admin", if: { acl: "is_admin_net" } }] };
-    assert.equal(compileFrontend(viaResponse).usesSrc, true);
+    const quiet = envFor("10.1.1.1");
+    route(noSrc, req("GET", "/api/x", "w"), quiet);
+    assert.equal(quiet.reads, 0);
+    const asks = envFor("10.1.1.1");
+    route(web, req("GET", "/admin/x", "w"), asks);
+    assert.ok(asks.reads > 0);
   });
 
   it("rejects a cyclic ACL", () => {
