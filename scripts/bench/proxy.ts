@@ -57,11 +57,11 @@ backend other
 `;
 }
 
-function tandemConfig(mode: "tcp" | "http", workers: number): string {
+function tandemConfig(mode: "tcp" | "http", workers: number, dataPath: string): string {
   const acls = mode === "http"
     ? `    acls:\n${Array.from({ length: RULES }, (_, i) => `      r${i}: { path_prefix: /route${i}/ }`).join("\n")}\n    use_backend:\n${Array.from({ length: RULES }, (_, i) => `      - { backend: other, if: r${i} }`).join("\n")}\n`
     : "";
-  return `global: { maxconn: 9500, workers: ${workers}, state_dir: ${dir}/state }
+  return `global: { maxconn: 9500, workers: ${workers}, data_path: ${dataPath}, state_dir: ${dir}/state }
 defaults:
   mode: ${mode}
   timeout: { connect: 5s, client: 60s, server: 60s }
@@ -80,7 +80,7 @@ ${BACKENDS.map((p, i) => `      s${i}: { address: 127.0.0.1, port: ${p} }`).join
 `;
 }
 
-async function startTarget(target: Target, mode: "tcp" | "http", workers: number): Promise<ChildProcess> {
+async function startTarget(target: Target, mode: "tcp" | "http", workers: number, dataPath: string): Promise<ChildProcess> {
   let child: ChildProcess;
   if (target === "node") {
     const script = mode === "tcp" ? "node_floor.ts" : "node_floor_http.ts";
@@ -91,7 +91,7 @@ async function startTarget(target: Target, mode: "tcp" | "http", workers: number
     child = start("haproxy", ["-db", "-f", file]);
   } else {
     const file = join(dir, "tandem.yaml");
-    writeFileSync(file, tandemConfig(mode, workers));
+    writeFileSync(file, tandemConfig(mode, workers, dataPath));
     child = start(join(root, "dist/tandem"), ["--config", file, "--role", "master", "--log-level", "warn"]);
   }
   await waitPort(PORT);
@@ -111,7 +111,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "3" }, duration: { type: "string", default: "8" }, workers: { type: "string", default: "1" }, idle: { type: "string", default: "9000" }, floor: { type: "boolean", default: true } }, allowNegative: true });
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "3" }, duration: { type: "string", default: "8" }, workers: { type: "string", default: "1" }, idle: { type: "string", default: "9000" }, floor: { type: "boolean", default: true }, "data-path": { type: "string", default: "auto" }, write: { type: "boolean", default: true } }, allowNegative: true });
   const runs = Number(values.runs);
   const seconds = Number(values.duration);
   const workers = Number(values.workers);
@@ -127,7 +127,7 @@ export async function main(mode: "tcp" | "http", argv: string[]): Promise<void> 
       const order: Target[] = run % 2 === 0 ? ["haproxy", "tandem"] : ["tandem", "haproxy"];
       if (values.floor) order.push("node");
       for (const target of order) {
-        const child = await startTarget(target, mode, workers);
+        const child = await startTarget(target, mode, workers, values["data-path"]);
         wrk(`http://127.0.0.1:${PORT}/`, 10, 1); // warm-up
         for (const s of SCENARIOS) {
           const r = wrk(`http://127.0.0.1:${PORT}/`, s.connections, seconds, s.headers);
@@ -186,7 +186,7 @@ The runtime's own floor, same run: ${mode === "tcp"
 ${floorRows.join("\n")}`;
   const hr = median(rss.get("haproxy") ?? [NaN]), tr = median(rss.get("tandem") ?? [NaN]);
   const ha = median(anon.get("haproxy") ?? [NaN]), ta = median(anon.get("tandem") ?? [NaN]);
-  const table = `Command: \`npm run bench -- ${mode} --runs ${runs} --duration ${seconds} --workers ${workers}\` (${new Date().toISOString().slice(0, 10)}).
+  const table = `Command: \`npm run bench -- ${mode} --runs ${runs} --duration ${seconds} --workers ${workers}${values["data-path"] === "auto" ? "" : ` --data-path ${values["data-path"]}`}\` (${new Date().toISOString().slice(0, 10)}).
 Both proxies in \`mode ${mode}\`${mode === "http" ? ` with ${RULES} path routing rules before the default backend` : ""}, ${workers} worker(s), in front of the same two nginx
 servers (one worker, static 200), loaded by one wrk thread on the same 2-core machine. Medians of ${runs} runs
 of ${seconds} s each, the order of haproxy and tandem alternating between runs; the ratio column is
@@ -198,5 +198,5 @@ ${rows.join("\n")}${floor}
 
 RSS with ${idle} idle client connections (proxy and its workers; 9,000 rather than 10,000 because this machine's hard file limit is 20,000 and each proxied connection holds two descriptors): haproxy ${hr.toFixed(1)} MiB, tandem ${tr.toFixed(1)} MiB (**${(tr / hr).toFixed(2)}×**). Of that, anonymous memory (heap, buffers; RSS without the mapped executable, whose pages the worker processes share): haproxy ${ha.toFixed(1)} MiB, tandem ${ta.toFixed(1)} MiB (**${(ta / ha).toFixed(2)}×**).`;
   process.stdout.write("\n" + table + "\n");
-  writeSection(join(root, "docs/performance.md"), mode === "tcp" ? "## TCP proxy (mode tcp)" : "## HTTP proxy (mode http)", table);
+  if (values.write) writeSection(join(root, "docs/performance.md"), mode === "tcp" ? "## TCP proxy (mode tcp)" : "## HTTP proxy (mode http)", table);
 }

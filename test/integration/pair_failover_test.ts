@@ -2,23 +2,15 @@
 // the master return to the same servers after kill -9 of the master and after SIGTERM; a restarted
 // host gets the whole table; connections accepted on the VIP close when it leaves the host.
 
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { canRunLab, NODE, VIP, waitFor, type Lab, type LabProcess } from "./vrrp_lab.ts";
-import { ctl, fetchFrom, lastState, linkUps, pairLab, poll, SOURCES, spawnLb, startPair, stopLbs, table, writeFiles } from "./pair_lab.ts";
+import { ctl, fetchFrom, lastState, linkUps, poll, SOURCES, spawnLb, startPair, table, usePairLab, writeFiles } from "./pair_lab.ts";
 
 const skip = !canRunLab() && "needs root for network namespaces";
 let lab: Lab;
 
-before(async () => {
-  if (!skip) ({ lab } = await pairLab());
-});
-after(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  if (lab) await stopLbs(lab);
-});
+usePairLab(skip, (l) => (lab = l));
 
 const same = (a: Map<string, string>, b: Map<string, string>) => [...a].filter(([k, v]) => b.get(k) !== v).map(([k, v]) => `${k}: ${v} → ${b.get(k)}`);
 

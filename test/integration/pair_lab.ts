@@ -2,6 +2,7 @@
 // servers, a client with several source addresses; the built binary on both hosts.
 
 import { copyFileSync, writeFileSync } from "node:fs";
+import { after, afterEach, before } from "node:test";
 import { join } from "node:path";
 import { runCtl } from "../../src/cli/ctl.ts";
 import { scenarioYaml } from "./lab_config.ts";
@@ -73,6 +74,25 @@ export const lastState = (p: LbProcess) => String(p.events.findLast((e) => e.eve
 export const linkUps = (p: LbProcess) => p.events.filter((e) => e.event === "pair.link_up").length;
 
 /** Kills every tandem of the lab still running and removes the VIP they left (a test starts clean). */
+/**
+ * One lab per test file, made before its tests (unless skip), destroyed after them, its load
+ * balancers stopped after each test; set() receives it once made.
+ */
+export function usePairLab(skip: string | false, set: (lab: Lab) => void): void {
+  let lab: Lab | undefined;
+  before(async () => {
+    if (skip) return;
+    ({ lab } = await pairLab());
+    set(lab);
+  });
+  after(async () => {
+    await lab?.destroy();
+  });
+  afterEach(async () => {
+    if (lab) await stopLbs(lab);
+  });
+}
+
 export async function stopLbs(lab: Lab): Promise<void> {
   for (const p of running.splice(0)) {
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");

@@ -2,24 +2,16 @@
 // nothing crashes); a cut link (nft drop between the hosts) heals and loses no stick entry; config
 // drift is reported on both hosts and clears when the files match again.
 
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { canRunLab, waitFor, type Lab } from "./vrrp_lab.ts";
-import { ctl, fetchFrom, linkUps, nft, pairLab, pairYaml, poll, SOURCES, spawnLb, startPair, stopLbs, table, writeFiles } from "./pair_lab.ts";
+import { ctl, fetchFrom, linkUps, nft, pairYaml, poll, SOURCES, spawnLb, startPair, table, usePairLab, writeFiles } from "./pair_lab.ts";
 
 const skip = !canRunLab() && "needs root for network namespaces";
 let lab: Lab;
 
-before(async () => {
-  if (!skip) ({ lab } = await pairLab());
-});
-after(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  if (lab) await stopLbs(lab);
-});
+usePairLab(skip, (l) => (lab = l));
 
 test("a peer with another key is refused on both hosts, logged, and both keep running", { skip, timeout: 60_000 }, async () => {
   const [fa, fb] = writeFiles(lab);

@@ -2,24 +2,16 @@
 // is healthy before the master; a broken file or a failed reload on the backup stops the rollout
 // before the master, saying where.
 
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { canRunLab, NODE, type Lab, type LbProcess } from "./vrrp_lab.ts";
-import { ctl, pairLab, poll, startPair, stopLbs, writeFiles } from "./pair_lab.ts";
+import { ctl, poll, startPair, usePairLab, writeFiles } from "./pair_lab.ts";
 
 const skip = !canRunLab() && "needs root for network namespaces";
 let lab: Lab;
 
-before(async () => {
-  if (!skip) ({ lab } = await pairLab());
-});
-after(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  if (lab) await stopLbs(lab);
-});
+usePairLab(skip, (l) => (lab = l));
 
 const reloads = (p: LbProcess) => p.events.filter((e) => e.event === "config.reloaded").length;
 

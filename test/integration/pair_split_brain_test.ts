@@ -2,12 +2,12 @@
 // hosts see it, one alert is mailed (by the master role), and once it ends the host that keeps the
 // VIP re-sends gratuitous ARP so the client's neighbour entry points at it again.
 
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canRunLab, NODE, VIP, waitFor, waitLine, type Lab, type LabProcess } from "./vrrp_lab.ts";
-import { ctl, fetchFrom, nft, pairLab, pairYaml, SOURCES, startPair, stopLbs, writeFiles } from "./pair_lab.ts";
+import { ctl, fetchFrom, nft, pairYaml, SOURCES, startPair, usePairLab, writeFiles } from "./pair_lab.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const skip = !canRunLab() && "needs root for network namespaces";
@@ -15,15 +15,7 @@ const CLIENT = "192.0.2.50";
 const SMTP_PORT = 2525;
 let lab: Lab;
 
-before(async () => {
-  if (!skip) ({ lab } = await pairLab());
-});
-after(async () => {
-  await lab?.destroy();
-});
-afterEach(async () => {
-  if (lab) await stopLbs(lab);
-});
+usePairLab(skip, (l) => (lab = l));
 
 const mails = (smtp: LabProcess) => smtp.lines.filter((l) => l.startsWith('{"mail"')).map((l) => JSON.parse(l) as { subject: string; body: string });
 

@@ -4,17 +4,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { Lab, labScenario, waitFor, started, canRunLab, isCi, VIP, type LbProcess } from "./vrrp_lab.ts";
+import { Lab, labScenario, waitFor, started, canRunLab, isCi, VIP, type LbProcess, hasKeepalived } from "./vrrp_lab.ts";
 import { masterDownInterval } from "../../src/vrrp/state_machine.ts";
-
-function hasKeepalived(): boolean {
-  try {
-    execFileSync("keepalived", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const skip = !canRunLab() && "needs root for network namespaces";
 let lab: Lab;

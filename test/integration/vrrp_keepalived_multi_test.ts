@@ -4,24 +4,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { Lab, labScenario, waitFor, canRunLab, isCi, VIP, VIP2, VIP6, type LbProcess } from "./vrrp_lab.ts";
+import { Lab, labScenario, waitFor, VIP, VIP2, VIP6, type LbProcess, keepalivedSkip, requireKeepalived } from "./vrrp_lab.ts";
 import { masterDownInterval } from "../../src/vrrp/state_machine.ts";
 
-function hasKeepalived(): boolean {
-  try {
-    execFileSync("keepalived", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// Under CI a missing keepalived fails the run (see before) rather than skipping it.
-const skip = (!canRunLab() && "needs root for network namespaces") || (!isCi() && !hasKeepalived() && "keepalived is not installed");
+const skip = keepalivedSkip();
 let lab: Lab;
 
 before(() => {
-  if (!skip && !hasKeepalived()) throw new Error("keepalived is not installed (apt-get install keepalived); CI is set, so this test fails instead of skipping");
+  requireKeepalived(skip);
   if (skip) return;
   lab = new Lab({ lb1: "192.0.2.11", lb2: "192.0.2.12", client: "192.0.2.50" }, { ipv6: true });
   // A link each host tracks in the sync group scenarios (both hosts read the same names).

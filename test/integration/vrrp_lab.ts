@@ -40,6 +40,29 @@ export function canRunLab(): boolean {
 }
 
 /** True under CI (CI set to anything but "" / "false" / "0"). */
+/** keepalived can run here. */
+export function hasKeepalived(): boolean {
+  try {
+    execFileSync("keepalived", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a keepalived interop test skips, or false. Under CI a missing keepalived is not a reason:
+ * call requireKeepalived() in before() so the run fails instead.
+ */
+export function keepalivedSkip(): string | false {
+  return (!canRunLab() && "needs root for network namespaces") || (!isCi() && !hasKeepalived() && "keepalived is not installed");
+}
+
+/** Throws when the test runs (skip is false) and keepalived is missing. */
+export function requireKeepalived(skip: string | false): void {
+  if (!skip && !hasKeepalived()) throw new Error("keepalived is not installed (apt-get install keepalived); CI is set, so this test fails instead of skipping");
+}
+
 export function isCi(): boolean {
   const v = process.env.CI ?? "";
   return v !== "" && v !== "false" && v !== "0";
