@@ -89,12 +89,13 @@ proxies:
       // A young GC that grows the old generation by more than 2 MB promoted the connections of
       // its period: the state this test is about. Right after the full GC a few do (the live
       // connections' objects point at young ones); then it must end. Measured on node:net: 0–4
-      // such young GCs (none on the fd data path); 8–9 when the client connection's listeners were closures made
-      // in a constructor; every one of them for good with a Set of sockets or V8's pretenuring.
+      // such young GCs, on a loaded machine too (none on the fd data path); 8–9 when the client
+      // connection's listeners were closures made in a constructor; every one of them, for good,
+      // with a Set of sockets or V8's pretenuring.
       const heavy = mb.filter((m) => m > 2).length;
       t.diagnostic(`${served} connections; ${steps.length} young GCs after the full GC, old generation growth (MB): ${mb.map((m) => m.toFixed(2)).join(" ")}`);
       assert.ok(steps.length - heavy >= 3, `only ${steps.length} young GCs (${heavy} promoting) in 6 s of churn (${served} connections): too little load to see the state end`);
-      assert.ok(heavy <= 5, `${heavy} of ${steps.length} young GCs promoted more than 2 MB each (${served} connections)`);
+      assert.ok(heavy <= 7, `${heavy} of ${steps.length} young GCs promoted more than 2 MB each (${served} connections)`);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       server.close();
