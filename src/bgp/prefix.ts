@@ -1,7 +1,7 @@
 // IP prefixes as BGP carries them in NLRI and withdrawn-routes fields (RFC 4271 §4.3, RFC 4760 §5).
 
 import { isIP } from "node:net";
-import { expandIPv6 } from "../core/address.ts";
+import { expandIPv6, formatIPv6 } from "../core/address.ts";
 
 /** An IPv4 or IPv6 prefix; `address` has its host bits cleared. */
 export interface Prefix {
@@ -23,27 +23,7 @@ export function addressBytes(address: string): Uint8Array {
 
 /** 4 or 16 bytes → address text (IPv6 in the RFC 5952 form: lower case, longest zero run as "::"). */
 export function bytesAddress(b: Uint8Array): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+  return b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatIPv6(b);
 }
 
 /** A prefix from an address and a length, host bits cleared. */
