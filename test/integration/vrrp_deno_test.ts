@@ -3,7 +3,6 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { Lab, labScenario, waitFor, started, canRunLab, isCi, VIP, type LbProcess, hasKeepalived } from "./vrrp_lab.ts";
 import { masterDownInterval } from "../../src/vrrp/state_machine.ts";
 
@@ -22,14 +21,8 @@ const ADVERT = 200;
 const MDI = masterDownInterval({ version: 3, advertInterval: ADVERT, preempt: true, preemptDelay: 0, primaryIp: "" }, 50, ADVERT);
 
 async function stopAll(...ps: LbProcess[]): Promise<void> {
-  for (const host of ["lb1", "lb2"]) {
-    // keepalived forks a VRRP child: everything in the host's namespace goes.
-    for (const pid of execFileSync("ip", ["netns", "pids", lab.ns(host)], { encoding: "utf8" }).split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-      } catch { /* gone */ }
-    }
-  }
+  // keepalived forks a VRRP child: everything in the host's namespace goes.
+  for (const host of ["lb1", "lb2"]) lab.killAll(host);
   for (const p of ps) await p.exited;
   for (const h of ["lb1", "lb2"]) lab.exec(h, ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"], { allowFail: true });
 }
@@ -118,7 +111,7 @@ test("keepalived master and a Deno backup (VRRPv3): Deno yields, takes over when
   assert.equal(lab.holds("lb2"), false, `Deno did not stay backup:\n${deno.output()}`);
   assert.ok(deno.events.filter((e) => e.event === "vrrp.state").every((e) => e.to !== "master"), deno.output());
   assert.equal(deno.output().includes("Dropped VRRP packet"), false, deno.output());
-  for (const pid of execFileSync("ip", ["netns", "pids", lab.ns("lb1")], { encoding: "utf8" }).split(/\s+/).filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+  lab.killAll("lb1");
   await ka.exited;
   const took = await waitFor(() => lab.holds("lb2"), MDI + 2000, 10);
   assert.ok(took >= 0 && took <= MDI + 500, `Deno took over after ${took} ms (MDI ${MDI.toFixed(0)} ms)`);

@@ -3,7 +3,6 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { Lab, labScenario, waitFor, VIP, VIP2, VIP6, type LbProcess, keepalivedSkip, requireKeepalived } from "./vrrp_lab.ts";
 import { masterDownInterval } from "../../src/vrrp/state_machine.ts";
 
@@ -29,18 +28,9 @@ const ADVERT = 200;
 /** The backup's Master_Down_Interval at priority 50 (either implementation). */
 const MDI = masterDownInterval({ version: 3, advertInterval: ADVERT, preempt: true, preemptDelay: 0, primaryIp: "" }, 50, ADVERT);
 
-/** Kills every process in the host's namespace (keepalived forks a VRRP child). */
-function killAll(host: string): void {
-  for (const pid of execFileSync("ip", ["netns", "pids", lab.ns(host)], { encoding: "utf8" }).split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), "SIGKILL");
-    } catch { /* gone */ }
-  }
-}
-
 async function cleanup(...ps: LbProcess[]): Promise<void> {
-  killAll("lb1");
-  killAll("lb2");
+  lab.killAll("lb1");
+  lab.killAll("lb2");
   for (const p of ps) await p.exited;
   for (const h of ["lb1", "lb2"]) {
     for (const a of [`${VIP}/24`, `${VIP2}/24`, `${VIP6}/64`]) lab.exec(h, ["ip", "addr", "del", a, "dev", "eth0"], { allowFail: true });
@@ -78,7 +68,7 @@ test("IPv6: keepalived backup yields to tandem master and takes over when it die
   assert.equal(lab.holds("lb2", VIP6), false, `keepalived did not stay backup:\n${ka.output()}`);
   assert.equal(t.output().includes("Dropped VRRP packet"), false, t.output());
   assert.equal(lab.reach("client", VIP6), "refused");
-  killAll("lb1");
+  lab.killAll("lb1");
   await t.exited;
   const took = await waitFor(() => lab.holds("lb2", VIP6), MDI + 2000, 10);
   assert.ok(took >= 0 && took <= MDI + 500, `keepalived took over after ${took} ms (MDI ${MDI})`);
@@ -96,7 +86,7 @@ test("IPv6: tandem backup yields to keepalived master and takes over when it die
   assert.ok(t.events.filter((e) => e.event === "vrrp.state").every((e) => e.to !== "master"), t.output());
   assert.equal(t.output().includes("Dropped VRRP packet"), false, t.output());
   assert.equal(lab.reach("client", VIP6), "refused");
-  killAll("lb1");
+  lab.killAll("lb1");
   await ka.exited;
   const took = await waitFor(() => lab.holds("lb2", VIP6), MDI + 2000, 10);
   assert.ok(took >= 0 && took <= MDI + 500, `tandem took over after ${took} ms (MDI ${MDI})`);

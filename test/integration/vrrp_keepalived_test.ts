@@ -2,7 +2,6 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { Lab, labScenario, waitFor, VIP, type LbProcess, keepalivedSkip, requireKeepalived } from "./vrrp_lab.ts";
 
 const skip = keepalivedSkip();
@@ -52,18 +51,9 @@ function tandemConf(v: Variant): string {
   return lab.writeConfig(labScenario({ version: v.version, advertInterval: v.advert, auth: v.auth ? { type: "pass", password: "1111" } : undefined }));
 }
 
-/** Kills every process in the host's namespace (keepalived forks a VRRP child). */
-function killAll(host: string): void {
-  for (const pid of execFileSync("ip", ["netns", "pids", lab.ns(host)], { encoding: "utf8" }).split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), "SIGKILL");
-    } catch { /* gone */ }
-  }
-}
-
 async function cleanup(...ps: LbProcess[]): Promise<void> {
-  killAll("lb1");
-  killAll("lb2");
+  lab.killAll("lb1");
+  lab.killAll("lb2");
   for (const p of ps) await p.exited;
   for (const h of ["lb1", "lb2"]) lab.exec(h, ["ip", "addr", "del", `${VIP}/24`, "dev", "eth0"], { allowFail: true });
 }
@@ -81,7 +71,7 @@ for (const v of VARIANTS) {
     assert.equal(lab.holds("lb1"), true);
     assert.equal(t.output().includes("Dropped VRRP packet"), false, t.output());
     assert.equal(lab.reach("client"), "refused");
-    killAll("lb1");
+    lab.killAll("lb1");
     await t.exited;
     const took = await waitFor(() => lab.holds("lb2"), mdi + 2000, 10);
     assert.ok(took >= 0 && took <= mdi + 500, `keepalived took over after ${took} ms (MDI ${mdi})`);
@@ -99,7 +89,7 @@ for (const v of VARIANTS) {
     assert.ok(t.events.filter((e) => e.event === "vrrp.state").every((e) => e.to !== "master"), t.output());
     assert.equal(t.output().includes("Dropped VRRP packet"), false, t.output());
     assert.equal(lab.reach("client"), "refused");
-    killAll("lb1");
+    lab.killAll("lb1");
     await ka.exited;
     const took = await waitFor(() => lab.holds("lb2"), mdi + 2000, 10);
     assert.ok(took >= 0 && took <= mdi + 500, `tandem took over after ${took} ms (MDI ${mdi})`);

@@ -87,6 +87,19 @@ export type LbProcess = LabProcess;
  * A lab: `hosts` maps short names (lb1, lb2, client...) to namespaces with eth0 on the bridge at
  * the given address ("" for a namespace off the bridge, to be wired with link()).
  */
+/** SIGKILLs every process in namespace ns (none if it is gone). */
+function killNamespace(ns: string): void {
+  let pids: string[] = [];
+  try {
+    pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
+  } catch { /* namespace gone */ }
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
 export class Lab {
   readonly id = `tv${process.pid}x${Math.floor(Math.random() * 1e4)}`;
   readonly bridgeNs = `${this.id}br`;
@@ -146,6 +159,11 @@ export class Lab {
 
   ns(name: string): string {
     return this.hosts.get(name)!.ns;
+  }
+
+  /** SIGKILLs every process in a host's namespace, ours or not (keepalived forks a VRRP child). */
+  killAll(name: string): void {
+    killNamespace(this.ns(name));
   }
 
   address(name: string): string {
@@ -321,15 +339,7 @@ export class Lab {
   #deleteNamespaces(): void {
     // Processes that forked (keepalived) outlive the one we spawned: kill what is left in our namespaces.
     for (const { ns } of this.hosts.values()) {
-      let pids: string[] = [];
-      try {
-        pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean);
-      } catch { /* namespace gone */ }
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), "SIGKILL");
-        } catch { /* gone */ }
-      }
+      killNamespace(ns);
       try {
         ip("netns", "del", ns);
       } catch { /* already gone */ }
