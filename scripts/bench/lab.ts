@@ -5,10 +5,22 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
+import type { Server } from "node:net";
 
 export const dir = mkdtempSync(join(tmpdir(), "tandem-bench-"));
 const children: ChildProcess[] = [];
+
+/** n ports free on 127.0.0.1 now (fixed ones may be held by someone else's test servers). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
 
 /** Starts a long-running process; it is killed by cleanup(). */
 export function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {

@@ -5,9 +5,7 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import type { Server } from "node:net";
-import { cleanup, dir, idleConnections, median, start, startNginx, stop, treeRssMiB, waitPort, wrk, writeSection } from "./lab.ts";
+import { cleanup, dir, freePorts, idleConnections, median, start, startNginx, stop, treeRssMiB, waitPort, wrk, writeSection } from "./lab.ts";
 import type { WrkResult } from "./lab.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,15 +13,6 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 let BACKENDS = [19001, 19002];
 let PORT = 18080;
 
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 const RULES = 10;
 
 /** "node": the plain node:net proxy of node_floor.ts / node_floor_http.ts: what the runtime alone costs. */

@@ -6,24 +6,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import type { Server } from "node:net";
-import { cleanup, dir, median, start, startNginx, stop, waitPort, wrk, writeSection } from "./lab.ts";
+import { cleanup, dir, freePorts, median, start, startNginx, stop, waitPort, wrk, writeSection } from "./lab.ts";
 import type { WrkResult } from "./lab.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let BACKENDS = [19001, 19002];
 let PORT = 18443;
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 type Target = "haproxy" | "tandem";
 
